@@ -1,0 +1,84 @@
+"""Result-table output shared by every CLI command (DESIGN.md §2a).
+
+``--format table|csv|json`` and ``--output PATH``: a rich table on stdout by default; csv/json to stdout
+when no path is given; ``.parquet``/``.xlsx`` paths are written in those formats. Messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+stderr = Console(stderr=True)
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
+def rich_table(frame: pd.DataFrame, title: str | None = None, *, max_rows: int = 200) -> Table:
+    """A rich Table of ``frame`` (first ``max_rows`` rows), NaN shown as 'NaN', never blank."""
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for col in frame.columns:
+        justify = "right" if pd.api.types.is_numeric_dtype(frame[col]) else "left"
+        table.add_column(str(col), justify=justify, overflow="fold")
+    for row in frame.head(max_rows).itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    if len(frame) > max_rows:
+        table.caption = f"{max_rows} of {len(frame)} rows shown; use --format csv for all"
+    return table
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` by suffix (.csv, .json, .parquet, .xlsx), atomically (temp + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(tmp, index=False)
+    elif suffix == ".json":
+        tmp.write_text(frame.to_json(orient="records", indent=1, force_ascii=False), encoding="utf-8")
+    elif suffix == ".parquet":
+        frame.to_parquet(tmp, index=False)
+    elif suffix == ".xlsx":
+        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+            frame.to_excel(xl, index=False, sheet_name="result")
+    else:
+        from crmsec.errors import InputError
+
+        raise InputError(f"--output {path}: unknown suffix '{suffix}'; use .csv, .json, .parquet or .xlsx")
+    tmp.replace(path)
+
+
+def emit(frame: pd.DataFrame, fmt: Format = Format.table, output: Path | None = None, *, title: str | None = None) -> None:
+    """Print or write a result table according to the CLI contract."""
+    if output is not None:
+        write_frame(frame, output)
+        stderr.print(f"[green]wrote[/green] {output} ({len(frame)} rows)")
+        if fmt is Format.table:
+            Console().print(rich_table(frame, title))
+        return
+    if fmt is Format.csv:
+        frame.to_csv(sys.stdout, index=False)
+    elif fmt is Format.json:
+        records = json.loads(frame.to_json(orient="records", force_ascii=False))
+        sys.stdout.write(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+    else:
+        Console().print(rich_table(frame, title))
