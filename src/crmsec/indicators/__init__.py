@@ -1,0 +1,1 @@
+"""Building blocks shared by every method: concentration, governance transforms, units (one implementation each)."""
