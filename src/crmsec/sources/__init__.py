@@ -1,0 +1,30 @@
+"""Source loaders, one module per public source (pvlib iotools style: ``read_<source>(path) -> (frame, meta)``).
+
+Every loader reads only the vendored copy under ``data/raw/<source>/`` (or ``$CRMSEC_RAW_DIR``), maps names
+and codes through the registries and returns tidy frames; each module's ``load_tables()`` gives the store
+tables it contributes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from crmsec.errors import DataError
+
+
+def raw_dir() -> Path:
+    """Root of the vendored raw data: ``$CRMSEC_RAW_DIR`` or ``<repo>/data/raw``."""
+    env = os.environ.get("CRMSEC_RAW_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "data" / "raw"
+
+
+def raw_path(source: str, filename: str) -> Path:
+    """Path of a vendored file; a clear DataError when it is missing."""
+    path = raw_dir() / source / filename
+    if not path.exists():
+        raise DataError("vendored data file not found", file=path,
+                        hint="restore it from the repository (git checkout -- data/raw) or set CRMSEC_RAW_DIR")
+    return path
