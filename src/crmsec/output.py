@@ -19,7 +19,7 @@ from rich.table import Table
 stderr = Console(stderr=True)
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     table = "table"
     csv = "csv"
     json = "json"

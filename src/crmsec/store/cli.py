@@ -1,5 +1,48 @@
-"""`crmsec data build|status` (filled in by the store module)."""
+"""`crmsec data build|status`."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from crmsec.output import Format, emit, rich_table, stderr
+from crmsec.store.build import build_store, store_path, store_status
 
 app = typer.Typer(help="Build and inspect the data vintage store.", no_args_is_help=True)
+
+
+@app.command("build")
+def build(
+    vintage: str = typer.Option("default", help="Vintage name; the store is data/store/<vintage>.duckdb."),
+    path: Path | None = typer.Option(None, help="Explicit store file path (overrides --vintage)."),
+) -> None:
+    """Parse every vendored source, harmonise it through the registries and write the store atomically."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stderr) as bar:
+        task = bar.add_task("building store", total=None)
+        summary = build_store(path, vintage=vintage, progress=lambda s: bar.update(task, description=f"loading {s}"))
+    stderr.print(f"[green]store written[/green] {summary['path']} in {summary['seconds']:.1f} s")
+    for table, rows in sorted(summary["tables"].items()):
+        stderr.print(f"  {table:<20} {rows:>10,} rows")
+
+
+@app.command("status")
+def status(
+    path: Path | None = typer.Option(None, help="Store file (default: the default vintage)."),
+    fmt: Format = typer.Option(Format.table, "--format"),
+    output: Path | None = typer.Option(None, "--output"),
+) -> None:
+    """Show what is in the store: tables, sources and vintages, coverage gaps."""
+    info = store_status(path or store_path())
+    if fmt is not Format.table or output is not None:
+        emit(info["sources"], fmt, output)
+        return
+    console = Console()
+    if not info["build"].empty:
+        b = info["build"].iloc[0]
+        console.print(f"store vintage [bold]{b['vintage']}[/bold], built {b['built_at']} by crmsec {b['crmsec_version']}")
+    console.print(rich_table(info["tables"], "Tables"))
+    console.print(rich_table(info["sources"], "Sources and vintages"))
+    console.print(rich_table(info["gaps"], "Coverage gaps"))

@@ -1,0 +1,191 @@
+"""Build and open the data vintage store (DuckDB).
+
+``build_store`` runs every source loader, checks each table against its schema, writes all tables plus the
+registries and a manifest (source, vintage, file, sha256, rows) into ``<path>.tmp`` and renames it onto
+``<path>`` only when everything succeeded: an interrupted or failed build leaves the previous store intact
+(atomic rename, POSIX ``os.replace``). Building twice from the same raw files gives the same tables
+(idempotent; the manifest pins the raw files by sha256).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from crmsec import __version__
+from crmsec.errors import DataError, StoreError
+from crmsec.sources import raw_dir
+
+DEFAULT_STORE = Path(__file__).resolve().parents[3] / "data" / "store" / "default.duckdb"
+
+# Source modules in build order (each has load_tables() -> {table: frame}).
+SOURCE_MODULES = ["wgi", "baci", "wmd", "usgs", "eu_crm", "iea"]
+
+# Required columns per table (more columns are allowed). A loader output missing one is a bug → DataError.
+SCHEMAS: dict[str, list[str]] = {
+    "production": ["material_id", "stage", "country", "year", "quantity", "unit", "basis", "source", "vintage"],
+    "trade": ["reporter", "partner", "hs6", "year", "tonnes", "value_kusd", "material_id"],
+    "governance": ["country", "year", "dimension", "estimate", "std_err"],
+    "wgi_pv": ["country", "year", "estimate", "normalized_packaged"],
+    "eu_assessment": ["material_id", "year", "sr", "ei"],
+    "eu_supply_shares": ["material_id", "stage", "scope", "country", "share", "t"],
+    "end_use": ["material_id", "application", "share", "nace"],
+}
+
+
+def store_path(vintage: str | None = None) -> Path:
+    """Path of a vintage's store file (``default`` → ``data/store/default.duckdb``); ``$CRMSEC_STORE`` overrides."""
+    env = os.environ.get("CRMSEC_STORE")
+    if env and vintage is None:
+        return Path(env)
+    return DEFAULT_STORE.with_name(f"{vintage or 'default'}.duckdb")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_schema(table: str, frame: pd.DataFrame, module: str) -> None:
+    required = SCHEMAS.get(table, [])
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError(f"source module '{module}' produced table '{table}' without required columns",
+                        field=", ".join(missing))
+
+
+def collect_tables(progress: Callable[[str], None] | None = None) -> tuple[dict[str, pd.DataFrame], list[dict]]:
+    """Run every source loader; concatenate tables produced by several sources (e.g. ``production``)."""
+    parts: dict[str, list[pd.DataFrame]] = {}
+    log: list[dict] = []
+    for name in SOURCE_MODULES:
+        if progress:
+            progress(name)
+        module = importlib.import_module(f"crmsec.sources.{name}")
+        t0 = time.perf_counter()
+        tables = module.load_tables()
+        for table, frame in tables.items():
+            _check_schema(table, frame, name)
+            parts.setdefault(table, []).append(frame)
+            log.append({"module": name, "table": table, "rows": len(frame), "seconds": time.perf_counter() - t0})
+    merged = {t: (fs[0] if len(fs) == 1 else pd.concat(fs, ignore_index=True, sort=False)) for t, fs in parts.items()}
+    return merged, log
+
+
+def _manifest() -> pd.DataFrame:
+    root = raw_dir()
+    rows = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            rows.append({"source": path.relative_to(root).parts[0], "file": str(path.relative_to(root)),
+                         "bytes": path.stat().st_size, "sha256": _sha256(path)})
+    return pd.DataFrame(rows)
+
+
+def _registry_tables() -> dict[str, pd.DataFrame]:
+    from crmsec.registry import countries
+    from crmsec.registry.materials import materials
+
+    c = countries().reset_index(drop=True).drop(columns=["regex"], errors="ignore")
+    return {"countries": c, "materials": materials().reset_index(drop=True)}
+
+
+def build_store(path: Path | None = None, *, vintage: str = "default",
+                progress: Callable[[str], None] | None = None) -> dict:
+    """Build the store atomically; returns a summary dict (tables, rows, seconds)."""
+    path = Path(path) if path else store_path(vintage if vintage != "default" else None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    tables, log = collect_tables(progress)
+    tables.update(_registry_tables())
+    if progress:
+        progress("manifest")
+    manifest = _manifest()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(tmp))
+        for name, frame in tables.items():
+            if progress:
+                progress(f"write {name}")
+            con.register("_frame", frame)
+            con.execute(f'create table "{name}" as select * from _frame')
+            con.unregister("_frame")
+        con.register("_m", manifest)
+        con.execute("create table meta_manifest as select * from _m")
+        build = pd.DataFrame([{"vintage": vintage, "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                               "crmsec_version": __version__, "raw_dir": str(raw_dir())}])
+        con.register("_b", build)
+        con.execute("create table meta_build as select * from _b")
+        con.register("_l", pd.DataFrame(log))
+        con.execute("create table meta_sources as select * from _l")
+        con.close()
+        os.replace(tmp, path)  # atomic: readers see the old or the new store, never half of one
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    return {"path": str(path), "tables": {k: len(v) for k, v in tables.items()}, "seconds": time.perf_counter() - t0}
+
+
+def open_store(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
+    """Read-only connection to a store (default: ``data/store/default.duckdb`` or ``$CRMSEC_STORE``)."""
+    path = Path(path) if path else store_path()
+    if not path.exists():
+        raise StoreError(f"no data store at {path}; build it with `crmsec data build` (or `make data`)")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def store_status(path: Path | str | None = None) -> dict[str, pd.DataFrame]:
+    """What the store holds: tables with row counts, sources/vintages, coverage gaps."""
+    con = open_store(path)
+    try:
+        names = [r[0] for r in con.execute("select table_name from information_schema.tables order by 1").fetchall()]
+        counts = pd.DataFrame(
+            [{"table": n, "rows": con.execute(f'select count(*) from "{n}"').fetchone()[0]} for n in names if not n.startswith("meta_")]
+        )
+        src_parts = []
+        for n in names:
+            cols = [r[0] for r in con.execute(f"select column_name from information_schema.columns where table_name = '{n}'").fetchall()]
+            if "source" in cols and "vintage" in cols:
+                year = "min(year), max(year)" if "year" in cols else "null, null"
+                src_parts.append(con.execute(
+                    f'select \'{n}\' as "table", source, vintage, count(*) as rows, {year} from "{n}" group by 2, 3 order by 2, 3'
+                ).df())
+        sources = pd.concat(src_parts, ignore_index=True) if src_parts else pd.DataFrame()
+        if not sources.empty:
+            sources.columns = ["table", "source", "vintage", "rows", "year_min", "year_max"]
+        gaps = _coverage_gaps(con, names)
+        build = con.execute("select * from meta_build").df() if "meta_build" in names else pd.DataFrame()
+    finally:
+        con.close()
+    return {"tables": counts, "sources": sources, "gaps": gaps, "build": build}
+
+
+def _coverage_gaps(con: duckdb.DuckDBPyConnection, names: list[str]) -> pd.DataFrame:
+    """Registry materials flagged EU CRM 2023 / CRMA with no production rows, and missing WGI / trade quantities."""
+    rows = []
+    if {"materials", "production"} <= set(names):
+        no_prod = con.execute(
+            "select material_id from materials where (eu_crm_2023 or crma_strategic) "
+            "and material_id not in (select distinct material_id from production)"
+        ).fetchall()
+        for (m,) in no_prod:
+            rows.append({"gap": "no_production", "item": m, "detail": "EU CRM 2023/CRMA material without production rows"})
+    if "trade" in names:
+        n, miss = con.execute("select count(*), count(*) filter (where tonnes is null) from trade").fetchone()
+        rows.append({"gap": "no_quantity", "item": "trade", "detail": f"{miss:,} of {n:,} BACI flows without tonnes"})
+    if "governance" in names:
+        n, miss = con.execute("select count(*), count(*) filter (where estimate is null) from governance").fetchone()
+        rows.append({"gap": "no_wgi", "item": "governance", "detail": f"{miss:,} of {n:,} WGI country-year-dimension values missing"})
+    return pd.DataFrame(rows)
