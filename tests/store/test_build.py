@@ -1,0 +1,55 @@
+"""Store build: atomic (a failed build leaves the previous store intact), idempotent, complete."""
+
+from pathlib import Path
+
+import pytest
+
+from crmsec.errors import DataError
+from crmsec.store import build_store, open_store, store_status
+from crmsec.store import build as build_mod
+
+
+def test_store_has_all_tables(store):
+    names = {r[0] for r in store.execute("select table_name from information_schema.tables").fetchall()}
+    for table in ("production", "trade", "governance", "wgi_pv", "eu_assessment", "eu_supply_shares", "end_use",
+                  "materials", "countries", "meta_manifest", "meta_build"):
+        assert table in names, table
+    # every trade row has a registry material and ISO3 countries; missing tonnes carry a reason
+    bad = store.execute(
+        "select count(*) from trade where material_id is null or reporter is null or partner is null").fetchone()[0]
+    assert bad == 0
+    assert store.execute("select count(*) from trade where tonnes is null and reason <> 'no_quantity'").fetchone()[0] == 0
+    unknown = store.execute(
+        "select count(*) from production where material_id not in (select material_id from materials)").fetchone()[0]
+    assert unknown == 0
+
+
+def test_manifest_pins_raw_files(store):
+    files = store.execute("select file, sha256 from meta_manifest").df()
+    assert (files["sha256"].str.len() == 64).all()
+    assert files["file"].str.contains("baci_hs92").any()
+
+
+def test_failed_build_leaves_previous_store_intact(tmp_path: Path, store_path: Path, monkeypatch):
+    target = tmp_path / "s.duckdb"
+    target.write_bytes(store_path.read_bytes())
+    before = target.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise DataError("simulated failure while loading", file="x.csv", row=7)
+
+    monkeypatch.setattr(build_mod, "_registry_tables", boom)
+    with pytest.raises(DataError, match="simulated failure"):
+        build_store(target)
+    assert target.read_bytes() == before
+    assert not list(tmp_path.glob("*.tmp"))
+    con = open_store(target)
+    assert con.execute("select count(*) from trade").fetchone()[0] > 1_000_000
+    con.close()
+
+
+def test_status_reports_sources_and_gaps(store_path: Path):
+    info = store_status(store_path)
+    assert {"trade", "production", "governance"} <= set(info["tables"]["table"])
+    assert {"baci", "wgi"} <= set(info["sources"]["source"])
+    assert "no_quantity" in set(info["gaps"]["gap"])
