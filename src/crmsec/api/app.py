@@ -1,0 +1,158 @@
+"""The FastAPI application factory: REST API under ``/api/v1`` and the dashboard pages under ``/``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import duckdb
+import plotly
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from crmsec.api.auth import CSRF_COOKIE, LANG_COOKIE, Signer, UserStore, new_csrf_token
+from crmsec.api.config import Settings, get_settings
+from crmsec.api.i18n import pick_lang, translations
+from crmsec.api.jobs import JobManager
+from crmsec.errors import CrmsecError, DataError, InputError, SolverError, StoreError, UnknownNameError
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def _store_opener(settings: Settings):
+    """A lazily opened, shared read-only connection; each request takes its own cursor."""
+    lock = threading.Lock()
+    holder: dict[str, duckdb.DuckDBPyConnection] = {}
+
+    def open_() -> duckdb.DuckDBPyConnection:
+        with lock:
+            if "con" not in holder:
+                from crmsec import store
+
+                opener = getattr(store, "open_store", None)
+                if opener is None:
+                    raise StoreError("this build has no store module yet (crmsec.store.open_store missing)")
+                holder["con"] = opener(settings.store_path)
+            return holder["con"]
+
+    return open_
+
+
+def create_app(settings: Settings | None = None, *, users: UserStore | None = None) -> FastAPI:
+    """Build the app. ``settings`` default to the environment (:func:`get_settings`); tests pass their own
+    settings and a :class:`UserStore` with test users, and swap the store via ``dependency_overrides``."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.jobs.shutdown()
+
+    app = FastAPI(
+        title="crmsec",
+        version="0.1.0",
+        summary="Security of supply of critical raw materials for the Netherlands: API and dashboard",
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'page'}-{route.name}",
+    )
+    app.state.settings = settings
+    app.state.users = users if users is not None else UserStore.from_settings(settings)
+    app.state.signer = Signer(settings.secret_key.get_secret_value())
+    app.state.jobs = JobManager(workers=settings.job_workers)
+    app.state.open_store = _store_opener(settings)
+    app.state.cache = {}
+    app.state.cache_lock = threading.Lock()
+
+    @app.middleware("http")
+    async def lang_csrf_headers(request: Request, call_next):
+        request.state.lang = pick_lang(
+            request.cookies.get(LANG_COOKIE), request.query_params.get("lang"),
+            request.headers.get("accept-language") if LANG_COOKIE not in request.cookies else None,
+            settings.default_lang,
+        )
+        token = request.cookies.get(CSRF_COOKIE)
+        fresh = not token or len(token) < 16
+        request.state.csrf_token = new_csrf_token() if fresh else token
+        response = await call_next(request)
+        if fresh and not request.url.path.startswith(("/api/", "/static/", "/vendor/")):
+            response.set_cookie(CSRF_COOKIE, request.state.csrf_token, httponly=True, samesite="strict",
+                                secure=settings.cookie_secure, path="/")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("Content-Language", request.state.lang)
+        return response
+
+    def _wants_html(request: Request) -> bool:
+        return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+    def _error(request: Request, code: int, detail: str) -> Response:
+        if _wants_html(request):
+            from crmsec.api.deps import get_current_user
+            from crmsec.api.web import render
+
+            try:
+                user = get_current_user(request, settings, app.state.users)
+            except HTTPException:
+                from crmsec.api.auth import ANONYMOUS as user
+            return render(request, "pages/error.html", user, status_code=code, code=code, detail=detail)
+        return JSONResponse({"detail": detail}, status_code=code)
+
+    @app.exception_handler(CrmsecError)
+    async def crmsec_error(request: Request, err: CrmsecError) -> Response:
+        code = 422
+        if isinstance(err, UnknownNameError):
+            code = 404
+        elif isinstance(err, StoreError):
+            code = 503
+        elif isinstance(err, InputError | DataError | SolverError):
+            code = 422
+        return _error(request, code, str(err))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> Response:
+        if _wants_html(request) and err.status_code in (401, 403, 404, 413, 422):
+            resp = _error(request, err.status_code, translations(request.state.lang).gettext(str(err.detail)))
+        else:
+            resp = JSONResponse({"detail": err.detail}, status_code=err.status_code)
+        for k, v in (err.headers or {}).items():
+            resp.headers[k] = v
+        return resp
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, err: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in err.errors()
+        ]
+        text = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+        if _wants_html(request):
+            return _error(request, 422, text)
+        return JSONResponse({"detail": text, "errors": errors}, status_code=422)
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        """plotly.js as shipped inside the plotly Python package (served locally: no CDN)."""
+        return FileResponse(PLOTLY_JS, media_type="application/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    from crmsec.api.routers import ROUTERS
+
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,144 @@
+"""Plotly figure specifications (plain dicts) built on the server and drawn by plotly.js in the page.
+
+Only presentation: every number comes from an engine result or a store query passed in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+PALETTE = ["#0b4f8a", "#d35400", "#1e7b3a", "#8e44ad", "#b03a2e", "#5d6d7e", "#b7950b", "#117a65"]
+FONT = {"family": "system-ui, sans-serif", "size": 13, "color": "#1a1a1a"}
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def criticality_matrix(rows: Sequence[dict[str, Any]], sr_threshold: float, ei_threshold: float,
+                       _: Callable[[str], str], title: str) -> dict[str, Any]:
+    """SR × EI scatter with the threshold lines; hover shows the material and its drivers.
+
+    Points: one per row with finite ``sr`` and ``ei``; critical ones in a separate trace (colour + legend).
+    """
+    pts = [r for r in rows if _finite(r.get("sr")) and _finite(r.get("ei"))]
+    traces = []
+    for critical, name, color, symbol in ((True, _("critical"), PALETTE[1], "diamond"),
+                                          (False, _("not critical"), PALETTE[0], "circle")):
+        sel = [r for r in pts if bool(r.get("critical")) is critical]
+        traces.append({
+            "type": "scatter", "mode": "markers+text", "name": name,
+            "x": [r["ei"] for r in sel], "y": [r["sr"] for r in sel],
+            "text": [r.get("material") or r["material_id"] for r in sel],
+            "textposition": "top center", "textfont": {"size": 10},
+            "customdata": [[r.get("drivers") or "", r.get("stage_assessed") or ""] for r in sel],
+            "marker": {"size": 10, "color": color, "symbol": symbol, "line": {"width": 1, "color": "#fff"}},
+            "hovertemplate": "<b>%{text}</b><br>EI %{x:.2f} · SR %{y:.2f}<br>" + _("stage") +
+                             ": %{customdata[1]}<br>" + _("drivers") + ": %{customdata[0]}<extra></extra>",
+        })
+    xmax = max([r["ei"] for r in pts] + [ei_threshold]) * 1.08
+    ymax = max([r["sr"] for r in pts] + [sr_threshold]) * 1.08
+    line = {"color": "#a00", "width": 2, "dash": "dash"}
+    return {
+        "data": traces,
+        "layout": {
+            "title": {"text": title}, "font": FONT, "height": 560, "hovermode": "closest",
+            "xaxis": {"title": {"text": _("Economic importance (EI)")}, "range": [0, xmax], "zeroline": False},
+            "yaxis": {"title": {"text": _("Supply risk (SR)")}, "range": [0, ymax], "zeroline": False},
+            "shapes": [
+                {"type": "line", "x0": ei_threshold, "x1": ei_threshold, "y0": 0, "y1": ymax, "line": line},
+                {"type": "line", "x0": 0, "x1": xmax, "y0": sr_threshold, "y1": sr_threshold, "line": line},
+            ],
+            "annotations": [
+                {"x": ei_threshold, "y": ymax, "text": f"EI = {ei_threshold}", "showarrow": False,
+                 "xanchor": "left", "yanchor": "top"},
+                {"x": xmax, "y": sr_threshold, "text": f"SR = {sr_threshold}", "showarrow": False,
+                 "xanchor": "right", "yanchor": "bottom"},
+            ],
+            "legend": {"orientation": "h", "y": -0.15},
+            "margin": {"t": 50, "r": 20, "b": 60, "l": 60},
+        },
+    }
+
+
+def world_map(countries: Sequence[str], values: Sequence[float], labels: Sequence[str], title: str,
+              colorbar: str) -> dict[str, Any]:
+    """Choropleth of shares by ISO3 country (base map served locally, see static/vendor/topojson)."""
+    return {
+        "data": [{
+            "type": "choropleth", "locationmode": "ISO-3", "locations": list(countries),
+            "z": [v if _finite(v) else None for v in values], "text": list(labels),
+            "colorscale": "Blues", "zmin": 0, "marker": {"line": {"color": "#555", "width": 0.4}},
+            "colorbar": {"title": {"text": colorbar}, "tickformat": ".0%"},
+            "hovertemplate": "%{text}: %{z:.1%}<extra></extra>",
+        }],
+        "layout": {
+            "title": {"text": title}, "font": FONT, "height": 420,
+            "geo": {"projection": {"type": "natural earth"}, "showframe": False, "showcoastlines": True,
+                    "showcountries": True, "countrycolor": "#999", "landcolor": "#f0f0f0", "showland": True},
+            "margin": {"t": 40, "r": 0, "b": 0, "l": 0},
+        },
+    }
+
+
+def bars(labels: Sequence[str], values: Sequence[float], title: str, axis: str, *,
+         horizontal: bool = True, percent: bool = False, color: str = PALETTE[0]) -> dict[str, Any]:
+    vals = [v if _finite(v) else None for v in values]
+    trace: dict[str, Any] = {"type": "bar", "marker": {"color": color}}
+    if horizontal:
+        trace.update(x=vals[::-1], y=list(labels)[::-1], orientation="h")
+    else:
+        trace.update(x=list(labels), y=vals)
+    fmt = ".1%" if percent else ",.3~g"
+    trace["hovertemplate"] = "%{" + ("y" if horizontal else "x") + "}: %{" + ("x" if horizontal else "y") + \
+                             ":" + fmt + "}<extra></extra>"
+    ax = {"title": {"text": axis}, "tickformat": ".0%" if percent else None}
+    return {"data": [trace], "layout": {
+        "title": {"text": title}, "font": FONT, "height": max(260, 28 * len(vals) + 100),
+        ("xaxis" if horizontal else "yaxis"): ax, "margin": {"t": 40, "r": 20, "b": 50, "l": 140 if horizontal else 60},
+    }}
+
+
+def lines(x: Sequence[Any], series: dict[str, Sequence[float]], title: str, xaxis: str, yaxis: str, *,
+          stacked: bool = False) -> dict[str, Any]:
+    data = []
+    for i, (name, ys) in enumerate(series.items()):
+        tr: dict[str, Any] = {"type": "scatter", "mode": "lines", "name": name, "x": list(x),
+                              "y": [v if _finite(v) else None for v in ys],
+                              "line": {"color": PALETTE[i % len(PALETTE)], "width": 2}}
+        if stacked:
+            tr.update(stackgroup="one")
+        data.append(tr)
+    return {"data": data, "layout": {
+        "title": {"text": title}, "font": FONT, "height": 420, "hovermode": "x unified",
+        "xaxis": {"title": {"text": xaxis}}, "yaxis": {"title": {"text": yaxis}},
+        "legend": {"orientation": "h", "y": -0.2}, "margin": {"t": 50, "r": 20, "b": 80, "l": 70},
+    }}
+
+
+def fan(x: Sequence[Any], bands: dict[str, Sequence[float]], title: str, xaxis: str, yaxis: str) -> dict[str, Any]:
+    """Fan chart: keys p05/p10/p25/p50/p75/p90/p95 (any subset) → shaded bands around the median."""
+    data: list[dict[str, Any]] = []
+    pairs = [("p05", "p95", 0.15), ("p10", "p90", 0.25), ("p25", "p75", 0.4)]
+    for lo, hi, alpha in pairs:
+        if lo in bands and hi in bands:
+            data.append({"type": "scatter", "x": list(x), "y": list(bands[hi]), "mode": "lines",
+                         "line": {"width": 0}, "showlegend": False, "hoverinfo": "skip"})
+            data.append({"type": "scatter", "x": list(x), "y": list(bands[lo]), "mode": "lines",
+                         "line": {"width": 0}, "fill": "tonexty", "name": f"{lo}–{hi}",
+                         "fillcolor": f"rgba(11,79,138,{alpha})"})
+    if "p50" in bands:
+        data.append({"type": "scatter", "x": list(x), "y": list(bands["p50"]), "mode": "lines", "name": "P50",
+                     "line": {"color": PALETTE[0], "width": 2}})
+    return {"data": data, "layout": {"title": {"text": title}, "font": FONT, "height": 400,
+                                     "xaxis": {"title": {"text": xaxis}}, "yaxis": {"title": {"text": yaxis}},
+                                     "margin": {"t": 50, "r": 20, "b": 60, "l": 80}}}
+
+
+def histogram(values: Sequence[float], title: str, axis: str) -> dict[str, Any]:
+    return {"data": [{"type": "histogram", "x": [v for v in values if _finite(v)], "nbinsx": 40,
+                      "marker": {"color": PALETTE[0]}}],
+            "layout": {"title": {"text": title}, "font": FONT, "height": 360,
+                       "xaxis": {"title": {"text": axis}}, "margin": {"t": 50, "r": 20, "b": 60, "l": 60}}}

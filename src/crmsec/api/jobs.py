@@ -1,0 +1,96 @@
+"""Background jobs (scenario runs, appraisals, allocation and stockpile runs) with progress.
+
+A small thread pool runs the engine call; the call receives a ``progress(fraction, message)`` callback.
+Jobs live in memory (the most recent ``keep`` jobs); a job's result is fetched from its result URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from crmsec.errors import CrmsecError
+
+log = logging.getLogger(__name__)
+
+JobStatus = Literal["queued", "running", "done", "failed"]
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    params: dict[str, Any]
+    owner: str | None
+    status: JobStatus = "queued"
+    progress: float = 0.0
+    message: str = ""
+    result: Any = None
+    error: str | None = None
+    created: float = field(default_factory=time.time)
+    finished: float | None = None
+
+
+class JobManager:
+    """Runs callables in worker threads and tracks their state (thread-safe)."""
+
+    def __init__(self, workers: int = 2, keep: int = 200) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crmsec-job")
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self._keep = keep
+
+    def submit(self, kind: str, fn: Callable[[Progress], Any], params: dict[str, Any], owner: str | None) -> Job:
+        job = Job(id=uuid.uuid4().hex, kind=kind, params=params, owner=owner)
+        with self._lock:
+            self._jobs[job.id] = job
+            while len(self._jobs) > self._keep:
+                self._jobs.popitem(last=False)
+        self._pool.submit(self._run, job, fn)
+        return job
+
+    def _run(self, job: Job, fn: Callable[[Progress], Any]) -> None:
+        def progress(fraction: float, message: str = "") -> None:
+            job.progress = min(max(float(fraction), 0.0), 1.0)
+            if message:
+                job.message = message
+
+        job.status = "running"
+        try:
+            job.result = fn(progress)
+            job.progress = 1.0
+            job.status = "done"
+        except CrmsecError as err:
+            job.error = str(err)
+            job.status = "failed"
+        except Exception as err:  # a bug in an engine: keep the server alive, record it, log the traceback
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            job.error = f"internal error: {type(err).__name__}: {err}"
+            job.status = "failed"
+        finally:
+            job.finished = time.time()
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def wait(self, job_id: str, timeout: float = 30.0) -> Job | None:
+        """Block until the job is finished (tests and the CLI); returns the job."""
+        end = time.time() + timeout
+        while time.time() < end:
+            job = self.get(job_id)
+            if job is None or job.status in ("done", "failed"):
+                return job
+            time.sleep(0.02)
+        return self.get(job_id)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,136 @@
+"""Response and request models of the REST API (``*Public`` = what leaves the server)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Scalar = float | int | str | bool | None
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class MaterialPublic(BaseModel):
+    material_id: str
+    name_en: str
+    name_nl: str | None = None
+    eu_crm_2023: bool | None = None
+    crma_strategic: bool | None = None
+    crma_critical: bool | None = None
+    stages: list[str] = Field(default_factory=list)
+
+
+class MaterialsPublic(BaseModel):
+    data: list[MaterialPublic]
+    count: int
+
+
+class ProducerSharePublic(BaseModel):
+    stage: str
+    country: str
+    country_name: str | None = None
+    year: int
+    quantity: float | None
+    unit: str | None = None
+    basis: str | None = None
+    source: str | None = None
+    vintage: str | None = None
+    share: float | None = Field(None, description="share of world production of this stage [0–1]")
+
+
+class TradePartnerPublic(BaseModel):
+    country: str
+    country_name: str | None = None
+    year: int
+    tonnes: float | None
+    value_kusd: float | None
+    share: float | None = Field(None, description="share of the reporter's imports by tonnes [0–1]")
+
+
+class SourcePublic(BaseModel):
+    source: str | None
+    vintage: str | None
+    year_min: int | None = None
+    year_max: int | None = None
+
+
+class TrendPointPublic(BaseModel):
+    year: int
+    value: float | None
+
+
+class FactsheetPublic(BaseModel):
+    material: MaterialPublic
+    producer_shares: list[ProducerSharePublic]
+    stage_hhi: dict[str, float | None] = Field(description="HHI of world production per stage [0–1]")
+    trade_partners: list[TradePartnerPublic] = Field(description="largest exporters to NL, latest BACI year")
+    geopolrisk_trend: list[TrendPointPublic] | None = Field(
+        None, description="GeoPolRisk score of NL imports by year; null when the engine is not in this build"
+    )
+    sources: list[SourcePublic]
+
+
+class CriticalityRowPublic(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    material_id: str
+    material: str | None = None
+    sr: float | None = None
+    ei: float | None = None
+    critical: bool | None = None
+    stage_assessed: str | None = None
+    near_threshold: bool | None = None
+    score: float | None = None
+    drivers: str | None = None
+
+
+class CriticalityPublic(BaseModel):
+    scope: Literal["eu", "nl"]
+    year: int
+    method: Literal["eu", "geopolrisk"]
+    sr_threshold: float | None = None
+    ei_threshold: float | None = None
+    method_version: str | None = None
+    data: list[CriticalityRowPublic]
+    count: int
+    notes: list[str] = Field(default_factory=list)
+
+
+class TablePublic(BaseModel):
+    """A generic result table (columns + rows) as the engines return it, NaN → null."""
+
+    title: str | None = None
+    columns: list[str]
+    data: list[dict[str, Any]]
+    count: int
+    notes: list[str] = Field(default_factory=list)
+
+
+class JobPublic(BaseModel):
+    id: str
+    kind: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float = Field(ge=0, le=1)
+    message: str = ""
+    error: str | None = None
+    status_url: str
+    result_url: str | None = None
+
+
+class TokenPublic(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class UserPublic(BaseModel):
+    username: str | None
+    role: Literal["public", "analyst", "admin"]
+
+
+class EngineStatusPublic(BaseModel):
+    name: str
+    available: bool
+    detail: str | None = None

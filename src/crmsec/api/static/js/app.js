@@ -1,0 +1,78 @@
+// crmsec dashboard: draws server-built Plotly figures, auto-submits filter forms, runs background jobs.
+"use strict";
+(function () {
+  const PLOT_CONFIG = { responsive: true, displaylogo: false, topojsonURL: "/static/vendor/topojson/" };
+  const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+
+  function draw(el, fig) {
+    if (!window.Plotly) { return; }
+    return window.Plotly.newPlot(el, fig.data || [], fig.layout || {}, PLOT_CONFIG).then(() => {
+      el.dataset.rendered = "true";
+    });
+  }
+
+  function drawAll() {
+    document.querySelectorAll("div.chart[data-figure]").forEach((el) => {
+      const src = document.getElementById(el.dataset.figure);
+      if (src) { draw(el, JSON.parse(src.textContent)); }
+    });
+  }
+
+  function autosubmit() {
+    document.querySelectorAll("form[data-autosubmit]").forEach((form) => {
+      form.addEventListener("change", () => form.requestSubmit());
+      form.querySelectorAll("input[type=range]").forEach((r) => {
+        const out = form.querySelector('output[for="' + r.id + '"]');
+        r.addEventListener("input", () => { if (out) { out.textContent = r.value; } });
+      });
+    });
+  }
+
+  async function postJSON(url, body) {
+    const resp = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), "Accept": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const data = await resp.json().catch(() => ({ detail: resp.statusText }));
+    if (!resp.ok) { throw new Error(data.detail || resp.statusText); }
+    return data;
+  }
+
+  // A form with data-job-endpoint starts a background job, shows its progress and draws the result figure.
+  function jobForms() {
+    document.querySelectorAll("form[data-job-endpoint]").forEach((form) => {
+      const status = document.getElementById(form.dataset.status);
+      const bar = document.getElementById(form.dataset.progress);
+      const target = document.getElementById(form.dataset.chart);
+      const table = document.getElementById(form.dataset.table);
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const body = {};
+        new FormData(form).forEach((v, k) => { if (k !== "csrf_token" && v !== "") { body[k] = isNaN(v) ? v : Number(v); } });
+        const button = form.querySelector("button[type=submit]");
+        button.disabled = true;
+        status.textContent = form.dataset.msgStarting || "…";
+        try {
+          let job = await postJSON(form.dataset.jobEndpoint, body);
+          while (job.status === "queued" || job.status === "running") {
+            bar.value = job.progress; status.textContent = (job.message || job.status) + " (" + Math.round(100 * job.progress) + " %)";
+            await new Promise((r) => setTimeout(r, 300));
+            job = await (await fetch(job.status_url, { credentials: "same-origin" })).json();
+          }
+          if (job.status === "failed") { throw new Error(job.error); }
+          bar.value = 1;
+          const result = await (await fetch(job.result_url + "?view=figure", { credentials: "same-origin" })).json();
+          await draw(target, result.figure);
+          if (table && result.table_html !== undefined) { table.innerHTML = result.table_html; }
+          status.textContent = form.dataset.msgDone || "done";
+          target.dataset.jobId = job.id;
+        } catch (err) {
+          status.textContent = (form.dataset.msgFailed || "failed") + ": " + err.message;
+        } finally { button.disabled = false; }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { drawAll(); autosubmit(); jobForms(); });
+})();

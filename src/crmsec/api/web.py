@@ -1,0 +1,101 @@
+"""Template rendering for the dashboard: one Jinja2 environment, per-request language and user."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from crmsec.api.auth import User
+from crmsec.api.i18n import N_, translations
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+#: navigation: (path, label) — labels are translated at render time
+NAV: list[tuple[str, str]] = [
+    ("/criticality", N_("Criticality matrix")),
+    ("/list", N_("National list")),
+    ("/materials", N_("Materials")),
+    ("/chains", N_("Value chains")),
+    ("/scenarios", N_("Scenarios")),
+    ("/crisis", N_("Crisis response")),
+    ("/crma", N_("CRMA tracker")),
+    ("/projects", N_("Projects")),
+    ("/briefings", N_("Briefings")),
+]
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _nan_to_none(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    return obj
+
+
+def to_json(obj: Any) -> str:
+    """JSON for embedding in ``<script type="application/json">`` (NaN → null, '</' escaped)."""
+    text = json.dumps(_nan_to_none(obj), default=_json_default, ensure_ascii=False)
+    return text.replace("</", "<\\/")
+
+
+TEMPLATES.env.filters["tojson_safe"] = to_json
+
+
+def fmt_num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(v):
+        return "NaN"
+    if abs(v) >= 1e4:
+        return f"{v:,.0f}"
+    return f"{v:,.{digits}f}"
+
+
+def fmt_pct(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    v = float(value)
+    return "NaN" if not math.isfinite(v) else f"{100 * v:.{digits}f} %"
+
+
+TEMPLATES.env.filters["num"] = fmt_num
+TEMPLATES.env.filters["pct"] = fmt_pct
+
+
+def render(request: Request, template: str, user: User, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    """Render a dashboard page with language, user, CSRF token and navigation in the context."""
+    lang = request.state.lang
+    gettext = translations(lang).gettext
+    context = {
+        "request": request,
+        "_": gettext,
+        "lang": lang,
+        "user": user,
+        "csrf_token": request.state.csrf_token,
+        "nav": [(path, gettext(label)) for path, label in NAV],
+        "path": request.url.path,
+        **ctx,
+    }
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)

@@ -1,0 +1,109 @@
+"""Fixtures of the web-face tests: an app with test users and a small DuckDB store built in ``tmp_path``.
+
+The mini store uses the real registries (materials.csv, countries.csv) and a handful of hand-made production
+and trade rows (test data, labelled ``source='test'``) so the frame is tested without the full vintage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from crmsec.api import Settings, create_app
+from crmsec.api.auth import UserStore
+from crmsec.api.deps import get_store
+
+REG = Path(__file__).resolve().parents[2] / "src" / "crmsec" / "registry"
+PASSWORDS = {"ana": "analyst-pass-1", "root": "admin-pass-1"}
+
+
+def build_mini_store(path: Path) -> Path:
+    con = duckdb.connect(str(path))
+    con.register("m", pd.read_csv(REG / "materials.csv", dtype=str))
+    con.execute("CREATE TABLE materials AS SELECT * FROM m")
+    con.register("c", pd.read_csv(REG / "countries.csv", dtype=str, keep_default_na=False))
+    con.execute("CREATE TABLE countries AS SELECT * FROM c")
+    prod = pd.DataFrame({
+        "material_id": ["gallium"] * 4 + ["gallium"] * 2,
+        "stage": ["processing"] * 4 + ["processing"] * 2,
+        "country": ["CHN", "JPN", "KOR", "RUS", "CHN", "JPN"],
+        "year": [2023] * 4 + [2022] * 2,
+        "quantity": [750.0, 10.0, 3.0, 5.0, 600.0, 9.0],
+        "unit": ["t"] * 6, "basis": ["contained"] * 6, "source": ["test"] * 6, "vintage": ["test-1"] * 6,
+    })
+    con.register("p", prod)
+    con.execute("CREATE TABLE production AS SELECT * FROM p")
+    trade = pd.DataFrame({
+        "reporter": ["NLD", "NLD", "NLD", "DEU"], "partner": ["CHN", "DEU", "JPN", "CHN"],
+        "hs6": ["811292"] * 4, "year": [2022] * 4, "tonnes": [8.0, 2.0, 1.0, 30.0],
+        "value_kusd": [3000.0, 900.0, 400.0, 9000.0], "material_id": ["gallium"] * 4,
+    })
+    con.register("t", trade)
+    con.execute("CREATE TABLE trade AS SELECT * FROM t")
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def mini_store_path(tmp_path_factory) -> Path:
+    return build_mini_store(tmp_path_factory.mktemp("ministore") / "mini.duckdb")
+
+
+@pytest.fixture(scope="session")
+def test_users() -> UserStore:
+    users = UserStore(rounds=4)
+    users.add("ana", PASSWORDS["ana"], "analyst")
+    users.add("root", PASSWORDS["root"], "admin")
+    return users
+
+
+@pytest.fixture()
+def settings() -> Settings:
+    return Settings(secret_key="test-secret-key-0123456789", bcrypt_rounds=4, cookie_secure=True,
+                    max_upload_bytes=2048)
+
+
+@pytest.fixture()
+def app(settings, test_users, mini_store_path):
+    application = create_app(settings, users=test_users)
+    con = duckdb.connect(str(mini_store_path), read_only=True)
+
+    def _store():
+        cur = con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    application.dependency_overrides[get_store] = _store
+    yield application
+    con.close()
+
+
+@pytest.fixture()
+def client(app):
+    with TestClient(app, base_url="https://testserver") as c:
+        yield c
+
+
+def csrf_of(client: TestClient) -> str:
+    """Fetch a page so the CSRF cookie is set; return its value."""
+    client.get("/login")
+    return client.cookies.get("crmsec_csrf")
+
+
+def login(client: TestClient, username: str) -> None:
+    token = csrf_of(client)
+    r = client.post("/login", data={"username": username, "password": PASSWORDS[username], "csrf_token": token,
+                                    "next": "/"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+
+
+def bearer(client: TestClient, username: str) -> dict[str, str]:
+    r = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORDS[username]})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
