@@ -24,6 +24,13 @@ app = typer.Typer(
 from crmsec.store.cli import app as data_app  # noqa: E402
 
 app.add_typer(data_app, name="data")
+from crmsec.api.cli import serve as _serve  # noqa: E402
+
+app.command("serve")(_serve)
+from crmsec.reports.cli import app as brief_app  # noqa: E402
+
+app.add_typer(brief_app, name="brief")
+__import__("crmsec.optimize.cli", fromlist=["register"]).register(app)  # crmsec allocate / crmsec stockpile
 
 
 def main() -> None:

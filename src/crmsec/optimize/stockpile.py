@@ -398,7 +398,7 @@ class StockpileResult:
 
 def _solve_two_stage(st: _Structure, tier_tab: pd.DataFrame, *, budget_eur: float | None,
                      cvar_alpha: float | None, cvar_weight: float, service_level: float | None,
-                     time_limit: float | None, what: str):
+                     time_limit: float | None, what: str, prorata: bool = False):
     U, S = st.L.shape
     H = len(st.holders)
     pi = st.sc["probability"].to_numpy()
@@ -458,6 +458,13 @@ def _solve_two_stage(st: _Structure, tier_tab: pd.DataFrame, *, budget_eur: floa
     avail = hold["availability_factor"].to_numpy()
     lp.add_rows("capacity", keys.size, np.concatenate([hs_row, np.arange(keys.size)]),
                 np.concatenate([r_cols, s_cols[kh]]), np.concatenate([np.ones(r_cols.size), -avail[kh]]), hi=0.0)
+    if prorata:
+        # a short pool serves every member hit by the same share nu of its shortfall: R = nu[h,s] L[u,s]
+        nu = lp.add_cols("nu", keys.size, lo=0.0, hi=1.0)
+        n_r = r_cols.size
+        lp.add_rows("prorata", n_r, np.concatenate([np.arange(n_r), np.arange(n_r)]),
+                    np.concatenate([r_cols, nu[hs_row]]),
+                    np.concatenate([np.ones(n_r), -st.L[r_u, act_s]]), lo=0.0, hi=0.0)
     rate = hold["release_rate_t_per_day"].to_numpy()[kh]
     if np.isfinite(rate).any():
         dmax = np.full(keys.size, np.nan)
@@ -571,6 +578,7 @@ def size_stockpile(
     cvar_alpha: float | None = None,
     cvar_weight: float = 0.0,
     service_level: float | None = None,
+    country: str | None = None,
     time_limit: float | None = 300.0,
 ) -> StockpileResult:
     """Economically optimal stock per material by the two-stage stochastic LP (methods §5.3(B)).
@@ -596,6 +604,8 @@ def size_stockpile(
         objective becomes expected cost + lambda CVaR_alpha(second-stage loss).
     service_level : optional: expected unmet tonnes <= (1 - service_level) × expected shortfall, per
         material (and country).
+    country : keep only the scenario rows of this member (ISO3) when the frame has a ``country``
+        column; a frame with several countries needs it (or use :func:`pool_stockpile`).
     time_limit : HiGHS time limit [s].
 
     Returns
@@ -604,6 +614,19 @@ def size_stockpile(
     """
     t0 = time.perf_counter()
     scn = validate_scenarios(scenarios)
+    if "country" in scn:
+        countries = sorted(scn["country"].astype(str).unique())
+        if country is not None:
+            if country not in countries:
+                raise InputError(f"country {country!r} has no scenario rows; the scenarios cover {', '.join(countries)}")
+            skipped = scn.attrs.get("skipped")
+            scn = scn[scn["country"].astype(str) == country].drop(columns="country").reset_index(drop=True)
+            scn.attrs["skipped"] = skipped
+        elif len(countries) > 1:
+            raise InputError(f"scenarios cover several countries ({', '.join(countries)}); choose one with "
+                             "country=/--country, or size a coalition stock with pool_stockpile/--pool")
+        else:
+            scn = scn.drop(columns="country")
     mats = list(dict.fromkeys(scn["material_id"]))
     mp = _material_params(materials, mats, need_voll=tiers is None and service_level is None)
     st = _structure(scn, mp, pooled=False, members=None)
@@ -688,6 +711,7 @@ def pool_stockpile(
     members: pd.DataFrame,
     *,
     rule: Literal["consumption", "exposure"] = "consumption",
+    split: Literal["prorata", "optimal"] = "prorata",
     tiers: pd.DataFrame | None = None,
     service_level: float | None = None,
     budget_eur: float | None = None,
@@ -711,6 +735,9 @@ def pool_stockpile(
     materials : material parameters (prices and costs are common to the coalition).
     members : ``country, material_id, consumption_t_per_yr`` per member and material.
     rule : ``consumption`` or ``exposure``.
+    split : how a pool that cannot cover every member hit in a scenario is shared: ``prorata`` — every
+        member hit receives the same share of its shortfall (solidarity by default); ``optimal`` — wherever
+        the loss is largest (members with equal VOLL are then served in arbitrary order).
     tiers : optional VOLL tiers (shared by members).
     service_level : if given, both cases must reach the same per-member service level (expected unmet
         <= (1 - SL) × expected shortfall for each member and material); compare at equal service.
@@ -720,6 +747,8 @@ def pool_stockpile(
     -------
     PoolResult
     """
+    if split not in ("prorata", "optimal"):
+        raise InputError(f"split {split!r}: use 'prorata' or 'optimal'")
     if rule not in ("consumption", "exposure"):
         raise InputError(f"rule {rule!r}: use 'consumption' (IEA) or 'exposure'")
     scn = validate_scenarios(scenarios, need_country=True)
@@ -741,7 +770,8 @@ def pool_stockpile(
         tier_tab = _tier_table(st.units, mp, tiers)
         res = _solve_two_stage(st, tier_tab, budget_eur=budget_eur, cvar_alpha=None, cvar_weight=0.0,
                                service_level=service_level, time_limit=time_limit,
-                               what="pooled stockpile LP" if pooled else "national stockpile LP")
+                               what="pooled stockpile LP" if pooled else "national stockpile LP",
+                               prorata=pooled and split == "prorata")
         stock = _stock_frame(st, res)
         summary = {"status": res["sol"].status,
                    "expected_annual_cost_eur": float(stock["total_cost_eur_yr"].sum()),
@@ -810,10 +840,11 @@ def pool_stockpile(
         "pooled_cost_eur_yr": pooled_stock["total_cost_eur_yr"].reindex(mats).to_numpy(),
     })
     comp["saving_eur_yr"] = comp["national_cost_eur_yr"] - comp["pooled_cost_eur_yr"]
+    comp.loc[comp["saving_eur_yr"].abs() <= 1e-7 * comp["national_cost_eur_yr"].abs(), "saving_eur_yr"] = 0.0
     comp["saving_share"] = np.divide(comp["saving_eur_yr"], comp["national_cost_eur_yr"],
                                      out=np.full(len(comp), np.nan), where=comp["national_cost_eur_yr"].to_numpy() > 0)
     summary = {
-        "rule": rule, "service_level": service_level,
+        "rule": rule, "split": split, "service_level": service_level,
         "members": sorted(units["country"].unique()),
         "national_cost_eur_yr": float(comp["national_cost_eur_yr"].sum()),
         "pooled_cost_eur_yr": float(comp["pooled_cost_eur_yr"].sum()),
@@ -828,7 +859,10 @@ def pool_stockpile(
         text.append(f"{r.material_id}: national stocks {r.national_stock_t:.4g} t in total vs one pooled stock of "
                     f"{r.pooled_stock_t:.4g} t; cost {r.national_cost_eur_yr:,.0f} vs {r.pooled_cost_eur_yr:,.0f} EUR/yr "
                     f"(saving {r.saving_eur_yr:,.0f} EUR/yr).")
-    text.append("Pooling pays because members are rarely hit at the same time; a release to one member is a "
-                "solidarity flow from the others' shares (see flows).")
+    if summary["saving_eur_yr"] > 1e-6 * max(1.0, summary["national_cost_eur_yr"]):
+        text.append("Pooling pays because members are rarely hit at the same time; a release to one member is a "
+                    "solidarity flow from the others' shares (see flows).")
+    else:
+        text.append("Pooling saves nothing here: the members' shortfalls that the stock should cover occur together.")
     return PoolResult(comparison=comp, members=members_df, flows=flows, national=nat, pooled=poo, summary=summary,
                       explanation="\n".join(text))
