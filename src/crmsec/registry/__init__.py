@@ -2,4 +2,20 @@
 
 from crmsec.registry.countries import countries, group_members, iso3_from_baci, resolve_countries
 
-__all__ = ["countries", "group_members", "iso3_from_baci", "resolve_countries"]
+# --- material registry (helper block) ---
+from crmsec.registry.materials import (  # noqa: E402
+    aliases,
+    content_factor,
+    content_factors,
+    descendants,
+    hs6_map,
+    ignored,
+    materials,
+    resolve_materials,
+)
+
+__all__ = [
+    "countries", "group_members", "iso3_from_baci", "resolve_countries",
+    "aliases", "content_factor", "content_factors", "descendants", "hs6_map", "ignored", "materials",
+    "resolve_materials",
+]

@@ -110,7 +110,7 @@ def resolve_country_names(names: pd.Series, source: str, *, file: str | Path, ro
     """
     from crmsec.registry.countries import resolve_countries
 
-    indexed = pd.Series(names.to_numpy(), index=pd.Index(np.asarray(rows, dtype=int) - 2))
+    indexed = pd.Series(names.to_numpy(), index=pd.Index([int(r) - 2 for r in rows], dtype=object))
     out = resolve_countries(indexed, source, file=file)
     return pd.Series(out.to_numpy(), index=names.index, dtype="string")
 

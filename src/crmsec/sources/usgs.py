@@ -42,7 +42,13 @@ import pandas as pd
 from crmsec.errors import DataError
 from crmsec.registry.materials import resolve_materials
 from crmsec.sources import raw_dir, raw_path
-from crmsec.sources._util import OTHERS, PRODUCTION_COLUMNS, aggregate_production, parse_numbers, resolve_country_names
+from crmsec.sources._util import (
+    OTHERS,
+    PRODUCTION_COLUMNS,
+    aggregate_production,
+    parse_numbers,
+    resolve_country_names,
+)
 
 SOURCE_DIR = "usgs_mcs"
 MCS2024_DIR = "mcs2024_world"
