@@ -1,0 +1,50 @@
+"""Crisis prioritisation and strategic stockpile sizing (methods §5.3–§5.5).
+
+Public API (pure, no I/O except the ``load_*`` helpers):
+
+* :func:`allocate` ``(problem, rule="weighted", *, alpha=0.8, maxmin_scope="all", time_limit=120.0)
+  -> AllocationResult`` — the allocation LP–MIP with four fairness rules.
+* :class:`AllocationProblem` (array form), :class:`AllocationInput` (pydantic YAML/JSON form),
+  :func:`load_allocation` (file), :func:`parse_allocation` (dict).
+* :func:`size_stockpile` ``(scenarios, materials, *, tiers=None, budget_eur=None, cvar_alpha=None,
+  cvar_weight=0.0, service_level=None, country=None, time_limit=300.0) -> StockpileResult``.
+* :func:`pool_stockpile` ``(scenarios, materials, members, *, rule="consumption", split="prorata",
+  tiers=None, service_level=None, budget_eur=None, time_limit=300.0) -> PoolResult``.
+* :func:`coverage_days_stock`, :func:`risk_tiers`, :func:`coverage_tiers`, :func:`critical_fractile_stock`,
+  :func:`expected_cost`, :func:`validate_scenarios`.
+"""
+
+from crmsec.optimize.allocation import RULES, AllocationProblem, AllocationResult, allocate
+from crmsec.optimize.inputs import AllocationInput, load_allocation, parse_allocation
+from crmsec.optimize.stockpile import (
+    PoolResult,
+    StockpileResult,
+    coverage_days_stock,
+    coverage_tiers,
+    critical_fractile_stock,
+    expected_cost,
+    pool_stockpile,
+    risk_tiers,
+    size_stockpile,
+    validate_scenarios,
+)
+
+__all__ = [
+    "RULES",
+    "AllocationInput",
+    "AllocationProblem",
+    "AllocationResult",
+    "PoolResult",
+    "StockpileResult",
+    "allocate",
+    "coverage_days_stock",
+    "coverage_tiers",
+    "critical_fractile_stock",
+    "expected_cost",
+    "load_allocation",
+    "parse_allocation",
+    "pool_stockpile",
+    "risk_tiers",
+    "size_stockpile",
+    "validate_scenarios",
+]

@@ -362,7 +362,7 @@ def _solve_rule(p: AllocationProblem, model: _Model, rule: str, *, alpha: float,
             lp.cost = [cost]
             sol = solve(lp, what=f"{what}, stage tier rank {rank:g}", time_limit=time_limit)
             opt = float(sol.objective)
-            lp.add_rows(f"tier_{rank:g}", 1, np.zeros(cells.size), ue0 + cells, 1.0, hi=opt + TOL * (1 + opt))
+            lp.add_rows(f"tier_{rank:g}", 1, np.zeros(cells.size), ue0 + cells, 1.0, hi=opt + 1e-9 * (1 + opt))
             fixed.append({"tier_rank": float(rank), "unmet_essential_t": opt})
         extra["tier_stages"] = fixed
         lp.cost = [_weighted_cost(p, model)]
@@ -392,7 +392,7 @@ def _solve_rule(p: AllocationProblem, model: _Model, rule: str, *, alpha: float,
         lam_star = float(sol.x[lam[0]])
         extra["lambda"] = lam_star
         lp.col_lo = [np.concatenate(lp.col_lo)]
-        lp.col_lo[0][lam[0]] = max(0.0, lam_star - TOL)
+        lp.col_lo[0][lam[0]] = max(0.0, lam_star - 1e-9)
         lp.cost = [_weighted_cost(p, model)]
         return solve(lp, what=what, time_limit=time_limit), extra
     if rule == "floors_prorata":
