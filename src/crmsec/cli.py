@@ -31,6 +31,7 @@ from crmsec.reports.cli import app as brief_app  # noqa: E402
 
 app.add_typer(brief_app, name="brief")
 __import__("crmsec.optimize.cli", fromlist=["register"]).register(app)  # crmsec allocate / crmsec stockpile
+__import__("crmsec.projects.cli", fromlist=["register"]).register(app)  # crmsec project … / crmsec portfolio
 
 
 def main() -> None:
