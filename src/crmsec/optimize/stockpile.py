@@ -67,6 +67,11 @@ REQUIRED_SCENARIO_COLUMNS = ("scenario_id", "probability", "material_id", "short
 TIER_ORDER = ("low", "medium", "high", "very_high")
 
 
+def _show(value) -> str:
+    """repr of a cell value without numpy wrappers (``-1.0``, not ``np.float64(-1.0)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 # --- (a) coverage-days rule -------------------------------------------------------------------------------
 def coverage_tiers() -> pd.DataFrame:
     """The sourced tier → days-of-cover table (``risk_tier, days, source, note``)."""
@@ -145,7 +150,7 @@ def coverage_days_stock(
         bad = ~((ser > 0) & (ser <= 1)) if col == "availability_factor" else ~((ser >= 0) & (ser <= 1))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"{col} of {df['material_id'].iat[i]!r} is {ser.iat[i]!r}; give a share in (0, 1]")
+            raise InputError(f"{col} of {df['material_id'].iat[i]!r} is {_show(ser.iat[i])}; give a share in (0, 1]")
     c = df["consumption_t_per_yr"].astype(float)
     if (c < 0).any():
         i = int(np.flatnonzero((c < 0).to_numpy())[0])
@@ -230,7 +235,7 @@ def validate_scenarios(scenarios: pd.DataFrame, *, source: str = "scenarios", ne
             i = int(np.flatnonzero(bad.to_numpy())[0])
             rule = {"probability": "a number in [0, 1]", "shortfall_t": "a number >= 0 (t)",
                     "duration_days": "a number > 0 (days)"}[col]
-            raise InputError(f"{source}: row {df['_row'].iat[i]}, field '{col}', value {df[col].iat[i]!r}: give {rule}")
+            raise InputError(f"{source}: row {df['_row'].iat[i]}, field '{col}', value {_show(df[col].iat[i])}: give {rule}")
         df[col] = vals.astype(float)
     nprob = df.groupby("scenario_id")["probability"].nunique()
     if (nprob > 1).any():
@@ -281,7 +286,7 @@ def _material_params(materials: pd.DataFrame, needed: list[str], *, need_voll: b
         bad = ~ok(vals).fillna(False).to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"materials: field '{col}' of {mp.index[i]!r} is {mp[col].iat[i]!r}; "
+            raise InputError(f"materials: field '{col}' of {mp.index[i]!r} is {_show(mp[col].iat[i])}; "
                              "carrying cost must be > 0, shares in (0, 1], rates and costs >= 0")
     if need_voll:
         bad = ~(mp["voll_eur_per_t"] > 0).to_numpy()
