@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from crmsec.errors import DataError
-from crmsec.store import build_store, open_store, store_status
 from crmsec.store import build as build_mod
+from crmsec.store import build_store, open_store, store_status
 
 
 def test_store_has_all_tables(store):

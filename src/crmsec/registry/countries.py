@@ -155,7 +155,7 @@ def resolve_countries(names: pd.Series, source: str, *, file: str | Path | None 
 
 
 def iso3_from_baci(codes: pd.Series, *, file: str | Path | None = None) -> pd.Series:
-    """Map BACI numeric codes to ISO3 (490 → TWN; historic codes 58 → BEL, 280 → DEU, 736 → SDN, 200/278/891 none).
+    """Map BACI numeric codes to ISO3 (490 → TWN; 58 → BEL, 280 → DEU, 736 → SDN; 200, 278, 530, 810, 891 and the BACI aggregates map to none).
 
     Unknown codes raise :class:`UnknownNameError`; historic aggregates without a present-day country map to NA.
     """
@@ -169,7 +169,7 @@ def iso3_from_baci(codes: pd.Series, *, file: str | Path | None = None) -> pd.Se
 
 
 # BACI historic/aggregate codes (country_codes_V202401b.csv): present-day successor or None (no single country).
-BACI_HISTORIC: dict[int, str | None] = {58: "BEL", 280: "DEU", 736: "SDN", 200: None, 278: None, 891: None,
+BACI_HISTORIC: dict[int, str | None] = {58: "BEL", 280: "DEU", 736: "SDN", 200: None, 278: None, 891: None, 530: None, 810: None,
                                         697: None, 711: None, 849: None}
 
 

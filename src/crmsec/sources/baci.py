@@ -10,8 +10,9 @@ Notes
 * Country code 490 "Other Asia, nes" is Taiwan (CEPII convention); historic codes map to their successor
   (58 Belgium-Luxembourg → BEL, 280 FRG → DEU, 736 Sudan → SDN); flows of aggregates without a
   present-day country (200, 278, 891, 697, 711, 849) are dropped and counted in the meta.
-* ``material_id`` comes from the registry's HS6 lists; an HS6 code in the file that the registry does not
-  know is an error.
+* ``material_id`` comes from the registry's HS6 lists; codes the registry ignores on purpose (energy
+  carriers, mixed precious-metal scrap; ``ignored_names.csv``, source ``hs6``) are dropped and counted; any
+  other unknown HS6 code is an error.
 
 References
 ----------
@@ -33,20 +34,14 @@ VINTAGE = "baci-hs92-v202401b"
 EXPECTED = {"t": "year", "i": "exporter", "j": "importer", "k": "hs6", "v": "value_kusd", "q": "tonnes"}
 
 
-def hs6_material_map() -> pd.DataFrame:
-    """HS6 → material_id from the material registry (``hs6`` column, ';'-separated)."""
-    from crmsec.registry.materials import materials
+def hs6_material_map() -> tuple[pd.DataFrame, set[int]]:
+    """HS6 → material_id from the material registry, and the HS6 codes it deliberately ignores (energy carriers…)."""
+    from crmsec.registry.materials import hs6_map, ignored
 
-    reg = materials()
-    rows = [
-        (int(code), mid)
-        for mid, codes in zip(reg["material_id"], reg["hs6"], strict=True)
-        if isinstance(codes, str)
-        for code in codes.split(";")
-        if code.strip()
-    ]
-    frame = pd.DataFrame(rows, columns=["hs6", "material_id"]).drop_duplicates("hs6")
-    return frame
+    table = hs6_map()
+    frame = pd.DataFrame({"hs6": table.index.astype(int), "material_id": table.to_numpy()}).drop_duplicates("hs6")
+    skip = {int(c) for c in ignored("hs6")["name"]}
+    return frame, skip
 
 
 def read_baci(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
@@ -76,14 +71,16 @@ def read_baci(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
             raise DataError("not a number", file=path, row=int(bad.loc[i, "r"]), field=col, value=bad.loc[i, col])
     codes = baci_code_table()
     cmap = pd.DataFrame({"code": codes.index.astype(int), "iso3": codes.to_numpy()})
-    hs = hs6_material_map()
+    hs, skip = hs6_material_map()
+    con.register("skip", pd.DataFrame({"hs6": sorted(skip)}, dtype="int64"))
     con.register("cmap", cmap)
     con.register("hs", hs)
     unknown_c = con.sql("select distinct c from (select i as c from rel union select j from rel) where c not in (select code from cmap)").fetchall()
     if unknown_c:
         raise UnknownNameError("unknown BACI country code", file=path, field="i/j", value=unknown_c[0][0],
                                hint="add it to baci_code in src/crmsec/registry/countries.csv")
-    unknown_k = con.sql("select distinct k from rel where k not in (select hs6 from hs)").fetchall()
+    unknown_k = con.sql(
+        "select distinct k from rel where k not in (select hs6 from hs) and k not in (select hs6 from skip)").fetchall()
     if unknown_k:
         raise UnknownNameError("HS6 code not in the material registry", file=path, field="k", value=unknown_k[0][0],
                                hint="add it to the hs6 list of a material in src/crmsec/registry/materials.csv")
@@ -99,12 +96,13 @@ def read_baci(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
         where ci.iso3 is not null and ce.iso3 is not null
         """
     ).df()
-    n_all = con.sql("select count(*) from rel").fetchone()[0]
+    n_all = con.sql("select count(*) from rel").fetchall()[0][0]
+    n_ignored = con.sql("select count(*) from rel where k in (select hs6 from skip)").fetchall()[0][0]
     con.close()
     frame["source"] = "baci"
     frame["vintage"] = VINTAGE
     meta = {"source": "baci", "vintage": VINTAGE, "file": str(path), "rows_in": n_all,
-            "rows_dropped_aggregates": n_all - len(frame)}
+            "rows_dropped_ignored_hs6": n_ignored, "rows_dropped_aggregates": n_all - n_ignored - len(frame)}
     return frame, meta
 
 

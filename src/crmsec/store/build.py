@@ -176,12 +176,16 @@ def _coverage_gaps(con: duckdb.DuckDBPyConnection, names: list[str]) -> pd.DataF
     """Registry materials flagged EU CRM 2023 / CRMA with no production rows, and missing WGI / trade quantities."""
     rows = []
     if {"materials", "production"} <= set(names):
+        has_shares = "eu_supply_shares" in names
+        shares_sql = "material_id in (select distinct material_id from eu_supply_shares)" if has_shares else "false"
         no_prod = con.execute(
-            "select material_id from materials where (eu_crm_2023 or crma_strategic) "
-            "and material_id not in (select distinct material_id from production)"
+            f"select material_id, {shares_sql} from materials where (eu_crm_2023 or crma_strategic) "
+            "and material_id not in (select distinct material_id from production) order by 1"
         ).fetchall()
-        for (m,) in no_prod:
-            rows.append({"gap": "no_production", "item": m, "detail": "EU CRM 2023/CRMA material without production rows"})
+        for m, has in no_prod:
+            detail = "no world production rows; " + ("EU 2023 stage supply shares available" if has
+                                                      else "no EU 2023 stage supply shares either")
+            rows.append({"gap": "no_production", "item": m, "detail": detail})
     if "trade" in names:
         n, miss = con.execute("select count(*), count(*) filter (where tonnes is null) from trade").fetchone()
         rows.append({"gap": "no_quantity", "item": "trade", "detail": f"{miss:,} of {n:,} BACI flows without tonnes"})
