@@ -11,11 +11,12 @@ from crmsec.registry.materials import (  # noqa: E402
     hs6_map,
     ignored,
     materials,
+    resolve_hs6,
     resolve_materials,
 )
 
 __all__ = [
     "countries", "group_members", "iso3_from_baci", "resolve_countries",
     "aliases", "content_factor", "content_factors", "descendants", "hs6_map", "ignored", "materials",
-    "resolve_materials",
+    "resolve_hs6", "resolve_materials",
 ]

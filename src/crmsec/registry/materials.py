@@ -82,7 +82,7 @@ def _fail(path: Path, frame: pd.DataFrame, mask: pd.Series, field: str, message:
         raise DataError(message, file=path, row=pos + 2, field=field, value=frame[field].iloc[pos], hint=hint)
 
 
-def _validate_materials(frame: pd.DataFrame, path: Path = MATERIALS_CSV) -> pd.DataFrame:
+def _validate_materials(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     ids = frame["material_id"]
     _fail(path, frame, ~ids.str.match(_ID_RE), "material_id", "material_id is not snake_case",
           "use lower-case letters, digits and underscores")
@@ -113,7 +113,7 @@ def _validate_materials(frame: pd.DataFrame, path: Path = MATERIALS_CSV) -> pd.D
     return out
 
 
-def _validate_aliases(frame: pd.DataFrame, ids: set[str], path: Path = ALIASES_CSV) -> pd.DataFrame:
+def _validate_aliases(frame: pd.DataFrame, ids: set[str], path: Path) -> pd.DataFrame:
     _fail(path, frame, frame["source"].str.strip() == "", "source", "source is empty", "name the source")
     _fail(path, frame, frame["alias"] == "", "alias", "alias is empty", "write the exact source spelling")
     _fail(path, frame, ~frame["material_id"].isin(ids), "material_id", "alias points to an unknown material_id",
@@ -127,7 +127,7 @@ def _validate_aliases(frame: pd.DataFrame, ids: set[str], path: Path = ALIASES_C
     return frame
 
 
-def _validate_ignored(frame: pd.DataFrame, alias_frame: pd.DataFrame, path: Path = IGNORED_CSV) -> pd.DataFrame:
+def _validate_ignored(frame: pd.DataFrame, alias_frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     _fail(path, frame, frame["reason"].str.strip() == "", "reason", "ignored name without a reason",
           "say why the name is not mapped")
     _fail(path, frame, frame.duplicated(["source", "name"]), "name", "duplicate ignored name", "remove the repeated row")
@@ -137,7 +137,7 @@ def _validate_ignored(frame: pd.DataFrame, alias_frame: pd.DataFrame, path: Path
     return frame
 
 
-def _validate_factors(frame: pd.DataFrame, ids: set[str], path: Path = CONTENT_FACTORS_CSV) -> pd.DataFrame:
+def _validate_factors(frame: pd.DataFrame, ids: set[str], path: Path) -> pd.DataFrame:
     _fail(path, frame, ~frame["material_id"].isin(ids), "material_id", "unknown material_id", "fix the id")
     factor = pd.to_numeric(frame["factor"], errors="coerce")
     _fail(path, frame, ~((factor > 0) & (factor <= 1)), "factor", "factor must be a number in (0, 1]",
@@ -153,11 +153,11 @@ def _validate_factors(frame: pd.DataFrame, ids: set[str], path: Path = CONTENT_F
 
 @functools.cache
 def _registry() -> dict[str, pd.DataFrame]:
-    mats = _validate_materials(_read(MATERIALS_CSV, MATERIAL_COLUMNS))
+    mats = _validate_materials(_read(MATERIALS_CSV, MATERIAL_COLUMNS), MATERIALS_CSV)
     ids = set(mats["material_id"])
-    al = _validate_aliases(_read(ALIASES_CSV, ALIAS_COLUMNS), ids)
-    ig = _validate_ignored(_read(IGNORED_CSV, IGNORED_COLUMNS), al)
-    cf = _validate_factors(_read(CONTENT_FACTORS_CSV, FACTOR_COLUMNS), ids)
+    al = _validate_aliases(_read(ALIASES_CSV, ALIAS_COLUMNS), ids, ALIASES_CSV)
+    ig = _validate_ignored(_read(IGNORED_CSV, IGNORED_COLUMNS), al, IGNORED_CSV)
+    cf = _validate_factors(_read(CONTENT_FACTORS_CSV, FACTOR_COLUMNS), ids, CONTENT_FACTORS_CSV)
     return {"materials": mats, "aliases": al, "ignored": ig, "content_factors": cf}
 
 
@@ -190,6 +190,24 @@ def hs6_map() -> pd.Series:
     codes = codes[codes["hs6"].fillna("") != ""]
     return pd.Series(codes["material_id"].to_numpy(), index=pd.Index(codes["hs6"].to_numpy(), name="hs6"),
                      name="material_id")
+
+
+def resolve_hs6(codes: pd.Series, *, file: str | Path) -> pd.Series:
+    """HS92 six-digit codes -> ``material_id``; NaN for codes listed as ignored (source ``hs6``).
+
+    Raises UnknownNameError (file, row = index + 2, value) for a code that is neither mapped nor ignored.
+    """
+    text = codes.astype(str).str.zfill(6)
+    table = hs6_map()
+    ig = set(_registry()["ignored"].query("source == 'hs6'")["name"])
+    unknown = ~(text.isin(table.index) | text.isin(ig))
+    if unknown.any():
+        pos = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise UnknownNameError("HS6 code not in the material registry", file=file, row=pos + 2, field="hs6",
+                               value=text.iloc[pos],
+                               hint=f"add it to the hs6 column of {MATERIALS_CSV.name} or to {IGNORED_CSV.name} "
+                               "(source=hs6) with a reason")
+    return text.map(table).rename("material_id")
 
 
 def descendants(material_id: str) -> list[str]:
