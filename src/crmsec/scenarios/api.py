@@ -1,0 +1,124 @@
+"""Python API of the scenario engine (store-backed; what the dashboard and ``crmsec run`` call)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from crmsec.scenarios.engine import ScenarioResult, SupplyInputs, run_scenario
+from crmsec.scenarios.ensemble import EnsembleResult, run_ensemble
+from crmsec.scenarios.spec import Scenario, builtin_scenarios, get_scenario
+
+Progress = Callable[[int, int], None]
+
+
+def list_scenarios() -> pd.DataFrame:
+    """Built-in library: scenario_id, name, measure, actors/chokepoint, materials, stages, depth, duration, probability."""
+    rows = []
+    for s in builtin_scenarios():
+        rows.append({
+            "scenario_id": s.id, "name": s.name, "measure": s.measure.value,
+            "actor": ", ".join(s.actors) if s.actors else (s.chokepoint or ""),
+            "materials": ", ".join(s.materials), "stages": ", ".join(s.stages),
+            "depth": f"{s.depth.low:g}–{s.depth.high:g}",
+            "duration_days": f"{s.duration_days.low:g}–{s.duration_days.high:g}",
+            "probability": s.probability, "n_sources": len(s.sources),
+        })
+    return pd.DataFrame(rows)
+
+
+def scenario_detail(name: str) -> pd.DataFrame:
+    """One scenario as a field/value frame (for ``crmsec scenario show``)."""
+    s = get_scenario(name)
+    data = s.model_dump(mode="json")
+    rows = []
+    for k, v in data.items():
+        if isinstance(v, dict) and set(v) == {"low", "high"}:
+            v = f"{v['low']:g}–{v['high']:g}"
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            v = " | ".join("; ".join(str(x) for x in d.values() if x) for d in v)
+        elif isinstance(v, list):
+            v = ", ".join(str(x) for x in v)
+        rows.append({"field": k, "value": "" if v is None else str(v)})
+    return pd.DataFrame(rows)
+
+
+def _open(con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnection:
+    if con is not None:
+        return con
+    from crmsec.store import open_store
+
+    return open_store()
+
+
+def store_inputs(con: duckdb.DuckDBPyConnection | None = None, *, with_chains: bool = True) -> SupplyInputs:
+    """Engine inputs from the store, with the chain component-stage mixes when ``with_chains``."""
+    from crmsec.chains.model import component_mixes
+    from crmsec.scenarios.inputs import supply_inputs
+
+    return supply_inputs(_open(con), extra_mixes=component_mixes() if with_chains else None)
+
+
+def _validated(scenario: Scenario | str) -> Scenario:
+    from crmsec.registry.materials import materials
+    from crmsec.scenarios.inputs import check_scenario_materials
+
+    sc = get_scenario(scenario) if isinstance(scenario, str | Path) else scenario
+    check_scenario_materials(sc, set(materials()["material_id"]))
+    return sc
+
+
+def run_scenario_from_store(scenario: Scenario | str, con: duckdb.DuckDBPyConnection | None = None, *,
+                            regions: Sequence[str] = ("NLD", "EU27"), depth: float | None = None,
+                            duration_days: float | None = None, stock_days: float | None = None,
+                            step_days: float = 7.0, progress: Progress | None = None,
+                            inputs: SupplyInputs | None = None) -> ScenarioResult:
+    """Run one scenario (id, YAML path or :class:`Scenario`) on the store; frames over time in ``.timeline``."""
+    sc = _validated(scenario)
+    inp = inputs or store_inputs(con)
+    return run_scenario(sc, inp, regions=regions, depth=depth, duration_days=duration_days,
+                        stock_days=stock_days, step_days=step_days, progress=progress)
+
+
+def ensemble_from_store(scenarios: Sequence[Scenario | str] | None = None, n_draws: int = 10_000, *,
+                        con: duckdb.DuckDBPyConnection | None = None, seed: int = 0,
+                        scheduler: object | None = None, chunk_size: int = 100_000,
+                        progress: Progress | None = None, inputs: SupplyInputs | None = None) -> EnsembleResult:
+    """Ensemble over the given scenarios (default: the whole built-in library) on the store."""
+    scs = [_validated(s) for s in (scenarios or builtin_scenarios())]
+    inp = inputs or store_inputs(con)
+    return run_ensemble(scs, inp, n_draws, seed=seed, scheduler=scheduler, chunk_size=chunk_size,
+                        progress=progress)
+
+
+def write_outputs(out_dir: str | Path, con: duckdb.DuckDBPyConnection | None = None, *,
+                  n_draws: int = 100_000, seed: int = 0, progress: Progress | None = None) -> list[Path]:
+    """Write the CRMA table and the built-in scenario results into ``out_dir`` (called by ``crmsec run``).
+
+    Files: ``crma_benchmarks.csv``, ``scenarios_materials.csv``, ``scenarios_sectors.csv``,
+    ``scenarios_stages.csv``, ``scenario_set.csv`` (for ``crmsec.optimize``), ``scenarios_ensemble.csv``.
+    """
+    from crmsec.crma import crma_table
+    from crmsec.output import write_frame
+
+    con = _open(con)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    frame = crma_table(con)
+    write_frame(frame, out / "crma_benchmarks.csv")
+    written.append(out / "crma_benchmarks.csv")
+    inp = store_inputs(con)
+    results = [run_scenario_from_store(s, inputs=inp) for s in builtin_scenarios()]
+    for attr, name in (("materials", "scenarios_materials"), ("sectors", "scenarios_sectors"),
+                       ("stages", "scenarios_stages"), ("scenario_set", "scenario_set")):
+        f = pd.concat([getattr(r, attr) for r in results], ignore_index=True)
+        write_frame(f, out / f"{name}.csv")
+        written.append(out / f"{name}.csv")
+    ens = ensemble_from_store(None, n_draws, seed=seed, inputs=inp, progress=progress)
+    write_frame(ens.stats, out / "scenarios_ensemble.csv")
+    written.append(out / "scenarios_ensemble.csv")
+    return written

@@ -1,0 +1,218 @@
+"""Build :class:`SupplyInputs` for the engine from the vintage store and the shipped assumption tables (I/O edge).
+
+What comes from where (each frame keeps its basis/source columns):
+
+* sourcing mixes: ``eu_supply_shares`` (EU CRM 2023 study, Appendix 7, EU sourcing = domestic production +
+  imports, suppliers ≥ 1 %) for ``EU27``. ``NLD`` uses the EU27 mix as a proxy (``mix_basis =
+  eu27_sourcing_proxy``): no NL sourcing by stage is available (Comext/CBS missing; BACI lacks Ga/Ge/REE metals).
+  Component-stage mixes (magnets, cells) come from the chain assumption table (``crmsec.chains``).
+* world production: ``production`` (USGS MCS / WMD), per material and stage the most recent year of the
+  source with the widest country coverage.
+* consumption: EU27 = EU output at the material's last stage / EU members' share of the EU sourcing mix at
+  that stage (same basis as the production table; only when that share ≥ 5 %); NLD = net imports of the
+  material's HS6 products from ``trade`` (BACI, gross weight, transit not removed — flagged). NaN with a
+  reason otherwise.
+* sectors: ``end_use`` (EU CRM 2023 study, Appendix 6: use shares by NACE 2-digit and the EU sector VA used
+  in the EI calculation) for EU27. NLD sector VA comes from a ``sector_va`` store table when present,
+  otherwise NaN with the reason ``no_sector_va`` (CBS C10–C33 not available, see data/README).
+* assumptions shipped here: ``data/exposure_params.csv`` (market vs direct mode, elasticities, rerouting,
+  stocks), ``data/chokepoints.csv`` (route shares), ``data/route_groups.csv`` (importer groups).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from importlib import resources
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from crmsec.errors import DataError, InputError, StoreError
+from crmsec.scenarios.engine import SupplyInputs
+from crmsec.scenarios.spec import Scenario
+
+EU_SCOPES = ("eu", "EU", "eu_sourcing", "EU sourcing", "eu27", "EU27")
+MIN_SELF_SHARE = 0.05
+
+
+def _data_file(name: str) -> pd.DataFrame:
+    path = resources.files("crmsec.scenarios") / "data" / name
+    with resources.as_file(path) as p:
+        return pd.read_csv(p, keep_default_na=False, na_values=[""])
+
+
+@lru_cache(maxsize=1)
+def exposure_params() -> pd.DataFrame:
+    """Per-material exposure parameters (assumption table with a ``source`` column)."""
+    frame = _data_file("exposure_params.csv")
+    bad = frame[~frame["mode"].isin(["direct", "market"])]
+    if not bad.empty:
+        raise DataError("exposure mode must be 'direct' or 'market'", file="scenarios/data/exposure_params.csv",
+                        row=int(bad.index[0]) + 2, field="mode", value=bad["mode"].iloc[0])
+    if "*" not in set(frame["material_id"]):
+        raise DataError("exposure parameter table needs a '*' default row", file="scenarios/data/exposure_params.csv")
+    return frame
+
+
+@lru_cache(maxsize=1)
+def chokepoint_table() -> pd.DataFrame:
+    """Chokepoint route shares: chokepoint, exporter, importer, material_id, route_share, source, note."""
+    frame = _data_file("chokepoints.csv")
+    bad = frame[(frame["route_share"] < 0) | (frame["route_share"] > 1) | frame["route_share"].isna()]
+    if not bad.empty:
+        raise DataError("route_share must lie in [0, 1]", file="scenarios/data/chokepoints.csv",
+                        row=int(bad.index[0]) + 2, field="route_share", value=bad["route_share"].iloc[0])
+    return frame
+
+
+def region_groups(eu27: list[str] | None = None) -> dict[str, frozenset[str]]:
+    """Importer regions and route groups: ``EU27``, ``NLD``, ``EUROPE`` (+ every EU27 member as itself)."""
+    if eu27 is None:
+        from crmsec.registry import group_members
+
+        eu27 = group_members("eu27")
+    groups: dict[str, frozenset[str]] = {"EU27": frozenset(eu27), "NLD": frozenset({"NLD"})}
+    rg = _data_file("route_groups.csv")
+    for name, g in rg.groupby("group"):
+        members: set[str] = set()
+        for code in g["iso3"]:
+            members |= set(groups[code]) if code in groups else {code}
+        groups[str(name)] = frozenset(members)
+    return groups
+
+
+def check_scenario_materials(scenario: Scenario, known: set[str]) -> None:
+    """Every material id of a scenario must exist in the material registry."""
+    unknown = [m for m in scenario.materials if m != "*" and m not in known]
+    if unknown:
+        raise InputError(
+            f"scenario {scenario.id!r}: field 'materials': unknown material id(s) {', '.join(unknown)}; "
+            "use registry ids (`crmsec` material registry, e.g. gallium, natural_graphite, neodymium)"
+        )
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_name = ?", [name]
+    ).fetchone()[0])
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
+    if not _has_table(con, name):
+        raise StoreError(f"the store has no table '{name}'; rebuild it with `crmsec data build`")
+    return con.execute(f'select * from "{name}"').df()
+
+
+def eu_mixes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """EU27 sourcing mix per material and stage from ``eu_supply_shares`` (share as a fraction 0..1)."""
+    ss = _table(con, "eu_supply_shares")
+    ss = ss[ss["scope"].astype(str).isin(EU_SCOPES)]
+    out = ss[["material_id", "stage", "country", "share"]].copy()
+    out["share"] = pd.to_numeric(out["share"], errors="coerce")
+    if out["share"].max() > 1.0 + 1e-9:  # stored as percent
+        out["share"] = out["share"] / 100.0
+    out = out.dropna(subset=["share"])
+    out = out.groupby(["material_id", "stage", "country"], as_index=False)["share"].sum()
+    return out.assign(region="EU27", mix_basis="eu_crm_2023_eu_sourcing")
+
+
+def world_production(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """World production by country, per material and stage: latest year of the best-covered source."""
+    prod = _table(con, "production")
+    prod = prod[prod["country"].astype(str).str.fullmatch(r"[A-Z]{3}") & prod["quantity"].notna()]
+    if prod.empty:
+        return pd.DataFrame(columns=["material_id", "stage", "country", "quantity", "unit", "source", "year"])
+    cover = prod.groupby(["material_id", "stage", "source", "year", "unit"]).agg(n=("country", "nunique")).reset_index()
+    cover = cover.sort_values(["material_id", "stage", "year", "n"], ascending=[True, True, False, False])
+    best = cover.drop_duplicates(["material_id", "stage"])[["material_id", "stage", "source", "year", "unit"]]
+    sel = prod.merge(best, on=["material_id", "stage", "source", "year", "unit"])
+    return sel.groupby(["material_id", "stage", "country", "unit", "source", "year"], as_index=False)["quantity"].sum()
+
+
+def consumption(con: duckdb.DuckDBPyConnection, mixes: pd.DataFrame, world: pd.DataFrame,
+                eu27: frozenset[str]) -> pd.DataFrame:
+    """Annual consumption per region and material (see module docstring), NaN with a reason."""
+    rows = []
+    for mat, g in mixes[mixes["region"] == "EU27"].groupby("material_id"):
+        stages = sorted(set(g["stage"]), key=lambda s: {"extraction": 0, "processing": 1}.get(s, 2))
+        st = stages[-1]
+        self_share = float(g.loc[(g["stage"] == st) & g["country"].isin(eu27), "share"].sum())
+        w = world[(world["material_id"] == mat) & (world["stage"] == st)]
+        eu_out = float(w.loc[w["country"].isin(eu27), "quantity"].sum()) if not w.empty else math.nan
+        unit = str(w["unit"].iloc[0]) if not w.empty else "t"
+        if self_share >= MIN_SELF_SHARE and np.isfinite(eu_out) and eu_out > 0:
+            rows.append({"region": "EU27", "material_id": mat, "consumption": eu_out / self_share, "unit": unit,
+                         "basis": f"derived: EU {st} output / EU members' share {self_share:.0%} of EU sourcing",
+                         "source": f"production ({w['source'].iloc[0]} {int(w['year'].iloc[0])}); eu_supply_shares"})
+        else:
+            rows.append({"region": "EU27", "material_id": mat, "consumption": math.nan, "unit": unit,
+                         "basis": "", "source": "",
+                         "reason": "no_consumption: EU self-share below 5 % or no EU output in the store"})
+    if _has_table(con, "trade"):
+        tr = con.execute(
+            """
+            with imp as (select material_id, year, sum(tonnes) t from trade where reporter = 'NLD'
+                         and material_id is not null group by 1, 2),
+                 exp as (select material_id, year, sum(tonnes) t from trade where partner = 'NLD'
+                         and material_id is not null group by 1, 2),
+                 y as (select max(year) y from trade)
+            select imp.material_id, imp.year, imp.t as imports, coalesce(exp.t, 0) as exports
+            from imp left join exp using (material_id, year), y where imp.year = y.y
+            """
+        ).df()
+        for r in tr.itertuples(index=False):
+            net = float(r.imports) - float(r.exports)
+            rows.append({
+                "region": "NLD", "material_id": r.material_id,
+                "consumption": net if net > 0 else math.nan, "unit": "t",
+                "basis": "net imports of the material's HS6 products, gross weight, transit not removed (BACI)",
+                "source": f"trade (BACI) {int(r.year)}",
+                "reason": "" if net > 0 else "no_consumption: NL is a net exporter (transit hub) of these HS6 products",
+            })
+    out = pd.DataFrame(rows)
+    if "reason" not in out:
+        out["reason"] = ""
+    return out
+
+
+def sector_use(con: duckdb.DuckDBPyConnection, regions: tuple[str, ...] = ("NLD", "EU27")) -> pd.DataFrame:
+    """Material → NACE sector links with the sector's VA [M EUR/yr] per region."""
+    eu = _table(con, "end_use")
+    va_col = next((c for c in ("va_meur", "va", "va_million_eur") if c in eu.columns), None)
+    eu = eu.assign(nace=eu["nace"].astype(str))
+    base = eu.groupby(["material_id", "nace"], as_index=False).agg(
+        use_share=("share", "sum"), va_meur=(va_col, "max") if va_col else ("share", lambda s: math.nan)
+    )
+    parts = [base.assign(region="EU27", va_basis="EU sector VA used in the EU CRM 2023 EI (Appendix 6)")]
+    if "NLD" in regions:
+        nl = base.assign(region="NLD", va_meur=math.nan, va_basis="")
+        if _has_table(con, "sector_va"):
+            sva = con.execute("select nace, va_meur, source from sector_va where country = 'NLD'").df()
+            sva = sva.assign(nace=sva["nace"].astype(str)).drop_duplicates("nace")
+            nl = nl.drop(columns=["va_meur", "va_basis"]).merge(sva, on="nace", how="left")
+            nl = nl.rename(columns={"source": "va_basis"})
+        parts.append(nl)
+    return pd.concat(parts, ignore_index=True)
+
+
+def supply_inputs(con: duckdb.DuckDBPyConnection, *, extra_mixes: pd.DataFrame | None = None,
+                  regions: tuple[str, ...] = ("NLD", "EU27")) -> SupplyInputs:
+    """Assemble the engine inputs from the store (+ chain component mixes in ``extra_mixes``)."""
+    from crmsec.registry.materials import materials as registry_materials
+
+    groups = region_groups()
+    mixes = eu_mixes(con)
+    if extra_mixes is not None and not extra_mixes.empty:
+        mixes = pd.concat([mixes, extra_mixes.assign(region="EU27")], ignore_index=True)
+    nl = mixes[mixes["region"] == "EU27"].assign(region="NLD", mix_basis="eu27_sourcing_proxy")
+    mixes = pd.concat([mixes, nl], ignore_index=True)
+    world = world_production(con)
+    cons = consumption(con, mixes, world, groups["EU27"])
+    reg = registry_materials()
+    names = dict(zip(reg["material_id"], reg["name_en"], strict=True))
+    return SupplyInputs(
+        mixes=mixes, world=world, consumption=cons, sector_use=sector_use(con, regions),
+        params=exposure_params(), chokepoints=chokepoint_table(), members=groups, material_names=names,
+    )
