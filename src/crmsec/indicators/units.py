@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmsec.errors import InputError
+from crmsec.errors import DataError, InputError
 
 TONNES_PER_UNIT = {"t": 1.0, "kg": 1e-3, "g": 1e-6, "kt": 1e3, "Mt": 1e6, "mt": 1.0}
 
@@ -44,10 +44,9 @@ def basis_factor(material_id: str, from_basis: str, to_basis: str, factors: pd.D
     inverse = sel[(sel["from_basis"] == to_basis) & (sel["to_basis"] == from_basis)]
     if not inverse.empty:
         return 1.0 / float(inverse["factor"].iloc[0])
-    raise InputError(
-        f"no content factor for {material_id}: {from_basis} → {to_basis}; add a sourced row to "
-        "src/crmsec/registry/content_factors.csv (quantities on different bases must not be added)"
-    )
+    raise DataError("no content factor in the registry", file="src/crmsec/registry/content_factors.csv",
+                    field="factor", value=f"{material_id}: {from_basis} -> {to_basis}",
+                    hint="add a sourced row (quantities on different bases must not be added)")
 
 
 def convert_basis(quantity: npt.ArrayLike, material_id: str, from_basis: str, to_basis: str,

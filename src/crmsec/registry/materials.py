@@ -230,15 +230,9 @@ def content_factor(material_id: str, from_basis: str, to_basis: str = "contained
     ------
     DataError if the registry holds no such factor (never guesses).
     """
-    if from_basis == to_basis:
-        return 1.0
-    cf = _registry()["content_factors"]
-    hit = cf[(cf["material_id"] == material_id) & (cf["from_basis"] == from_basis) & (cf["to_basis"] == to_basis)]
-    if hit.empty:
-        raise DataError("no content factor in the registry", file=CONTENT_FACTORS_CSV, field="factor",
-                        value=f"{material_id}: {from_basis} -> {to_basis}",
-                        hint="add a sourced row to content_factors.csv")
-    return float(hit["factor"].iloc[0])
+    from crmsec.indicators.units import basis_factor  # the one implementation (also inverts pairs)
+
+    return basis_factor(material_id, from_basis, to_basis, _registry()["content_factors"])
 
 
 def resolve_materials(
