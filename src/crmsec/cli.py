@@ -7,6 +7,7 @@ Each capability registers its own sub-app here; the commands live next to the co
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -32,6 +33,30 @@ from crmsec.reports.cli import app as brief_app  # noqa: E402
 app.add_typer(brief_app, name="brief")
 __import__("crmsec.optimize.cli", fromlist=["register"]).register(app)  # crmsec allocate / crmsec stockpile
 __import__("crmsec.projects.cli", fromlist=["register"]).register(app)  # crmsec project … / crmsec portfolio
+
+
+@app.command("run")
+def run(
+    out: Path = typer.Option(Path("out"), help="Output folder."),
+    store: Path | None = typer.Option(None, help="Store file (default: data/store/default.duckdb)."),
+) -> None:
+    """The main job: criticality and national list, CRMA tracker, scenarios, crisis, projects, briefings → OUT."""
+    import pandas as pd
+    from rich.console import Console
+
+    from crmsec.main_job import run_main_job
+    from crmsec.output import rich_table
+
+    with stderr.status("running") as status:
+        summary = run_main_job(out, store, on_step=lambda label: status.update(f"running: {label}"))
+    console = Console()
+    nl_list = out / "national_list.csv"
+    if nl_list.exists():
+        frame = pd.read_csv(nl_list)
+        cols = [c for c in ("rank", "material_id", "material", "score", "on_list", "drivers") if c in frame.columns]
+        console.print(rich_table(frame[frame["on_list"]][cols] if "on_list" in frame else frame[cols],
+                                 "National critical raw materials list"))
+    console.print(rich_table(pd.DataFrame(summary), f"crmsec run — outputs in {out}/"))
 
 
 def main() -> None:

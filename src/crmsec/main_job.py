@@ -1,0 +1,69 @@
+"""The main job behind ``crmsec run`` / ``make run``: every capability's headline output into ``out/``.
+
+Each step is one public function of a capability (imported by dotted path so a failing step names
+itself); the job stops at the first failure with that step's error (CLI exit 1 for data/input errors).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from crmsec.store import open_store
+from crmsec.store.build import store_path
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    target: str  # "module:function"; called as f(out_dir, con, store) and returns the written paths
+
+
+STEPS: tuple[Step, ...] = (
+    Step("criticality matrix, GeoPolRisk and national list", "crmsec.criticality.main_job:write_outputs"),
+    Step("CRMA benchmarks and built-in scenarios", "crmsec.main_job:_scenarios_step"),
+    Step("crisis allocation and stockpile sizing (example inputs)", "crmsec.optimize.main_job:write_outputs"),
+    Step("strategic project pipeline and appraisal", "crmsec.projects.main_job:write_outputs"),
+    Step("annual briefing (NL and EN)", "crmsec.main_job:_briefing_step"),
+)
+
+
+def _scenarios_step(out_dir: Path, con, store: Path) -> list[Path]:
+    from crmsec.scenarios.api import write_outputs
+
+    return write_outputs(out_dir, con, n_draws=100_000)
+
+
+def _briefing_step(out_dir: Path, con, store: Path) -> list[Path]:
+    from crmsec.reports.briefing import write_annual_briefing
+
+    return [*write_annual_briefing(out_dir, "nl", store_path=store), *write_annual_briefing(out_dir, "en", store_path=store)]
+
+
+def _resolve(target: str) -> Callable:
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def run_main_job(out_dir: Path, store: Path | None = None, *,
+                 on_step: Callable[[str], None] | None = None) -> list[dict]:
+    """Run every step into ``out_dir``; returns one summary row per step (label, files, seconds)."""
+    store = Path(store) if store else store_path()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = open_store(store)
+    summary = []
+    try:
+        for step in STEPS:
+            if on_step:
+                on_step(step.label)
+            t0 = time.perf_counter()
+            paths = _resolve(step.target)(out_dir, con, store)
+            summary.append({"step": step.label, "files": len(paths), "seconds": round(time.perf_counter() - t0, 2),
+                            "first_file": str(paths[0]) if paths else ""})
+    finally:
+        con.close()
+    return summary
