@@ -236,34 +236,48 @@ def economic_importance_from_end_uses(
 ) -> pd.DataFrame:
     """EI per material from a tidy end-use table (``material_id``, ``share``, ``nace``, ``va_meur``).
 
-    Shares of the same material and NACE sector are summed first. ``scaling_meur`` defaults to the largest
-    sector VA in ``end_use`` (the 2023 rule; 204,200 M EUR for C28 in the 2023 table).
+    Each row is one application with its share A and the VA Q of the NACE sector it is mapped to, as the
+    2023 study tabulates them (the VA is taken per row, as published). ``scaling_meur`` defaults to the
+    largest VA in ``end_use`` (the 2023 rule; 204,200 M EUR for C28 in the 2023 table).
 
-    Returns a frame with ``material_id``, ``ei``, ``share_sum``, ``sum_aq_meur``, ``si_ei``, ``reason``
-    (``no_si_ei`` where the SI is missing, ``share_sum_ne_1`` when |Σ A − 1| > 0.02).
+    Returns a frame with ``material_id``, ``ei``, ``share_sum``, ``sum_aq_meur``, ``si_ei``, ``top_nace``,
+    ``top_nace_share`` and ``reason`` (``no_si_ei`` where the SI is missing, ``share_sum_ne_1`` when
+    |Σ A − 1| > 0.02).
+
+    References
+    ----------
+    JRC RMIS "revised methodology: Economic Importance"; methods §1.11, §1.16, §8.3.
     """
     need = {"material_id", "share", "nace", "va_meur"}
     missing = need - set(end_use.columns)
     if missing:
         raise InputError(f"end-use table lacks columns {sorted(missing)}; it needs {sorted(need)}")
-    eu = end_use.dropna(subset=["share"])
+    eu = end_use.dropna(subset=["share"]).copy()
     if scaling_meur is None:
-        scaling_meur = float(eu.groupby("nace")["va_meur"].max().max())
-    wide = eu.pivot_table(index="material_id", columns="nace", values="share", aggfunc="sum")
-    va = eu.groupby("nace")["va_meur"].max().reindex(wide.columns).to_numpy(float)
-    si = pd.Series(si_ei, dtype=float).reindex(wide.index)
-    ei = economic_importance(wide.to_numpy(float), va, si.to_numpy(float), scaling_meur, renormalise=renormalise)
-    share_sum = wide.sum(axis=1).to_numpy()
-    sum_aq = np.nansum(wide.to_numpy(float) * va, axis=1)
-    reason = np.where(si.isna(), "no_si_ei", np.where(np.abs(share_sum - 1) > 0.02, "share_sum_ne_1", ""))
+        scaling_meur = float(eu["va_meur"].max())
+    if not (scaling_meur > 0):
+        raise InputError(f"EI scaling constant must be a positive number of M EUR, got {scaling_meur!r}")
+    eu["_aq"] = eu["share"].astype(float) * eu["va_meur"].astype(float)
+    g = eu.groupby("material_id", sort=True)
+    share_sum = g["share"].sum()
+    sum_aq = g["_aq"].sum(min_count=1)
+    by_nace = eu.groupby(["material_id", "nace"])["share"].sum()
+    top = by_nace.groupby(level=0).idxmax().map(lambda t: t[1])
+    top_share = by_nace.groupby(level=0).max()
+    si = pd.Series(si_ei, dtype=float).reindex(share_sum.index)
+    weighted = sum_aq / share_sum.where(share_sum > 0) if renormalise else sum_aq
+    ei = si * 10.0 * weighted / scaling_meur  # EI = SI_EI · 10 · Σ A_s Q_s / max Q (methods §1.11)
+    reason = np.where(si.isna(), "no_si_ei", np.where((share_sum - 1).abs() > 0.02, "share_sum_ne_1", ""))
     return pd.DataFrame(
         {
-            "material_id": wide.index,
-            "ei": ei,
-            "share_sum": share_sum,
-            "sum_aq_meur": sum_aq,
+            "material_id": share_sum.index,
+            "ei": ei.to_numpy(),
+            "share_sum": share_sum.to_numpy(),
+            "sum_aq_meur": sum_aq.to_numpy(),
             "si_ei": si.to_numpy(),
             "scaling_meur": scaling_meur,
+            "top_nace": top.reindex(share_sum.index).to_numpy(),
+            "top_nace_share": top_share.reindex(share_sum.index).to_numpy(),
             "reason": reason,
         }
     ).reset_index(drop=True)

@@ -1,0 +1,252 @@
+"""The Dutch national critical raw materials list: score, rank, select N, explain, diff.
+
+Every EU CRM/SRM candidate is scored on two axes (methods §1.14):
+
+* **NL supply uncertainty** — SR_NL = [HHI_GS·IR_NL/2 + HHI_NL·(1 − IR_NL/2)]·(1 − EoL_RIR)·SI_SR, with
+  HHI_NL the HHI_WGI,t of the Dutch sourcing mix (re-export-adjusted imports, optionally looked through to
+  ultimate origin, EU partners t = 0.8 and their own WGI) and IR_NL the import reliance for domestic use;
+  HHI_GS, EoL-RIR and SI_SR come from the EU assessment (no NL data). Where the NL mix cannot be built the
+  EU SR is used and ``sr_source`` says so.
+* **Contribution to Dutch industry value added** — VA_exposed = SI_EI · Σ_s A_s · VA_NL,s [M EUR], the EU
+  end-use allocation A_s applied to Dutch sector value added. **NL VA by manufacturing division is not in
+  the vendored data**: until a CBS 85867NED extract is dropped in, VA_NL,s is a labelled proxy
+  (:mod:`crmsec.criticality.nl_value_added`), and ``va_basis`` carries the label on every row.
+
+score = (SR_NL / max SR_NL)^w_sr · (VA_exposed / max VA_exposed)^w_ei; rank descending; the top N
+(default 17) are on the list. Drivers name the inputs behind each position. :func:`diff_lists` explains
+entries and exits between two runs by an exact Shapley decomposition of each material's log-score change
+over its inputs.
+
+References
+----------
+.. [1] crmsec methods spec §1.14 (NL adaptation), §7 (NL import dependence), §1.11 (EI).
+.. [2] Ministerie van Economische Zaken en Klimaat — the Dutch list narrows the EU's CRMs to 17 materials
+   with the highest supply uncertainty that matter most for Dutch industry value added (issue brief).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from crmsec.criticality.eu_method import supply_risk
+from crmsec.errors import InputError
+
+METHOD_VERSION = "nl-list/crmsec-1"
+
+#: inputs of the score, in the order used by the Shapley decomposition
+SCORE_INPUTS: tuple[str, ...] = ("hhi_gs", "hhi_nl", "ir_nl", "eol_rir", "si_sr", "va_exposed_meur")
+
+
+@dataclass(frozen=True)
+class ListConfig:
+    """Parameters of the national list (all documented, all configurable)."""
+
+    n: int = 17
+    w_sr: float = 1.0
+    w_ei: float = 1.0
+    #: the NL blend weights HHI_GS by IR_NL/2 like the EU formula; set ``False`` for HHI_NL only
+    blend_global: bool = True
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise InputError(f"list size n must be >= 1, got {self.n}")
+        for name in ("w_sr", "w_ei"):
+            v = getattr(self, name)
+            if not (v >= 0 and math.isfinite(v)):
+                raise InputError(f"weight {name} must be a finite number >= 0, got {v}")
+        if self.w_sr == 0 and self.w_ei == 0:
+            raise InputError("weights w_sr and w_ei are both 0: the score would be constant")
+
+
+def sr_nl(inputs: pd.DataFrame, *, blend_global: bool = True) -> np.ndarray:
+    """SR_NL per methods §1.14 from columns ``hhi_gs``, ``hhi_nl``, ``ir_nl``, ``eol_rir``, ``si_sr``.
+
+    With ``blend_global`` the EU blend is used with IR_NL; otherwise the NL mix only (``EU only`` case).
+    """
+    case = "GS+EU" if blend_global else "EU only"
+    return np.asarray(
+        supply_risk(inputs["hhi_gs"].to_numpy(float), inputs["hhi_nl"].to_numpy(float),
+                    inputs["ir_nl"].to_numpy(float), inputs["eol_rir"].to_numpy(float),
+                    inputs["si_sr"].to_numpy(float), case)
+    )
+
+
+def _score(sr: np.ndarray, va: np.ndarray, cfg: ListConfig, sr_max: float, va_max: float) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.clip(sr / sr_max, 0.0, None) ** cfg.w_sr
+        b = np.clip(va / va_max, 0.0, None) ** cfg.w_ei
+    return a * b
+
+
+def score_materials(inputs: pd.DataFrame, config: ListConfig | None = None) -> pd.DataFrame:
+    """Score, rank and select the national list.
+
+    Parameters
+    ----------
+    inputs : one row per candidate with ``material_id``, ``material``, ``hhi_gs``, ``hhi_nl``, ``ir_nl``,
+        ``eol_rir``, ``si_sr``, ``va_exposed_meur``, ``sr_eu`` (fallback) and optional context columns
+        (``top_origin``, ``top_origin_share``, ``top_sector``, ``top_sector_share``, ``hub``, ``va_basis``).
+    config : :class:`ListConfig`.
+
+    Returns
+    -------
+    ``inputs`` plus ``sr_nl``, ``sr_source`` (``nl_trade`` or ``eu_fallback``), ``score``, ``rank``
+    (1 = highest), ``on_list``, ``drivers`` (text) and ``reason`` (``no_score`` when neither SR nor VA is
+    available; those rows are unranked, rank NaN). Sorted by rank.
+    """
+    cfg = config or ListConfig()
+    f = inputs.copy()
+    for col in ("hhi_gs", "hhi_nl", "ir_nl", "eol_rir", "si_sr", "va_exposed_meur"):
+        if col not in f.columns:
+            raise InputError(f"national-list inputs lack column '{col}'")
+    s = sr_nl(f, blend_global=cfg.blend_global)
+    fallback = np.isnan(s) & f.get("sr_eu", pd.Series(np.nan, index=f.index)).notna().to_numpy()
+    f["sr_nl"] = np.where(fallback, f.get("sr_eu", np.nan), s)
+    f["sr_source"] = np.where(fallback, "eu_fallback", np.where(np.isnan(s), "", "nl_trade"))
+    sr_max = float(np.nanmax(f["sr_nl"])) if f["sr_nl"].notna().any() else np.nan
+    va_max = float(np.nanmax(f["va_exposed_meur"])) if f["va_exposed_meur"].notna().any() else np.nan
+    f["score"] = _score(f["sr_nl"].to_numpy(float), f["va_exposed_meur"].to_numpy(float), cfg, sr_max, va_max)
+    f["reason"] = np.where(f["score"].isna(), "no_score", "")
+    f["rank"] = f["score"].rank(ascending=False, method="first")
+    f["on_list"] = (f["rank"] <= cfg.n).fillna(False).astype(bool)
+    f["drivers"] = [_drivers(r) for r in f.itertuples(index=False)]
+    f.attrs["sr_max"], f.attrs["va_max"], f.attrs["config"] = sr_max, va_max, cfg
+    return f.sort_values(["rank", "material_id"], na_position="last").reset_index(drop=True)
+
+
+def _fmt(x: object, spec: str = ".2f") -> str:
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if math.isnan(v) else format(v, spec)
+
+
+def _drivers(r: object) -> str:
+    """Human-readable drivers of a material's position (supply side, then economic side)."""
+    g = r.__getattribute__
+    parts = [f"SR_NL {_fmt(g('sr_nl'))} ({g('sr_source') or 'n/a'})"]
+    top = getattr(r, "top_origin", None)
+    if isinstance(top, str) and top:
+        parts.append(f"top origin {top} {_fmt(100 * float(getattr(r, 'top_origin_share', np.nan)), '.0f')}%")
+    parts.append(f"HHI_NL {_fmt(g('hhi_nl'))}, HHI_GS {_fmt(g('hhi_gs'))}, IR_NL {_fmt(g('ir_nl'))}")
+    if bool(getattr(r, "hub", False)):
+        parts.append("hub material (X/M>0.8)")
+    parts.append(f"EoL-RIR {_fmt(g('eol_rir'))}, SI_SR {_fmt(g('si_sr'))}")
+    sector = getattr(r, "top_sector", None)
+    va = f"NL VA exposed {_fmt(g('va_exposed_meur'), ',.0f')} M EUR"
+    if isinstance(sector, str) and sector:
+        va += f" (largest {sector} {_fmt(100 * float(getattr(r, 'top_sector_share', np.nan)), '.0f')}%)"
+    parts.append(va)
+    basis = getattr(r, "va_basis", None)
+    if isinstance(basis, str) and basis.startswith("proxy"):
+        parts.append("VA is a PROXY")
+    return "; ".join(parts)
+
+
+def _shapley_log_score(a: pd.DataFrame, b: pd.DataFrame, cfg: ListConfig, norm_a: tuple[float, float],
+                       norm_b: tuple[float, float]) -> pd.DataFrame:
+    """Exact Shapley decomposition of Δ log(score) over :data:`SCORE_INPUTS` (+ the normalisers).
+
+    All 2^k coalitions are evaluated vectorised over materials; contribution of input i =
+    Σ_S |S|!(k−|S|−1)!/k! · [v(S ∪ {i}) − v(S)], v(S) = log score with the inputs in S taken from ``b``.
+    """
+    names = [*SCORE_INPUTS, "normalisers"]
+    k = len(names)
+
+    def value(coalition: frozenset[str]) -> np.ndarray:
+        cols = {c: (b if c in coalition else a)[c].to_numpy(float) for c in SCORE_INPUTS}
+        sr_max, va_max = norm_b if "normalisers" in coalition else norm_a
+        frame = pd.DataFrame(cols)
+        s = sr_nl(frame, blend_global=cfg.blend_global)
+        fb_a, fb_b = a["sr_fallback"].to_numpy(float), b["sr_fallback"].to_numpy(float)
+        s = np.where(np.isnan(s), fb_b if "hhi_nl" in coalition else fb_a, s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(_score(s, cols["va_exposed_meur"], cfg, sr_max, va_max))
+
+    cache = {frozenset(c): value(frozenset(c)) for r in range(k + 1) for c in itertools.combinations(names, r)}
+    out = {}
+    for i in names:
+        others = [n for n in names if n != i]
+        contrib = np.zeros(len(a))
+        for r in range(k):
+            w = math.factorial(r) * math.factorial(k - r - 1) / math.factorial(k)
+            for c in itertools.combinations(others, r):
+                s = frozenset(c)
+                contrib = contrib + w * (cache[s | {i}] - cache[s])
+        out[i] = contrib
+    return pd.DataFrame(out, index=a.index)
+
+
+def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str = "before",
+               label_after: str = "after") -> pd.DataFrame:
+    """Which materials entered or left the list, and which inputs moved them by how much.
+
+    Parameters
+    ----------
+    before, after : :func:`score_materials` results (same config) of two data years or vintages.
+
+    Returns
+    -------
+    One row per material whose ``on_list`` status changed (plus materials whose rank moved by ≥ 3), with
+    ``change`` (``entered``/``left``/``moved``), ranks and scores before/after, Δ of every input, the Shapley
+    contribution of each input to Δ log(score) (columns ``contrib_<input>``; they sum to the total),
+    ``cutoff_before``/``cutoff_after`` (score of the N-th material) and ``explanation`` (text naming the
+    inputs that moved the material, largest first, and the cutoff shift).
+    """
+    cfg = after.attrs.get("config") or before.attrs.get("config") or ListConfig()
+    key = "material_id"
+    both = before.set_index(key).join(after.set_index(key), lsuffix="_a", rsuffix="_b", how="outer")
+    a = pd.DataFrame({c: both[f"{c}_a"] for c in SCORE_INPUTS})
+    b = pd.DataFrame({c: both[f"{c}_b"] for c in SCORE_INPUTS})
+    a["sr_fallback"] = both.get("sr_eu_a", np.nan)
+    b["sr_fallback"] = both.get("sr_eu_b", np.nan)
+    norm_a = (before.attrs.get("sr_max", np.nan), before.attrs.get("va_max", np.nan))
+    norm_b = (after.attrs.get("sr_max", np.nan), after.attrs.get("va_max", np.nan))
+    contrib = _shapley_log_score(a, b, cfg, norm_a, norm_b)
+    on_a = both["on_list_a"].fillna(False).astype(bool)
+    on_b = both["on_list_b"].fillna(False).astype(bool)
+    rank_move = (both["rank_b"] - both["rank_a"]).abs()
+    change = np.where(on_b & ~on_a, "entered", np.where(on_a & ~on_b, "left", np.where(rank_move >= 3, "moved", "")))
+
+    def cutoff(f: pd.DataFrame) -> float:
+        ranked = f.dropna(subset=["rank"]).sort_values("rank")
+        return float(ranked["score"].iloc[min(cfg.n, len(ranked)) - 1]) if len(ranked) else np.nan
+
+    cut_a, cut_b = cutoff(before), cutoff(after)
+    rows = []
+    for mid in both.index[change != ""]:
+        i = both.index.get_loc(mid)
+        row = {
+            "material_id": mid,
+            "material": both["material_b"].iloc[i] if pd.notna(both["material_b"].iloc[i]) else both["material_a"].iloc[i],
+            "change": change[i],
+            f"rank_{label_before}": both["rank_a"].iloc[i],
+            f"rank_{label_after}": both["rank_b"].iloc[i],
+            f"score_{label_before}": both["score_a"].iloc[i],
+            f"score_{label_after}": both["score_b"].iloc[i],
+            "cutoff_before": cut_a,
+            "cutoff_after": cut_b,
+        }
+        for c in SCORE_INPUTS:
+            row[f"delta_{c}"] = b[c].iloc[i] - a[c].iloc[i]
+        for c in contrib.columns:
+            row[f"contrib_{c}"] = contrib[c].iloc[i]
+        parts = sorted(((c, contrib[c].iloc[i]) for c in contrib.columns), key=lambda t: -abs(np.nan_to_num(t[1])))
+        text = ", ".join(
+            f"{c} {_fmt(a[c].iloc[i] if c in a else np.nan)}→{_fmt(b[c].iloc[i] if c in b else np.nan)} "
+            f"(Δlog score {v:+.3f})"
+            for c, v in parts[:3]
+            if np.isfinite(v) and abs(v) > 1e-6
+        )
+        if np.isfinite(cut_a) and np.isfinite(cut_b) and abs(cut_b - cut_a) > 1e-12:
+            text += f"; list cutoff score {cut_a:.3f}→{cut_b:.3f}"
+        row["explanation"] = text or "no input moved; displaced by other materials"
+        rows.append(row)
+    return pd.DataFrame(rows)
