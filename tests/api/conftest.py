@@ -67,9 +67,39 @@ def settings() -> Settings:
                     max_upload_bytes=2048)
 
 
+RESTRICTED_CODE = "NL-SECRET-REFINERY"
+RESTRICTED_NAME = "Confidential Rotterdam gallium recovery"
+
+
+@pytest.fixture(scope="session")
+def projects_url(tmp_path_factory) -> str:
+    """A SQLite project registry with one public project (with an illustrative business case) and one
+    restricted project (test records)."""
+    import yaml
+
+    from crmsec.projects.registry import ProjectRegistry
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('projects') / 'projects.sqlite'}"
+    reg = ProjectRegistry(url)
+    reg.add({"code": "NL-PUBLIC-1", "name": "Public test refinery", "countries": ["NLD"], "materials": ["nickel"],
+             "stages": ["processing"], "status": "feasibility", "confidentiality": "public", "capex_meur": 600.0})
+    reg.add({"code": RESTRICTED_CODE, "name": RESTRICTED_NAME, "countries": ["NLD"], "materials": ["gallium"],
+             "stages": ["recycling"], "status": "feasibility", "confidentiality": "restricted",
+             "capex_meur": 42.0})
+    case = yaml.safe_load((REG.parent / "projects" / "examples" / "illustrative_refinery.yaml").read_text())
+    reg.set_case("NL-PUBLIC-1", case)
+    reg.close()
+    return url
+
+
 @pytest.fixture()
-def app(settings, test_users, mini_store_path):
+def app(settings, test_users, mini_store_path, projects_url):
+    from crmsec.api.deps import get_projects
+    from crmsec.projects.registry import ProjectRegistry
+
     application = create_app(settings, users=test_users)
+    registry = ProjectRegistry(projects_url)
+    application.dependency_overrides[get_projects] = lambda: registry
     con = duckdb.connect(str(mini_store_path), read_only=True)
 
     def _store():

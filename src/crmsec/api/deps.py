@@ -147,3 +147,32 @@ def get_lang(request: Request) -> str:
 
 
 LangDep = Annotated[str, Depends(get_lang)]
+
+
+def get_store_factory(request: Request) -> Callable[[], duckdb.DuckDBPyConnection]:
+    """A factory of store cursors for background work that outlives the request (honours overrides)."""
+    override = request.app.dependency_overrides.get(get_store)
+    if override is not None:
+        def make() -> duckdb.DuckDBPyConnection:
+            gen = override()
+            return next(gen) if hasattr(gen, "__next__") else gen
+
+        return make
+    return lambda: request.app.state.open_store().cursor()
+
+
+StoreFactoryDep = Annotated[Callable[[], duckdb.DuckDBPyConnection], Depends(get_store_factory)]
+
+
+def get_projects(request: Request):  # noqa: ANN201 - crmsec.projects.registry.ProjectRegistry
+    """The project registry (SQL database from ``settings.projects_db_url`` or the registry default)."""
+    state = request.app.state
+    with state.cache_lock:
+        if getattr(state, "projects", None) is None:
+            from crmsec.api.engines import project_registry
+
+            state.projects = project_registry(state.settings.projects_db_url)
+        return state.projects
+
+
+ProjectsDep = Annotated[object, Depends(get_projects)]

@@ -48,3 +48,12 @@ def pick_lang(cookie: str | None, query: str | None, accept: str | None, default
 def N_(text: str) -> str:  # noqa: N802 - conventional name for "mark for extraction only"
     """Mark a string for extraction without translating it now."""
     return text
+
+
+#: words that reach templates as data (stages, roles, changes) — marked here so the catalogs carry them
+DYNAMIC = (
+    N_("extraction"), N_("processing"), N_("refining"), N_("recycling"), N_("manufacturing"),
+    N_("Extraction"), N_("Processing"), N_("Refining"), N_("Recycling"), N_("Manufacturing"),
+    N_("public"), N_("analyst"), N_("admin"), N_("entered"), N_("left"), N_("stayed"),
+    N_("queued"), N_("running"), N_("done"), N_("failed"),
+)

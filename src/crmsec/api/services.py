@@ -31,10 +31,14 @@ def _need(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 def clean(value: Any) -> Any:
     """JSON-safe scalar: NaN/inf → None, numpy scalars → Python."""
+    if value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
     return value
 
 

@@ -1,5 +1,17 @@
 """Routers, one per resource (API) plus the dashboard pages."""
 
-from crmsec.api.routers import auth, materials, pages, system
+from crmsec.api.routers import (
+    auth,
+    briefings,
+    crisis,
+    criticality,
+    jobs,
+    materials,
+    pages,
+    projects,
+    scenarios,
+    system,
+)
 
-ROUTERS = [system.router, auth.router, materials.router, pages.router]
+ROUTERS = [system.router, auth.router, materials.router, criticality.router, scenarios.router, crisis.router,
+           projects.router, jobs.router, briefings.router, pages.router]

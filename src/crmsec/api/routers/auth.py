@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from crmsec.api.auth import LANG_COOKIE, SESSION_COOKIE
 from crmsec.api.config import LANGS
 from crmsec.api.deps import CsrfDep, CurrentUser, SettingsDep, UsersDep, get_signer
+from crmsec.api.i18n import N_
 from crmsec.api.models import TokenPublic, UserPublic
 from crmsec.api.web import render
 
@@ -60,7 +61,7 @@ def login(request: Request, username: Username, password: Password, users: Users
         from crmsec.api.auth import ANONYMOUS
 
         return render(request, "pages/login.html", ANONYMOUS, status_code=401, next=_safe_next(next),
-                      error="Wrong username or password.")
+                      error=N_("Wrong username or password."))
     resp = RedirectResponse(_safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
     resp.set_cookie(SESSION_COOKIE, get_signer(request).make_session(user), max_age=settings.session_max_age_s,
                     httponly=True, secure=settings.cookie_secure, samesite="lax", path="/")

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crmsec.api import engines, figures, services
-from crmsec.api.deps import CurrentUser, LangDep, StoreDep
+from crmsec.api.deps import (
+    AnalystUser,
+    CsrfDep,
+    CurrentUser,
+    JobsDep,
+    LangDep,
+    ProjectsDep,
+    SettingsDep,
+    StoreDep,
+    StoreFactoryDep,
+)
 from crmsec.api.i18n import translator
 from crmsec.api.routers.materials import MaterialId, factsheet, material_public
 from crmsec.api.web import render
@@ -56,3 +68,127 @@ def factsheet_page(request: Request, material_id: MaterialId, user: CurrentUser,
                                   _("GeoPolRisk of Dutch imports"), _("year"), _("score"))
     return render(request, "pages/factsheet.html", user, fs=fs, name=name, maps=maps, trade_fig=trade_fig,
                   trend_fig=trend_fig, stage_tables=stage_tables)
+
+
+def _try(fn):  # noqa: ANN001, ANN202
+    """(result, None) or (None, reason) when the engine is not in this build."""
+    try:
+        return fn(), None
+    except engines.EngineUnavailable as err:
+        return None, str(err)
+
+
+@router.get("/criticality", response_class=HTMLResponse)
+def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
+                     scope: Literal["eu", "nl"] = "eu", year: int | None = None) -> HTMLResponse:
+    _ = translator(lang)
+    res, missing = _try(lambda: engines.criticality(con, scope, year, "eu"))
+    fig, rows, years = None, [], []
+    if res is not None:
+        names = services.material_names(con, lang)
+        table = res["table"].assign(material=lambda f: f["material_id"].map(names).fillna(f["material_id"]))
+        rows = services.records(table)
+        years = res.get("years", [res["year"]])
+        title = _("Criticality matrix, {scope}, {year}").format(scope=scope.upper(), year=res["year"])
+        fig = figures.criticality_matrix(rows, res.get("sr_threshold", 1.0), res.get("ei_threshold", 2.8), _, title)
+    n_points = sum(1 for r in rows if r.get("sr") is not None and r.get("ei") is not None)
+    return render(request, "pages/criticality.html", user, fig=fig, rows=rows, years=years, scope=scope,
+                  year=res["year"] if res else year, missing=missing, n_points=n_points,
+                  notes=res.get("notes", []) if res else [])
+
+
+@router.get("/list", response_class=HTMLResponse)
+def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
+              year: int | None = None) -> HTMLResponse:
+    res, missing = _try(lambda: engines.national_list(con, year))
+    rows, diff = [], []
+    if res is not None:
+        names = services.material_names(con, lang)
+        rows = services.records(res["table"].assign(material=lambda f: f["material_id"].map(names)))
+        if res.get("diff") is not None:
+            diff = services.records(res["diff"].assign(material=lambda f: f["material_id"].map(names)))
+    return render(request, "pages/list.html", user, res=res, rows=rows, diff=diff, missing=missing)
+
+
+@router.get("/chains", response_class=HTMLResponse)
+def chains_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
+                chain: str | None = None) -> HTMLResponse:
+    chains, missing = _try(lambda: engines.chains_list(con))
+    detail = None
+    if chains:
+        chain_id = chain or chains[0]["chain_id"]
+        detail, missing = _try(lambda: engines.chain(con, chain_id))
+    return render(request, "pages/chains.html", user, chains=chains or [], detail=detail, missing=missing,
+                  chain=chain)
+
+
+@router.get("/crma", response_class=HTMLResponse)
+def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
+    res, missing = _try(lambda: engines.crma_benchmarks(con))
+    rows = services.records(res["table"]) if res else []
+    return render(request, "pages/crma.html", user, res=res, rows=rows, columns=list(res["table"].columns) if res else [],
+                  missing=missing)
+
+
+@router.get("/scenarios", response_class=HTMLResponse)
+def scenarios_page(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
+    lib, missing = _try(engines.scenario_list)
+    rows = services.records(lib) if lib is not None else []
+    return render(request, "pages/scenarios.html", user, scenarios=rows, missing=missing)
+
+
+@router.get("/crisis", response_class=HTMLResponse)
+def crisis_page(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
+    ok, missing = _try(lambda: engines._import("crmsec.optimize.allocation", "optimize"))
+    return render(request, "pages/crisis.html", user, missing=missing)
+
+
+@router.get("/projects", response_class=HTMLResponse)
+def projects_page(request: Request, user: CurrentUser, projects: ProjectsDep, lang: LangDep) -> HTMLResponse:
+    from crmsec.api.routers.projects import visible_projects
+
+    frame, missing = _try(lambda: visible_projects(projects, user))
+    rows = services.records(frame) if frame is not None else []
+    return render(request, "pages/projects.html", user, rows=rows, missing=missing)
+
+
+@router.get("/projects/{code}", response_class=HTMLResponse)
+def project_page(request: Request, code: str, user: CurrentUser, projects: ProjectsDep,
+                 lang: LangDep) -> HTMLResponse:
+    from crmsec.api.routers.projects import visible_project
+
+    rec = visible_project(projects, code, user)
+    return render(request, "pages/project.html", user, p=rec)
+
+
+@router.get("/briefings", response_class=HTMLResponse)
+def briefings_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
+    mats = [material_public(r) for r in services.records(services.materials(con))]
+    lib, _missing = _try(engines.scenario_list)
+    return render(request, "pages/briefings.html", user, materials=mats,
+                  scenarios=services.records(lib) if lib is not None else [])
+
+
+@router.get("/briefings/material")
+def briefing_material_redirect(material_id: str, fmt: Literal["pdf", "html", "xlsx"] = "pdf",
+                               lang: Literal["en", "nl"] = "en") -> RedirectResponse:
+    services_id = material_id if material_id.replace("_", "").isalnum() else "invalid"
+    return RedirectResponse(f"/api/v1/briefings/material/{services_id}.{fmt}?lang={lang}", status_code=303)
+
+
+@router.post("/scenarios/upload", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def scenario_upload_page(request: Request, file: Annotated[UploadFile, File()], user: AnalystUser,
+                               jobs: JobsDep, settings: SettingsDep, con_factory: StoreFactoryDep):
+    """Page form: upload a scenario YAML; errors are shown on the page, success opens the job page."""
+    from crmsec.api.routers.scenarios import upload_scenario_run
+
+    job = await upload_scenario_run(file, user, jobs, settings, con_factory)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: str, user: AnalystUser, jobs: JobsDep) -> HTMLResponse:
+    from crmsec.api.routers.jobs import job_public, owned_job
+
+    job = owned_job(jobs, job_id, user)
+    return render(request, "pages/job.html", user, job=job_public(job))

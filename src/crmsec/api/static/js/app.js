@@ -39,38 +39,53 @@
     return data;
   }
 
+  // Poll a job until it finishes, then draw its figure and table.
+  async function watch(job, ui) {
+    while (job.status === "queued" || job.status === "running") {
+      ui.bar.value = job.progress;
+      ui.status.textContent = (job.message || job.status) + " (" + Math.round(100 * job.progress) + " %)";
+      await new Promise((r) => setTimeout(r, 300));
+      job = await (await fetch(job.status_url, { credentials: "same-origin" })).json();
+    }
+    if (job.status === "failed") { throw new Error(job.error); }
+    ui.bar.value = 1;
+    const result = await (await fetch(job.result_url + "?view=figure", { credentials: "same-origin" })).json();
+    await draw(ui.target, result.figure);
+    if (ui.table && result.table_html !== undefined) { ui.table.innerHTML = result.table_html; }
+    ui.status.textContent = ui.done || "done";
+    ui.target.dataset.jobId = job.id;
+  }
+
+  function uiOf(el) {
+    return { status: document.getElementById(el.dataset.status), bar: document.getElementById(el.dataset.progress),
+             target: document.getElementById(el.dataset.chart), table: document.getElementById(el.dataset.table),
+             done: el.dataset.msgDone };
+  }
+
   // A form with data-job-endpoint starts a background job, shows its progress and draws the result figure.
   function jobForms() {
     document.querySelectorAll("form[data-job-endpoint]").forEach((form) => {
-      const status = document.getElementById(form.dataset.status);
-      const bar = document.getElementById(form.dataset.progress);
-      const target = document.getElementById(form.dataset.chart);
-      const table = document.getElementById(form.dataset.table);
       form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
+        const ui = uiOf(form);
         const body = {};
         new FormData(form).forEach((v, k) => { if (k !== "csrf_token" && v !== "") { body[k] = isNaN(v) ? v : Number(v); } });
         const button = form.querySelector("button[type=submit]");
         button.disabled = true;
-        status.textContent = form.dataset.msgStarting || "…";
+        ui.status.textContent = form.dataset.msgStarting || "…";
         try {
-          let job = await postJSON(form.dataset.jobEndpoint, body);
-          while (job.status === "queued" || job.status === "running") {
-            bar.value = job.progress; status.textContent = (job.message || job.status) + " (" + Math.round(100 * job.progress) + " %)";
-            await new Promise((r) => setTimeout(r, 300));
-            job = await (await fetch(job.status_url, { credentials: "same-origin" })).json();
-          }
-          if (job.status === "failed") { throw new Error(job.error); }
-          bar.value = 1;
-          const result = await (await fetch(job.result_url + "?view=figure", { credentials: "same-origin" })).json();
-          await draw(target, result.figure);
-          if (table && result.table_html !== undefined) { table.innerHTML = result.table_html; }
-          status.textContent = form.dataset.msgDone || "done";
-          target.dataset.jobId = job.id;
+          await watch(await postJSON(form.dataset.jobEndpoint, body), ui);
         } catch (err) {
-          status.textContent = (form.dataset.msgFailed || "failed") + ": " + err.message;
+          ui.status.textContent = (form.dataset.msgFailed || "failed") + ": " + err.message;
         } finally { button.disabled = false; }
       });
+    });
+    document.querySelectorAll("[data-watch-job]").forEach(async (el) => {
+      const ui = uiOf(el);
+      try {
+        const job = await (await fetch(el.dataset.watchJob, { credentials: "same-origin" })).json();
+        await watch(job, ui);
+      } catch (err) { ui.status.textContent = (el.dataset.msgFailed || "failed") + ": " + err.message; }
     });
   }
 

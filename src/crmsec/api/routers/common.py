@@ -1,0 +1,26 @@
+"""Helpers shared by the routers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from fastapi import HTTPException
+
+from crmsec.api.engines import EngineUnavailable
+from crmsec.api.models import TablePublic
+from crmsec.api.services import records
+
+
+def engine_call(fn: Callable[[], Any]) -> Any:
+    """Run an engine adapter; a missing engine becomes 404 with a clear message (never made-up numbers)."""
+    try:
+        return fn()
+    except EngineUnavailable as err:
+        raise HTTPException(404, str(err)) from None
+
+
+def table(frame: pd.DataFrame, title: str | None = None, notes: list[str] | None = None) -> TablePublic:
+    return TablePublic(title=title, columns=[str(c) for c in frame.columns], data=records(frame), count=len(frame),
+                       notes=notes or [])

@@ -1,0 +1,98 @@
+"""Disruption scenarios: library, upload of a scenario YAML, runs as background jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Path, UploadFile, status
+from pydantic import BaseModel, Field
+
+from crmsec.api import engines, figures
+from crmsec.api.deps import AnalystUser, CsrfDep, JobsDep, SettingsDep, StoreFactoryDep
+from crmsec.api.i18n import translator
+from crmsec.api.models import JobPublic, Problem, TablePublic
+from crmsec.api.routers.common import engine_call, table
+from crmsec.api.routers.jobs import job_public
+from crmsec.api.uploads import parse_yaml, read_upload
+
+router = APIRouter(prefix="/api/v1", tags=["scenarios"])
+ScenarioName = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")]
+
+
+class ScenarioRunIn(BaseModel):
+    scenario: str = Field(pattern=r"^[a-z0-9_]{1,64}$", description="id of a built-in scenario")
+    draws: int = Field(0, ge=0, le=100_000, description="ensemble draws (0 = deterministic run only)")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+@router.get("/scenarios", response_model=TablePublic)
+def list_scenarios() -> TablePublic:
+    """The built-in scenario library (id, name, measure, materials, probability, sources)."""
+    return table(engine_call(engines.scenario_list), "scenarios")
+
+
+@router.get("/scenarios/{name}", responses={404: {"model": Problem}})
+def get_scenario(name: ScenarioName) -> dict[str, Any]:
+    """One scenario's full specification."""
+    return engine_call(lambda: engines.scenario_get(name)).model_dump(mode="json")
+
+
+def scenario_figure(result: dict[str, Any]):  # noqa: ANN201
+    """Figure factory (language chosen when the dashboard asks for it)."""
+
+    def build(lang: str) -> dict[str, Any]:
+        _ = translator(lang)
+        tl = result["tables"].get("timeline")
+        if tl is None or tl.empty:
+            return {"data": [], "layout": {"title": {"text": _("No shortfall in this scenario")}}}
+        xcol = "day" if "day" in tl.columns else tl.columns[0]
+        ycol = "shortfall_t" if "shortfall_t" in tl.columns else "shortfall_share"
+        keys = [c for c in ("region", "material_id", "sector") if c in tl.columns]
+        series = {}
+        for key, grp in (tl.groupby(keys) if keys else [("all", tl)]):
+            label = " · ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+            series[label] = grp.sort_values(xcol)[ycol].tolist()
+            x = grp.sort_values(xcol)[xcol].tolist()
+        return figures.lines(x, series, _("Shortfall over time") + f" — {result['title']}", _("day"),
+                             _(ycol.replace("_", " ")))
+
+    return build
+
+
+def _submit_scenario(jobs, con_factory, user, scenario: Any, draws: int, seed: int) -> JobPublic:  # noqa: ANN001
+    def work(progress):  # noqa: ANN001, ANN202
+        con = con_factory()
+        try:
+            res = engines.run_scenario(con, scenario, draws=draws, seed=seed, progress=progress)
+        finally:
+            con.close()
+        res["figure"] = scenario_figure(res)
+        sectors = res["tables"].get("sectors")
+        res["display"] = sectors.head(30) if sectors is not None else None
+        res["summary"] = {"scenario": res["scenario"], "draws": draws, "seed": seed}
+        return res
+
+    name = scenario if isinstance(scenario, str) else scenario.id
+    return job_public(jobs.submit("scenario", work, {"scenario": name, "draws": draws}, user.username))
+
+
+@router.post("/scenario-runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
+             dependencies=[CsrfDep], responses={404: {"model": Problem}, 401: {"model": Problem}})
+def start_scenario_run(body: ScenarioRunIn, user: AnalystUser, jobs: JobsDep,
+                       con_factory: StoreFactoryDep) -> JobPublic:
+    """Start a scenario run in the background; poll ``status_url``, then fetch ``result_url``."""
+    engine_call(lambda: engines.scenario_get(body.scenario))
+    return _submit_scenario(jobs, con_factory, user, body.scenario, body.draws, body.seed)
+
+
+@router.post("/scenario-runs/upload", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
+             dependencies=[CsrfDep], responses={413: {"model": Problem}, 415: {"model": Problem},
+                                                422: {"model": Problem}})
+async def upload_scenario_run(file: Annotated[UploadFile, File(description="scenario YAML")], user: AnalystUser,
+                              jobs: JobsDep, settings: SettingsDep,
+                              con_factory: StoreFactoryDep) -> JobPublic:
+    """Upload a scenario YAML (size-limited, validated against the scenario schema) and run it."""
+    name = file.filename or "scenario.yaml"
+    text = await read_upload(file, settings.max_upload_bytes, "yaml")
+    scenario = engine_call(lambda: engines.scenario_parse(parse_yaml(text, name), where=name))
+    return _submit_scenario(jobs, con_factory, user, scenario, 0, 0)

@@ -1,0 +1,285 @@
+"""Build briefings from the store and the engines' results, render them as HTML, PDF and XLSX.
+
+A :class:`Briefing` is plain data (facts, one key chart as SVG, tables, sources, caveats); ``to_html`` renders
+it with the same Babel catalogs as the dashboard, ``to_pdf`` prints that HTML with WeasyPrint and ``to_xlsx``
+writes its tables, one sheet each, plus a sheet of sources. Numbers come from :mod:`crmsec.api.services`
+(store queries) and :mod:`crmsec.api.engines` (the engines' public functions); nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from crmsec.api import engines, services
+from crmsec.api.i18n import translator
+from crmsec.errors import InputError
+from crmsec.reports import charts
+
+TEMPLATES = Path(__file__).parent / "templates"
+_ENV = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+LANGS = ("en", "nl")
+
+
+@dataclass
+class Section:
+    title: str
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    text: str | None = None
+    empty: str | None = None
+
+
+@dataclass
+class Briefing:
+    """Everything a briefing shows; ``tables`` (sheet name → frame) go to the XLSX export."""
+
+    kind: str
+    key: str
+    lang: str
+    title: str
+    subtitle: str
+    kind_label: str
+    summary: str | None = None
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    chart_svg: str | None = None
+    chart_caption: str = ""
+    sections: list[Section] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+
+    @property
+    def filename(self) -> str:
+        return f"briefing-{self.kind}-{self.key}-{self.lang}"
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise InputError(f"lang {lang!r}: must be 'en' or 'nl'")
+    return lang
+
+
+def fmt(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "✓" if v else "–"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "NaN"
+        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
+    return str(v)
+
+
+def pct(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{100 * float(v):.1f} %"
+
+
+def _section_from_frame(title: str, frame: pd.DataFrame, columns: dict[str, str], empty: str,
+                        limit: int = 60) -> Section:
+    cols = [c for c in columns if c in frame.columns]
+    rows = [[services.clean(v) for v in r] for r in frame[cols].head(limit).itertuples(index=False)]
+    return Section(title=title, columns=[columns[c] for c in cols], rows=rows, empty=empty)
+
+
+def material_briefing(con: Any, material_id: str, lang: str = "en") -> Briefing:
+    """Briefing on one material: producers by stage, NL suppliers, EU/NL criticality where available."""
+    _ = translator(_check_lang(lang))
+    mat = services.material(con, material_id)
+    name = (mat.get("name_nl") if lang == "nl" else None) or mat.get("name_en") or material_id
+    cnames = services.country_names(con, lang)
+    prod = services.producer_shares(con, material_id)
+    trade = services.trade_partners(con, material_id)
+    for frame in (prod, trade):
+        if not frame.empty:
+            frame["country_name"] = frame["country"].map(cnames).fillna(frame["country"])
+    b = Briefing(kind="material", key=material_id, lang=lang, kind_label=_("material briefing"),
+                 title=_("Briefing: {name}").format(name=name),
+                 subtitle=_("Supply of {name} to the Netherlands and the EU").format(name=name))
+    status = []
+    if str(mat.get("eu_crm_2023")) == "1":
+        status.append(_("EU critical raw material (2023)"))
+    if str(mat.get("crma_strategic")) == "1":
+        status.append(_("CRMA strategic raw material"))
+    b.facts.append((_("status"), ", ".join(status) if status else _("not on the EU 2023 list")))
+    key_stage = None
+    if not prod.empty:
+        by_stage = prod.sort_values("share", ascending=False).groupby("stage", sort=False).head(1)
+        for r in services.records(by_stage):
+            b.facts.append((_("largest producer, {stage} ({year})").format(stage=_(r["stage"]), year=r["year"]),
+                            f"{r['country_name']} {pct(r['share'])}"))
+        # the key chart shows the stage with the highest concentration
+        key_stage = prod.groupby("stage")["hhi"].first().sort_values(ascending=False).index[0]
+    if not trade.empty:
+        top = services.records(trade.head(1))[0]
+        b.facts.append((_("largest supplier to NL ({year})").format(year=top["year"]),
+                        f"{top['country_name']} {pct(top['share'])}"))
+    crit = engines.material_criticality(con, material_id)
+    if crit is not None:
+        for key, label in (("sr", _("supply risk (SR)")), ("ei", _("economic importance (EI)"))):
+            if crit.get(key) is not None:
+                b.facts.append((label + f" {crit.get('year', '')}", fmt(crit[key])))
+    if key_stage is not None:
+        sel = prod[prod["stage"] == key_stage].head(10)
+        year = int(sel["year"].iloc[0])
+        b.chart_svg = charts.bar_chart(list(sel["country_name"]), list(sel["share"]),
+                                       _("Share of world production, {stage} {year}").format(stage=_(key_stage),
+                                                                                             year=year),
+                                       percent=True)
+        b.chart_caption = _("Source: {source} ({vintage}); HHI {hhi}.").format(
+            source=sel["source"].iloc[0], vintage=sel["vintage"].iloc[0], hhi=fmt(float(sel["hhi"].iloc[0])))
+    cols = {"stage": _("stage"), "country_name": _("country"), "year": _("year"), "quantity": _("quantity"),
+            "unit": _("unit"), "share": _("share"), "source": _("source")}
+    prod_out = prod.assign(share=prod["share"].map(pct)) if not prod.empty else prod
+    b.sections.append(_section_from_frame(_("Producers by stage"), prod_out, cols,
+                                          _("No production data in this vintage for this material.")))
+    tcols = {"country_name": _("country"), "year": _("year"), "tonnes": _("tonnes"),
+             "value_kusd": _("value (kUSD)"), "share": _("share")}
+    trade_out = trade.assign(share=trade["share"].map(pct)) if not trade.empty else trade
+    b.sections.append(_section_from_frame(_("Largest suppliers to the Netherlands"), trade_out, tcols,
+                                          _("No BACI trade flows to the Netherlands for this material.")))
+    b.tables = {"producers": prod, "nl_suppliers": trade}
+    for r in services.records(services.vintages(con, material_id)):
+        b.sources.append(f"{r['source']} ({r['vintage']}), {r['year_min']}–{r['year_max']}")
+    tv = services.trade_vintage(con)
+    if tv:
+        b.sources.append(f"{tv['source']}, {tv['year_min']}–{tv['year_max']}")
+    b.notes += [
+        _("Shares are computed per stage from one source series; quantities of different units or bases are never added."),
+        _("Trade partners are exporters as reported by BACI (reporter = importer); re-exports through EU hubs are not separated here."),
+        _("Missing values are shown as NaN or '–', never as zero."),
+    ]
+    if crit is None:
+        b.notes.append(_("Criticality figures are not available in this build."))
+    return b
+
+
+def list_briefing(con: Any, year: int | None = None, lang: str = "en") -> Briefing:
+    """Briefing on the annual Dutch national list (engine: :mod:`crmsec.criticality`)."""
+    _ = translator(_check_lang(lang))
+    res = engines.national_list(con, year)
+    frame: pd.DataFrame = res["table"]
+    names = services.material_names(con, lang)
+    frame = frame.assign(material=frame["material_id"].map(names).fillna(frame["material_id"]))
+    on = frame[frame["on_list"].astype(bool)] if "on_list" in frame else frame
+    yr = res["year"]
+    b = Briefing(kind="list", key=str(yr), lang=lang, kind_label=_("national list briefing"),
+                 title=_("National list of critical raw materials {year}").format(year=yr),
+                 subtitle=_("The raw materials that matter most for Dutch industry and are least secure"))
+    b.summary = _("{n} materials are on the list for {year}.").format(n=len(on), year=yr)
+    b.facts.append((_("materials on the list"), str(len(on))))
+    diff = res.get("diff")
+    if diff is not None and not diff.empty:
+        entered = diff[diff["change"] == "entered"]["material_id"].map(names).fillna("").tolist()
+        left = diff[diff["change"] == "left"]["material_id"].map(names).fillna("").tolist()
+        b.facts.append((_("entered since {year}").format(year=res.get("vs")), ", ".join(entered) or "–"))
+        b.facts.append((_("left since {year}").format(year=res.get("vs")), ", ".join(left) or "–"))
+    mat = res.get("matrix")
+    if mat is not None and not mat.empty and {"sr", "ei"} <= set(mat.columns):
+        mat = mat.assign(material=mat["material_id"].map(names).fillna(mat["material_id"]))
+        pts = [(r["material"], r["ei"], r["sr"], bool(r.get("critical")))
+               for r in services.records(mat)]
+        b.chart_svg = charts.scatter_chart(pts, res.get("ei_threshold", 2.8), res.get("sr_threshold", 1.0),
+                                           _("Criticality matrix {year}").format(year=res.get("matrix_year", yr)),
+                                           _("Economic importance (EI)"), _("Supply risk (SR)"))
+        b.chart_caption = _("EU method; dashed lines are the thresholds SR = 1.0 and EI = 2.8.")
+        b.tables["matrix"] = mat
+    cols = {"rank": _("rank"), "material": _("material"), "score": _("score"), "on_list": _("on list"),
+            "drivers": _("drivers")}
+    b.sections.append(_section_from_frame(_("Ranking"), frame.sort_values("rank"), cols, _("No ranking."), 80))
+    if diff is not None and not diff.empty:
+        dcols = {"material_id": _("material"), "change": _("change"), "cause": _("cause")}
+        diff_out = diff.assign(material_id=diff["material_id"].map(names).fillna(diff["material_id"]))
+        b.sections.append(_section_from_frame(_("Changes since the previous list"), diff_out, dcols, "–"))
+        b.tables["diff"] = diff
+    b.tables["list"] = frame
+    b.sources += res.get("sources", [])
+    b.notes += res.get("notes", [])
+    return b
+
+
+def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> Briefing:
+    """Briefing on one built-in scenario (engine: :mod:`crmsec.scenarios`)."""
+    _ = translator(_check_lang(lang))
+    res = engines.run_scenario(con, name, draws=draws)
+    b = Briefing(kind="scenario", key=name, lang=lang, kind_label=_("scenario briefing"),
+                 title=_("Scenario: {name}").format(name=res.get("title", name)),
+                 subtitle=_("What the disruption takes away from the Netherlands and the EU"))
+    b.summary = res.get("description")
+    for k, v in res.get("facts", []):
+        b.facts.append((_(k), v))
+    ts = res.get("timeseries")
+    if ts is not None and not ts.empty:
+        piv = ts.pivot_table(index="t", columns="group", values="value", aggfunc="sum").sort_index()
+        b.chart_svg = charts.line_chart(list(piv.index), {str(c): list(piv[c]) for c in piv.columns},
+                                        _(res.get("ts_title", "Shortfall over time")), _(res.get("t_label", "month")),
+                                        _(res.get("value_label", "tonnes")))
+        b.chart_caption = _(res.get("ts_caption", "Shortfall by sector over time."))
+        b.tables["timeseries"] = ts
+    for title, frame in res.get("tables", {}).items():
+        b.sections.append(_section_from_frame(_(title), frame, {c: c for c in frame.columns}, "–"))
+        b.tables[title[:28]] = frame
+    b.sources += res.get("sources", [])
+    b.notes += res.get("notes", [])
+    return b
+
+
+def to_html(b: Briefing) -> str:
+    return _ENV.get_template("briefing.html").render(b=b, _=translator(b.lang), fmt=fmt)
+
+
+def to_pdf(b: Briefing) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=to_html(b), base_url=str(TEMPLATES)).write_pdf()
+
+
+def to_xlsx(b: Briefing) -> bytes:
+    """All tables of the briefing (one sheet each) plus a 'sources' sheet."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
+        for name, frame in b.tables.items():
+            frame.to_excel(xl, index=False, sheet_name=name[:31] or "table")
+        meta = pd.DataFrame({"item": ["title", "generated", "language"] + ["source"] * len(b.sources)
+                             + ["note"] * len(b.notes),
+                             "value": [b.title, b.generated, b.lang] + b.sources + b.notes})
+        meta.to_excel(xl, index=False, sheet_name="sources")
+    return buf.getvalue()
+
+
+def write(b: Briefing, out_dir: Path, formats: tuple[str, ...] = ("html", "pdf", "xlsx")) -> list[Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for f in formats:
+        path = out_dir / f"{b.filename}.{f}"
+        tmp = path.with_name(path.name + ".tmp")
+        if f == "html":
+            tmp.write_text(to_html(b), encoding="utf-8")
+        elif f == "pdf":
+            tmp.write_bytes(to_pdf(b))
+        elif f == "xlsx":
+            tmp.write_bytes(to_xlsx(b))
+        else:
+            raise InputError(f"format {f!r}: use html, pdf or xlsx")
+        tmp.replace(path)
+        paths.append(path)
+    return paths
+
+
+def write_annual_briefing(out_dir: Path | str, lang: str = "nl", *, store_path: Path | None = None,
+                          year: int | None = None) -> list[Path]:
+    """Write the annual national-list briefing (HTML, PDF, XLSX) to ``out_dir`` — the step ``make run`` calls."""
+    from crmsec.store import open_store
+
+    con = open_store(store_path)
+    return write(list_briefing(con, year, lang), Path(out_dir))
