@@ -225,3 +225,29 @@ def test_essential_never_short_while_nonessential_served(p, rule):
     # supply is never exceeded
     m = res.materials
     assert (m["allocated_t"] <= m["availability_t"] + m["release_t"] + 1e-6).all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=instances(), scope=st.sampled_from(["all", "nonessential"]))
+def test_maxmin_aggregate_equals_per_cell_form(p, scope):
+    """The fast aggregated max-lambda stage equals the per-cell LP x >= lambda d of methods §5.4 F2,
+    and the final allocation honours x >= lambda* d (all) or x - e >= lambda* (d - e) (nonessential)."""
+    from crmsec.optimize.allocation import _build, _max_lambda_aggregate, _max_lambda_cells
+
+    model = _build(p)
+    coef = model.d if scope == "all" else model.d - model.e
+    fast = _max_lambda_aggregate(p, model, coef, "test", None)
+    slow = _max_lambda_cells(model.lp, model, coef, scope, "test", None)
+    assert fast == pytest.approx(slow, abs=1e-7)
+    res = allocate(p, "maxmin", maxmin_scope=scope)
+    a = res.allocation
+    lhs = a["allocated_t"] if scope == "all" else a["allocated_t"] - a["essential_t"] + a["unmet_essential_t"]
+    rhs = a["demand_t"] if scope == "all" else a["demand_t"] - a["essential_t"]
+    assert (lhs >= res.summary["lambda"] * rhs - 1e-6).all()
+
+
+def test_maxmin_with_mip_terms(methods_5_4_example):
+    p = AllocationProblem(**{**methods_5_4_example.__dict__, "min_operating_share": [np.nan, np.nan, 0.5, np.nan]})
+    res = allocate(p, "maxmin")
+    assert res.summary["lambda"] == pytest.approx(0.60, abs=1e-6)
+    np.testing.assert_allclose(res.allocation["allocated_t"], [6, 15, 24, 15], atol=1e-3)

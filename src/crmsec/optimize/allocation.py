@@ -337,11 +337,79 @@ def _weighted_cost(p: AllocationProblem, model: _Model) -> np.ndarray:
     return cost
 
 
+def _cap_shortfall(lp: LinearProgram, cap: np.ndarray) -> None:
+    """Impose ``uE + uN <= cap`` per cell as column bounds instead of rows.
+
+    Exact at the optimum of any objective with ``wE_k > wN_k`` (checked on input): a solution can always
+    move shortfall from the essential to the non-essential part of the same cell at no higher cost, so
+    ``uN <= min(d - e, cap)`` and ``uE <= max(0, cap - (d - e))`` lose nothing. Rows of this form made
+    the 180k-cell model 5-30x slower in HiGHS (benchmarks/bench_optimize.py).
+    """
+    hi = np.concatenate(lp.col_hi)
+    s_e, e_e = lp.blocks["uE"]
+    s_n, e_n = lp.blocks["uN"]
+    ne = hi[s_n:e_n].copy()  # d - e
+    cap = np.maximum(cap, 0.0)
+    hi[s_n:e_n] = np.minimum(ne, cap)
+    hi[s_e:e_e] = np.minimum(hi[s_e:e_e], np.maximum(0.0, cap - ne))
+    lp.col_hi = [hi]
+
+
+def _max_lambda_aggregate(p: AllocationProblem, model: _Model, coef: np.ndarray, what: str,
+                          time_limit: float | None) -> float:
+    """Stage 1 of max–min without MIP terms: ``max lambda`` s.t. ``lambda sum_k coef <= A + R`` per
+    material-period, with the stock dynamics. Equivalent to the per-cell form ``x >= lambda coef``
+    because any ``lambda`` with enough total supply is met by ``x = lambda coef`` (methods §5.4 F2)."""
+    M, T = p.availability.shape
+    _, mm, tt = model.cells
+    need = np.bincount(mm * T + tt, weights=coef, minlength=M * T)
+    lp = LinearProgram()
+    lam = lp.add_cols("lambda", 1, cost=-1.0, lo=0.0, hi=1.0)
+    mt = M * T
+    r_cols = lp.add_cols("R", mt, hi=np.repeat(p.release_limit, T))
+    i_cols = lp.add_cols("I", mt, lo=np.repeat(p.reserve_floor, T))
+    rows = np.arange(mt)
+    prev = rows[(rows % T) != 0]
+    rhs = np.zeros((M, T))
+    rhs[:, 0] = p.stock
+    lp.add_rows("balance", mt, np.concatenate([rows, rows, prev]),
+                np.concatenate([i_cols, r_cols, i_cols[prev - 1]]),
+                np.concatenate([np.ones(mt), np.ones(mt), -np.ones(prev.size)]), lo=rhs.ravel(), hi=rhs.ravel())
+    use = np.flatnonzero(need > 0)
+    k = np.arange(use.size)
+    lp.add_rows("supply", use.size, np.concatenate([k, k]), np.concatenate([np.full(use.size, lam[0]), r_cols[use]]),
+                np.concatenate([need[use], -np.ones(use.size)]), hi=p.availability.ravel()[use])
+    sol = solve(lp, what=f"{what}, stage max lambda", time_limit=time_limit)
+    return float(sol.x[lam[0]])
+
+
+def _max_lambda_cells(lp: LinearProgram, model: _Model, coef: np.ndarray, scope: str, what: str,
+                      time_limit: float | None) -> float:
+    """Stage 1 of max–min with MIP terms: the per-cell form ``x >= lambda coef`` on a copy of the model."""
+    import copy
+
+    lp1 = copy.deepcopy(lp)
+    lam = lp1.add_cols("lambda", 1, lo=0.0, hi=1.0)
+    ue0, _ = lp1.blocks["uE"]
+    un0, _ = lp1.blocks["uN"]
+    cells = np.flatnonzero(coef > 0)
+    cols_u = [ue0 + cells, un0 + cells] if scope == "all" else [un0 + cells]
+    r = np.arange(cells.size)
+    # x >= lambda coef  <=>  (uE +) uN + coef lambda <= coef
+    lp1.add_rows("maxmin", cells.size, np.concatenate([r] * (len(cols_u) + 1)),
+                 np.concatenate([*cols_u, np.full(cells.size, lam[0])]),
+                 np.concatenate([np.ones(cells.size * len(cols_u)), coef[cells]]), hi=coef[cells])
+    cost = np.zeros(lp1.n_col)
+    cost[lam[0]] = -1.0
+    lp1.cost = [cost]
+    sol = solve(lp1, what=f"{what}, stage max lambda", time_limit=time_limit)
+    return float(sol.x[lam[0]])
+
+
 def _solve_rule(p: AllocationProblem, model: _Model, rule: str, *, alpha: float, maxmin_scope: str,
                 time_limit: float | None) -> tuple[Solution, dict]:
     lp = model.lp
     d, e = model.d, model.e
-    n = d.size
     ue0, _ = lp.blocks["uE"]
     un0, _ = lp.blocks["uN"]
     what = f"allocation model (rule {rule})"
@@ -368,31 +436,22 @@ def _solve_rule(p: AllocationProblem, model: _Model, rule: str, *, alpha: float,
         lp.cost = [_weighted_cost(p, model)]
         return solve(lp, what=what, time_limit=time_limit), extra
     if rule == "maxmin":
-        lam = lp.add_cols("lambda", 1, lo=0.0, hi=1.0)
-        if maxmin_scope == "all":
-            cells = np.arange(n)
-            coef = d
-            cols_u = [ue0 + cells, un0 + cells]
-        elif maxmin_scope == "nonessential":
-            cells = np.flatnonzero(d - e > 0)
-            coef = (d - e)[cells]
-            cols_u = [un0 + cells]
-        else:
+        if maxmin_scope not in ("all", "nonessential"):
             raise InputError(f"maxmin_scope {maxmin_scope!r}: use 'all' or 'nonessential'")
-        r = np.arange(cells.size)
-        # x >= lambda d  <=>  uE + uN + d lambda <= d
-        lp.add_rows("maxmin", cells.size,
-                    np.concatenate([r] * (len(cols_u) + 1)),
-                    np.concatenate([*cols_u, np.full(cells.size, lam[0])]),
-                    np.concatenate([np.ones(cells.size * len(cols_u)), coef]), hi=coef)
-        cost = np.zeros(lp.n_col)
-        cost[lam[0]] = -1.0
-        lp.cost = [cost]
-        sol = solve(lp, what=f"{what}, stage max lambda", time_limit=time_limit)
-        lam_star = float(sol.x[lam[0]])
+        coef = d if maxmin_scope == "all" else d - e
+        if "y" in lp.blocks:
+            lam_star = _max_lambda_cells(lp, model, coef, maxmin_scope, what, time_limit)
+        else:
+            lam_star = _max_lambda_aggregate(p, model, coef, what, time_limit)
         extra["lambda"] = lam_star
-        lp.col_lo = [np.concatenate(lp.col_lo)]
-        lp.col_lo[0][lam[0]] = max(0.0, lam_star - 1e-9)
+        lam_fix = max(0.0, lam_star - 1e-9)
+        if maxmin_scope == "all":
+            _cap_shortfall(lp, (1 - lam_fix) * d)  # x >= lambda* d
+        else:
+            hi = np.concatenate(lp.col_hi)
+            s_, e_ = lp.blocks["uN"]
+            hi[s_:e_] = np.minimum(hi[s_:e_], (1 - lam_fix) * (d - e))  # x - e >= lambda* (d - e)
+            lp.col_hi = [hi]
         lp.cost = [_weighted_cost(p, model)]
         return solve(lp, what=what, time_limit=time_limit), extra
     if rule == "floors_prorata":
@@ -427,10 +486,7 @@ def _solve_rule(p: AllocationProblem, model: _Model, rule: str, *, alpha: float,
         dsum = np.bincount(mt, weights=d, minlength=M * T)
         share = np.minimum(1.0, np.divide(supply, dsum, out=np.ones_like(supply), where=dsum > 0))
         floor = alpha * d * share[mt]
-        r = np.arange(n)
-        # x >= floor  <=>  uE + uN <= d - floor
-        lp.add_rows("prop_floor", n, np.concatenate([r, r]), np.concatenate([ue0 + r, un0 + r]), 1.0,
-                    hi=d - floor)
+        _cap_shortfall(lp, d - floor)  # x >= floor  <=>  uE + uN <= d - floor
         extra["alpha"] = alpha
         return solve(lp, what=what, time_limit=time_limit), extra
     raise InputError(f"rule {rule!r} unknown; choose one of {', '.join(RULES)}")
