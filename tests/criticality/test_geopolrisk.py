@@ -174,3 +174,42 @@ def test_wta_bounded_by_partner_instability(q, g, p):
         assert out["score"] <= out["hhi"] + 1e-12
     else:
         assert np.isnan(out["wta"])
+
+
+@pytest.mark.slow
+def test_nl_graphite_2022_from_store(store):
+    """methods §3.7(b) / §8.9 (shared BACI + PyPI wgi.db + WMD, depends on the vintage): NL natural graphite 2022,
+    compatible mode: HHI 0.4667, Num 7,999.9, F 18,583.6 t, WTA 0.4305, score 0.2009, price 0.980, CF 0.481.
+    Tolerances: 5e-5 on WTA/score/HHI, 0.5 on Num, 1 t on F, 5e-4 on CF."""
+    from crmsec.criticality import pipeline as P
+
+    data = P.load_data(store)
+    g = P.geopolrisk_table(data, "compatible", years=[2022], countries=["NLD"]).set_index("material_id")
+    r = g.loc["natural_graphite"]
+    assert r["hhi"] == pytest.approx(0.4667, abs=5e-5)
+    assert r["numerator"] == pytest.approx(7_999.9, abs=0.5)
+    assert r["import_t"] == pytest.approx(18_583.6, abs=1)
+    assert r["wta"] == pytest.approx(0.4305, abs=5e-5)
+    assert r["score"] == pytest.approx(0.2009, abs=5e-5)
+    assert r["price_usd_per_kg"] == pytest.approx(0.980, abs=5e-4)
+    assert r["cf"] == pytest.approx(0.481, abs=5e-4)
+    k = P.geopolrisk_table(data, "corrected", years=[2022], countries=["NLD"]).set_index("material_id")
+    # corrected: Taiwan (0.007 t) gets its own PV instead of 0.5 — the score barely moves
+    assert k.loc["natural_graphite", "score"] == pytest.approx(r["score"], abs=1e-6)
+    diff = gpr.compare_modes(g.reset_index(), k.reset_index())
+    assert {"material_id", "median_ratio", "main_cause"} <= set(diff.columns)
+
+
+@pytest.mark.slow
+def test_all_countries_materials_years_one_call(store):
+    """Every country × material × year of the store in one call; corrected never reports a silent 0 for a
+    unit without trade and production (NaN + reason instead)."""
+    from crmsec.criticality import pipeline as P
+
+    data = P.load_data(store)
+    k = P.geopolrisk_table(data, "corrected")
+    assert len(k) > 50_000
+    none = k["reason"] == "no_trade_no_production"
+    assert none.any() and k.loc[none, "score"].isna().all()
+    c = P.geopolrisk_table(data, "compatible")
+    assert (c.loc[c["reason"] == "library_zero_for_no_trade_no_production", "score"] == 0).all()

@@ -207,8 +207,10 @@ def geopolrisk(
         if not compat:  # corrected: intra-region flows are not imports of the region (no double counting)
             t = t[~intra]
             intra = np.zeros(len(t), dtype=bool)
-    g = instability[["country", "year", "g"]].rename(columns={"country": "partner"})
-    t = t.merge(g, on=["partner", "year"], how="left")
+    g = _dedupe_instability(instability).rename(columns={"country": "partner"})
+    t = t.merge(g, on=["partner", "year"], how="left", validate="many_to_one")
+    if single:
+        intra = (t["unit"] == t["partner"]).to_numpy()
     gv = t["g"].to_numpy(float)
     if compat:
         gv = np.where(np.isnan(gv) & t["g"].isna().to_numpy() & ~_present(t, instability), LIBRARY_UNMATCHED_G, gv)
@@ -300,6 +302,15 @@ def geopolrisk(
     out["cf"] = out["cf_fixed_cu"] if compat else out["cf_same_unit_cu"]
     out["mode"] = mode
     return out.reset_index()
+
+
+def _dedupe_instability(instability: pd.DataFrame) -> pd.DataFrame:
+    """One g per (country, year): the first non-missing value (legacy and ISO3 codes can both map to one ISO3)."""
+    inst = instability[["country", "year", "g"]]
+    if not inst.duplicated(["country", "year"]).any():
+        return inst
+    order = inst.assign(_na=inst["g"].isna()).sort_values("_na", kind="stable")
+    return order.drop_duplicates(["country", "year"], keep="first").drop(columns="_na")
 
 
 def _present(t: pd.DataFrame, instability: pd.DataFrame) -> np.ndarray:

@@ -522,8 +522,11 @@ def geopolrisk_table(
         units = {c: [c] for c in countries}
     out = gpr.geopolrisk(p, tr, inst, mode=mode, units=units, years=years, materials=materials)
     if mode == "corrected":
-        pb = p.groupby("material_id")["basis"].agg(lambda s: "|".join(sorted(set(s))))
-        tb = tr.groupby("material_id")["basis"].agg(lambda s: "|".join(sorted(set(s))))
+        def bases(frame: pd.DataFrame) -> pd.Series:
+            u = frame[["material_id", "basis"]].drop_duplicates().astype(str).sort_values(["material_id", "basis"])
+            return u.groupby("material_id")["basis"].agg("|".join)
+
+        pb, tb = bases(p), bases(tr)
         unlike = out["material_id"].map(pb).fillna("") != out["material_id"].map(tb).fillna("")
         hit = unlike.to_numpy() & (out["domestic_production_t"].to_numpy() > 0) & (out["import_t"].to_numpy() > 0)
         for col in ("wta", "score", "midpoint", "cf_fixed_cu", "cf_same_unit_cu", "cf"):
