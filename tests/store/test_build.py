@@ -53,3 +53,22 @@ def test_status_reports_sources_and_gaps(store_path: Path):
     assert {"trade", "production", "governance"} <= set(info["tables"]["table"])
     assert {"baci", "wgi"} <= set(info["sources"]["source"])
     assert "no_quantity" in set(info["gaps"]["gap"])
+
+
+# HHI (0..1) of world mine production 2022, USGS MCS 2024 world tables; the hand arithmetic (tonnages and
+# squared shares) is written out in tests/sources/test_usgs.py::HAND_2022. Shares over the world total incl.
+# "Other countries" (ISO3 placeholder _OTH), squares summed over named countries.
+HHI_2022_HAND = {"cobalt": 0.541814, "lithium": 0.353730, "rare_earths": 0.526306, "natural_graphite": 0.539391}
+
+
+@pytest.mark.parametrize("material", list(HHI_2022_HAND))
+def test_hhi_2022_from_store_matches_hand_computation(store, material):
+    from crmsec.indicators.concentration import hhi, shares
+
+    sel = store.execute(
+        "select country, quantity from production where source = 'usgs' and vintage = 'usgs-mcs-2024' "
+        "and material_id = ? and year = 2022 and stage = 'extraction' and quantity is not null", [material]
+    ).df()
+    sh = shares(sel["quantity"].to_numpy())
+    named = (~sel["country"].str.startswith("_")).to_numpy()
+    assert float(hhi(sh[named])) == pytest.approx(HHI_2022_HAND[material], abs=1e-6)
