@@ -118,17 +118,26 @@ def resolve_country_names(names: pd.Series, source: str, *, file: str | Path, ro
 def aggregate_production(frame: pd.DataFrame) -> pd.DataFrame:
     """Sum rows that share a production key (e.g. ilmenite + rutile TiO2, mica sheet + flake) per country.
 
-    Sums are NaN only when every part is NaN (``min_count=1``); flags of the parts are joined.
+    Sums are NaN only when every part is NaN (``min_count=1``, flags of the parts joined); a sum with some
+    parts missing is a lower bound and gets ``value_flag = partial_sum:<reasons>``.
     """
     keys = ["material_id", "stage", "country", "year", "unit", "basis", "source", "vintage"]
     dup = frame.duplicated(keys, keep=False)
     if not dup.any():
         return frame[PRODUCTION_COLUMNS].reset_index(drop=True)
-    parts = frame[dup]
+    parts = frame[dup].copy()
+    parts["_nan_flag"] = parts["value_flag"].where(parts["quantity"].isna(), "")
     summed = parts.groupby(keys, sort=False, dropna=False).agg(
         quantity=("quantity", lambda s: s.sum(min_count=1)),
         estimated=("estimated", "any"),
         value_flag=("value_flag", lambda s: ";".join(sorted({x for x in s if x}))),
+        nan_flag=("_nan_flag", lambda s: ";".join(sorted({x for x in s if x}))),
+        n_nan=("quantity", lambda s: int(s.isna().sum())),
     ).reset_index()
+    # a sum over parts of which some are missing is a lower bound: say so; zero parts ("—") need no flag
+    partial = summed["quantity"].notna() & (summed["n_nan"] > 0)
+    summed["value_flag"] = np.where(partial, "partial_sum:" + summed["nan_flag"],
+                                    np.where(summed["quantity"].isna(), summed["value_flag"], ""))
+    summed = summed.drop(columns=["nan_flag", "n_nan"])
     out = pd.concat([frame[~dup], summed], ignore_index=True)
     return out[PRODUCTION_COLUMNS].reset_index(drop=True)

@@ -26,6 +26,8 @@ Notes
   by :data:`COUNTRY_FIXES` before lookup.
 * Stages: E -> extraction, P -> processing; ``primary`` -> extraction, ``refined`` -> processing.
 * VA of Appendix 6 is in million EUR (``va_meur``); ``nace`` is the NACE Rev. 2 two-digit code (e.g. C23).
+  Applications without a sector ("Other") have empty ``nace`` and NaN ``va_meur`` with ``va_flag = no_sector``
+  (the EU method leaves them out of EI).
 """
 
 from __future__ import annotations
@@ -207,11 +209,18 @@ def read_end_use(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
     raw["row"] = np.arange(len(raw)) + 2
     raw, mid = _materials(raw, "Material", "eu2023", file)
     share, flag = parse_percent(raw["Share"], file=file, field="Share", rows=raw["row"].to_numpy())
-    va, _ = parse_numbers(raw["VA"], file=file, field="VA in million €", rows=raw["row"].to_numpy())
-    nace = raw["NACE sector"].str.extract(r"^\s*([A-Z]\d{0,2})\s*-\s*(.*)$")
+    va, va_flag = parse_numbers(raw["VA"], file=file, field="VA in million €", rows=raw["row"].to_numpy())
+    sector = raw["NACE sector"].str.replace(r"\s+", " ", regex=True).str.strip()
+    nace = sector.str.extract(r"^([A-Z]\d{0,2})\s*-\s*(.*)$")
+    no_sector = sector.eq("")
+    if (nace[0].isna() & ~no_sector).any():
+        pos = int(np.flatnonzero((nace[0].isna() & ~no_sector).to_numpy())[0])
+        raise DataError("NACE sector not of the form 'C23 - label'", file=file, row=int(raw["row"].iloc[pos]),
+                        field="NACE sector", value=raw["NACE sector"].iloc[pos])
     out = pd.DataFrame({"material_id": mid.to_numpy(), "application": raw["Application"].str.strip().to_numpy(),
                         "share": share.to_numpy(), "share_flag": flag.to_numpy(), "nace": nace[0].fillna("").to_numpy(),
-                        "nace_label": nace[1].fillna(raw["NACE sector"]).to_numpy(), "va_meur": va.to_numpy(),
+                        "nace_label": nace[1].fillna("").to_numpy(), "va_meur": va.to_numpy(),
+                        "va_flag": np.where(no_sector, "no_sector", va_flag).astype(object),
                         "source": "eu-crm-2023-app6"})
     return out, {"rows": len(out)}
 

@@ -159,30 +159,41 @@ def read_mcs2024_world(path: str | Path | None = None) -> tuple[pd.DataFrame, di
             types = raw["Type"]
         else:  # mcs2024-fluor_world.csv: the third header is the type
             types = pd.Series(raw.columns[2], index=raw.index)
-        prod_cols = [(c, _PROD_COL.match(c)) for c in raw.columns if _PROD_COL.match(c)]
         alias = code + ": " + types.str.strip()
+        prod_cols = [(c, _PROD_COL.match(c)) for c in raw.columns if _PROD_COL.match(c)]
+        if not prod_cols:  # capacity-only tables (abrasives): still resolved, so unknown types raise
+            prod_cols = [(None, None)]
         for col, m in prod_cols:
-            unit_code = m.group("unit")
-            if unit_code not in _UNIT_2024:
-                raise DataError("unknown unit in production column name", file=f, row=1, field=col, value=unit_code,
-                                hint=f"known units: {', '.join(_UNIT_2024)}")
-            unit, factor = _UNIT_2024[unit_code]
-            qty, flag = parse_numbers(raw[col], file=f, field=col, rows=raw["row"].to_numpy())
+            if m is not None and m.group("unit") not in _UNIT_2024:
+                raise DataError("unknown unit in production column name", file=f, row=1, field=col,
+                                value=m.group("unit"), hint=f"known units: {', '.join(_UNIT_2024)}")
+            unit, factor = _UNIT_2024[m.group("unit")] if m is not None else ("", np.nan)
             parts.append(pd.DataFrame({
-                "alias": alias, "country_raw": raw["Country"], "country_clean": _clean_country(raw["Country"]),
-                "year": int(m.group("year")), "quantity": qty * factor, "unit": unit,
-                "estimated": m.group("est") is not None, "value_flag": flag, "row": raw["row"], "file": str(f),
+                "alias": alias, "country_raw": raw["Country"], "year": int(m.group("year")) if m else 0,
+                "text": raw[col] if col else "", "field": col or "", "factor": factor, "unit": unit,
+                "estimated": bool(m and m.group("est")), "row": raw["row"], "file": str(f),
             }))
-        if not prod_cols:  # capacity-only tables (abrasives): resolve so unknown types still raise
-            parts.append(pd.DataFrame({
-                "alias": alias, "country_raw": raw["Country"], "country_clean": _clean_country(raw["Country"]),
-                "year": 0, "quantity": np.nan, "unit": "", "estimated": False, "value_flag": "capacity_only",
-                "row": raw["row"], "file": str(f),
-            }))
-    frames = []
-    for fname, part in pd.concat(parts, ignore_index=True).groupby("file", sort=True):
-        frames.append(_finish(part, "usgs_mcs2024", Path(str(fname)), "usgs-mcs-2024", meta))
-    out = pd.concat(frames, ignore_index=True)
+    long = pd.concat(parts, ignore_index=True)
+    long["country_clean"] = _clean_country(long["country_raw"])
+
+    def parse(frame: pd.DataFrame) -> pd.DataFrame:
+        qty, flag = parse_numbers(frame["text"], file=frame["file"].iloc[0], field=frame["field"].iloc[0],
+                                  rows=frame["row"].to_numpy())
+        return frame.assign(quantity=qty * frame["factor"], value_flag=flag.where(frame["field"] != "", "capacity_only"))
+
+    try:  # fast path: one pass over all files; on error, redo per file and column for a precise message
+        long = parse(long)
+    except DataError:
+        for _, part in long.groupby(["file", "field"], sort=False):
+            parse(part)
+        raise
+    try:
+        out = _finish(long, "usgs_mcs2024", folder, "usgs-mcs-2024", meta)
+    except DataError:
+        meta.clear()
+        for fname, part in long.groupby("file", sort=True):
+            _finish(part, "usgs_mcs2024", Path(str(fname)), "usgs-mcs-2024", {})
+        raise
     meta["rows"] = len(out)
     return out, meta
 
