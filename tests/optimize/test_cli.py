@@ -85,3 +85,13 @@ def test_script_error_contract(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0
     assert proc.stdout.splitlines()[0].startswith("sector,tier,")  # no HiGHS banner on stdout
+
+
+def test_run_examples(tmp_path):
+    from crmsec.optimize.demo import run_examples
+
+    files = run_examples(tmp_path / "optimize")
+    names = {p.name for p in files}
+    assert {"allocation_weighted_sectors.csv", "stockpile_pool_comparison.csv", "stockpile_coverage_days.csv"} <= names
+    ref = pd.read_csv(tmp_path / "optimize" / "stockpile_worked_example_5_3c.csv")
+    assert ref["total_cost_eur_yr"].iat[0] == pytest.approx(776712, abs=1)

@@ -169,7 +169,8 @@ def test_missing_columns_and_unknown_shortfall(methods_5_3c_example):
     # NaN shortfall (unknown consumption in the scenario engine) is skipped with a reason, not read as 0
     more = pd.concat([scen, scen.iloc[[1]].assign(material_id="y", shortfall_t=np.nan)], ignore_index=True)
     res = size_stockpile(more, mats)
-    assert res.summary["skipped"]["reason"].tolist() == ["shortfall_unknown"]
+    assert res.skipped["reason"].tolist() == ["shortfall_unknown"]
+    assert res.summary["n_skipped"] == 1
     assert "Skipped 1 scenario row" in res.explanation
     with pytest.raises(InputError, match="exceeds consumption during the disruption"):
         size_stockpile(scen.assign(shortfall_t=scen["shortfall_t"] * 2), mats)

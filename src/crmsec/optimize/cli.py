@@ -154,10 +154,9 @@ def size_cmd(
     stderr.print("solving the two-stage stockpile LP …")
     res = size_stockpile(scn, mats, tiers=tier_frame, budget_eur=budget, cvar_alpha=cvar_alpha,
                          cvar_weight=cvar_weight, service_level=service_level, country=country)
-    skipped = res.summary.get("skipped")
-    if skipped is not None and len(skipped):
-        stderr.print(f"[yellow]warning:[/yellow] {len(skipped)} scenario row(s) with unknown shortfall_t skipped")
-    frames = {"stock": res.stock, "scenarios": res.scenarios}
+    if len(res.skipped):
+        stderr.print(f"[yellow]warning:[/yellow] {len(res.skipped)} scenario row(s) with unknown shortfall_t skipped")
+    frames = {"stock": res.stock, "scenarios": res.scenarios, "skipped": res.skipped}
     if fmt is Format.table and output is None:
         emit(res.stock, fmt, None, title="Optimal stock per material")
     else:

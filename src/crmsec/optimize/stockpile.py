@@ -393,12 +393,14 @@ class StockpileResult:
     summary : ``expected_annual_cost_eur``, ``carrying_cost_eur_yr``, ``expected_loss_eur_yr``, ``cvar_eur``,
         ``budget_dual``, status, model size, solve time.
     explanation : short plain-language text.
+    skipped : scenario rows left out with a ``reason`` (``shortfall_unknown``: NaN shortfall_t).
     """
 
     stock: pd.DataFrame
     scenarios: pd.DataFrame
     summary: dict = field(default_factory=dict)
     explanation: str = ""
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["scenario_id", "material_id", "reason"]))
 
 
 def _solve_two_stage(st: _Structure, tier_tab: pd.DataFrame, *, budget_eur: float | None,
@@ -640,6 +642,9 @@ def size_stockpile(
                            service_level=service_level, time_limit=time_limit, what="stockpile two-stage LP")
     stock = _stock_frame(st, res)
     scen = _scenario_frame(st, res)
+    skipped = scn.attrs.get("skipped")
+    if skipped is None:
+        skipped = pd.DataFrame(columns=["scenario_id", "material_id", "reason"])
     summary = {
         "status": res["sol"].status,
         "expected_annual_cost_eur": float(stock["total_cost_eur_yr"].sum()),
@@ -650,15 +655,16 @@ def size_stockpile(
         "cvar_eur": res.get("cvar", float("nan")), "cvar_alpha": cvar_alpha, "cvar_weight": cvar_weight,
         "budget_eur": budget_eur, "budget_dual": res.get("budget_dual", float("nan")),
         "service_level": service_level,
-        "skipped": scn.attrs.get("skipped", pd.DataFrame()),
+        "n_skipped": len(skipped),
         "n_scenarios": len(st.sc), "n_materials": len(mats),
         "n_variables": res["lp"].n_col, "n_constraints": res["lp"].n_row,
         "seconds": time.perf_counter() - t0,
     }
-    return StockpileResult(stock=stock, scenarios=scen, summary=summary, explanation=_explain_stock(stock, summary))
+    return StockpileResult(stock=stock, scenarios=scen, summary=summary,
+                           explanation=_explain_stock(stock, summary, skipped), skipped=skipped)
 
 
-def _explain_stock(stock: pd.DataFrame, summary: dict) -> str:
+def _explain_stock(stock: pd.DataFrame, summary: dict, skipped: pd.DataFrame | None = None) -> str:
     lines = [f"Stock sized over {summary['n_scenarios']} disruption scenarios for {summary['n_materials']} material(s)."]
     for r in stock.itertuples(index=False):
         where = f" ({r.country})" if r.country else ""
@@ -668,7 +674,6 @@ def _explain_stock(stock: pd.DataFrame, summary: dict) -> str:
             f"expected unmet {r.expected_unmet_t:.4g} of {r.expected_shortfall_t:.4g} t/yr shortfall, "
             f"expected loss {r.expected_loss_eur_yr:,.0f} EUR/yr."
         )
-    skipped = summary.get("skipped")
     if skipped is not None and len(skipped):
         lines.append(f"Skipped {len(skipped)} scenario row(s) with unknown shortfall (materials: "
                      f"{', '.join(sorted(skipped['material_id'].unique()))}); they carry no stock by this model.")
@@ -757,6 +762,8 @@ def pool_stockpile(
     if rule not in ("consumption", "exposure"):
         raise InputError(f"rule {rule!r}: use 'consumption' (IEA) or 'exposure'")
     scn = validate_scenarios(scenarios, need_country=True)
+    skipped = scn.attrs.get("skipped")
+    n_skipped = 0 if skipped is None else len(skipped)
     need = {"country", "material_id", "consumption_t_per_yr"}
     if not need <= set(members.columns):
         raise InputError(f"members: need columns {', '.join(sorted(need))}")
@@ -854,9 +861,12 @@ def pool_stockpile(
         "national_cost_eur_yr": float(comp["national_cost_eur_yr"].sum()),
         "pooled_cost_eur_yr": float(comp["pooled_cost_eur_yr"].sum()),
         "saving_eur_yr": float(comp["saving_eur_yr"].sum()),
+        "n_skipped": n_skipped,
     }
     text = [f"Coalition of {len(summary['members'])} members ({', '.join(summary['members'])}); "
             f"contributions and release shares proportional to {rule}."]
+    if n_skipped:
+        text.append(f"Skipped {n_skipped} scenario row(s) with unknown shortfall_t (reason shortfall_unknown).")
     if service_level is not None:
         text.append(f"Both cases reach the same service level: expected unmet <= {1 - service_level:.0%} of expected shortfall "
                     "per member and material.")
