@@ -146,6 +146,11 @@ def history(code: Annotated[str | None, typer.Argument()] = None, db: DbOpt = No
     frame = _registry(db).history(code)
     if fmt is Format.table and output is None:
         frame = frame.drop(columns=["before", "after"])
+    else:
+        import json
+
+        for col in ("before", "after"):
+            frame[col] = frame[col].map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
     emit(frame, fmt, output, title="audit")
 
 

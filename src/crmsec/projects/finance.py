@@ -128,5 +128,5 @@ def expected_shortfall(values: np.ndarray, alpha: float = 0.05, *, tail: str = "
     v = np.sort(np.asarray(values, dtype=float)[np.isfinite(values)])
     if v.size == 0:
         return float("nan")
-    k = max(1, int(np.ceil(alpha * v.size)))
+    k = max(1, int(np.ceil(alpha * v.size - 1e-9)))
     return float(v[:k].mean() if tail == "low" else v[-k:].mean())

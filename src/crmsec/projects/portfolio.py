@@ -125,7 +125,7 @@ def optimise_portfolio(
     chosen = opt[pick].reset_index(drop=True)
     if cost_paths is not None and risk_limit is not None and len(chosen):
         tot = np.sum([cost_paths[(r.project, r.package)] for r in chosen.itertuples()], axis=0)
-        k = max(1, int(np.ceil((1 - alpha) * tot.size)))
+        k = max(1, int(np.ceil((1 - alpha) * tot.size - 1e-9)))
         risk = float(np.sort(tot)[-k:].mean())
     else:
         risk = float(chosen["risk"].sum()) if len(chosen) else 0.0

@@ -34,7 +34,6 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
-    delete,
     event,
     select,
 )
@@ -503,7 +502,6 @@ class ProjectRegistry:
             if p is None:
                 raise InputError(f"project '{code}' not found")
             before = _jsonable(_row_to_dict(p))
-            s.execute(delete(CapacityRow).where(CapacityRow.project_id == p.id))
             s.delete(p)
             s.add(AuditRow(ts=_now(), actor=actor, action="delete", project_code=code, before=before, after=None))
 
