@@ -33,6 +33,7 @@ from crmsec.reports.cli import app as brief_app  # noqa: E402
 app.add_typer(brief_app, name="brief")
 __import__("crmsec.optimize.cli", fromlist=["register"]).register(app)  # crmsec allocate / crmsec stockpile
 __import__("crmsec.projects.cli", fromlist=["register"]).register(app)  # crmsec project … / crmsec portfolio
+__import__("crmsec.scenarios.cli", fromlist=["register"]).register(app)  # crmsec chains / crma / scenario
 
 
 @app.command("run")

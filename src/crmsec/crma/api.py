@@ -20,7 +20,20 @@ def strategic_materials() -> pd.DataFrame:
 
 
 def eol_rir_from_store(con: duckdb.DuckDBPyConnection) -> pd.Series:
-    """EoL-RIR [0..1] per material_id from the first store table that carries an ``eol_rir`` column."""
+    """EoL-RIR [0..1] per material_id: EU assessment (latest year with values, ``eol_rir_pct``), else the
+    first store table with an ``eol_rir`` column (geopolrisk-packaged 2023 values)."""
+    has = con.execute(
+        "select count(*) from information_schema.columns where table_name='eu_assessment' and column_name='eol_rir_pct'"
+    ).fetchone()[0]
+    if has:
+        df = con.execute(
+            "select material_id, year, eol_rir_pct from eu_assessment where eol_rir_pct is not null "
+            "order by year desc"
+        ).df()
+        if not df.empty:
+            latest = df[df["year"] == df["year"].max()]
+            return (latest.drop_duplicates("material_id").set_index("material_id")["eol_rir_pct"].astype(float)
+                    / 100.0).rename(f"eol_rir_eu_{int(df['year'].max())}")
     cols = con.execute(
         "select table_name from information_schema.columns where column_name = 'eol_rir'"
     ).df()["table_name"].tolist()
@@ -50,11 +63,13 @@ def crma_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def crma_wide(table: pd.DataFrame) -> pd.DataFrame:
     """One row per material with the four figures side by side (NaN kept) — for display."""
-    wide = table.pivot_table(index=["material_id", "material"], columns="benchmark", values="value",
-                             aggfunc="first", dropna=False)
-    wide = wide.reindex(columns=["extraction", "processing", "recycling", "diversification"])
+    order = list(dict.fromkeys(table["material_id"]))
+    wide = table.pivot(index="material_id", columns="benchmark", values="value")
+    wide = wide.reindex(index=order, columns=["extraction", "processing", "recycling", "diversification"])
     out = wide.reset_index()
     out.columns = [str(c) for c in out.columns]
+    out.insert(1, "material", out["material_id"].map(table.drop_duplicates("material_id").set_index(
+        "material_id")["material"]))
     div = table[table["benchmark"] == "diversification"].set_index("material_id")
     out["largest_third_country"] = out["material_id"].map(div["country"]).fillna("")
     out["nl_processing"] = out["material_id"].map(

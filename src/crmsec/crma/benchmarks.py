@@ -40,7 +40,11 @@ ARTICLES = {
     "diversification": "Art. 5(1)(b)",
 }
 # Strategic entries whose EU 2023 data sit under another registry id (documented proxy).
-DATA_PROXY = {"graphite": "natural_graphite", "alumina": "aluminium", "bauxite": "aluminium"}
+DATA_PROXY = {
+    "graphite": "natural_graphite", "alumina": "aluminium", "bauxite": "aluminium",
+    # the EU 2023 study reports the heavy REEs as one entry ("Heavy Rare earths Elements")
+    "dysprosium": "hree", "terbium": "hree", "gadolinium": "hree",
+}
 
 
 def crma_benchmarks(strategic: pd.DataFrame, eu_mix: pd.DataFrame, eol_rir: pd.Series,

@@ -82,18 +82,49 @@ class SupplyInputs:
 # ----------------------------------------------------------------------------------------------
 
 
-def _route_share(chokepoints: pd.DataFrame, name: str, exporter: str, importer: str, material: str,
-                 groups: dict[str, frozenset[str]]) -> float:
+class _Index:
+    """Dictionary lookups over the input frames (built once per :class:`SupplyInputs`)."""
+
+    def __init__(self, inputs: SupplyInputs) -> None:
+        self.mix = {k: g for k, g in inputs.mixes.groupby(["region", "material_id"], sort=False)}
+        self.world = {
+            k: g.groupby("country", as_index=False).agg(quantity=("quantity", "sum"), unit=("unit", "first"))
+            for k, g in inputs.world.groupby(["material_id", "stage"], sort=False)
+        }
+        self.world_stages = {m: set(g["stage"]) for m, g in inputs.world.groupby("material_id", sort=False)}
+        self.cons = {(r["region"], r["material_id"]): r for r in inputs.consumption.to_dict("records")}
+        self.params = {r["material_id"]: r for r in inputs.params.to_dict("records")}
+        self.choke: dict[tuple[str, str], list[tuple[str, str, float]]] = {}
+        for r in inputs.chokepoints.to_dict("records"):
+            self.choke.setdefault((r["chokepoint"], r["exporter"]), []).append(
+                (r["importer"], r["material_id"], float(r["route_share"])))
+
+
+_INDEX: dict[int, tuple[SupplyInputs, _Index]] = {}
+
+
+def _index(inputs: SupplyInputs) -> _Index:
+    hit = _INDEX.get(id(inputs))
+    if hit is None or hit[0] is not inputs:
+        if len(_INDEX) > 8:
+            _INDEX.clear()
+        hit = (inputs, _Index(inputs))
+        _INDEX[id(inputs)] = hit
+    return hit[1]
+
+
+def _route_share(inputs: SupplyInputs, name: str, exporter: str, importer: str, material: str) -> float:
     """Share of the exporter→importer flow of ``material`` that crosses chokepoint ``name`` [-].
 
     Lookup order: exact importer ISO3/region, then a group containing the importer, then ``*``; material
     exact before ``*``. 0 when no row matches (the route does not cross the chokepoint).
     """
-    rows = chokepoints[(chokepoints["chokepoint"] == name) & (chokepoints["exporter"] == exporter)]
-    if rows.empty:
+    rows = _index(inputs).choke.get((name, exporter))
+    if not rows:
         return 0.0
+    groups = inputs.members
     best: tuple[int, float] | None = None
-    for imp, mat, share in zip(rows["importer"], rows["material_id"], rows["route_share"], strict=True):
+    for imp, mat, share in rows:
         if mat not in (material, "*"):
             continue
         if imp == importer:
@@ -108,7 +139,7 @@ def _route_share(chokepoints: pd.DataFrame, name: str, exporter: str, importer: 
             continue
         rank = rank * 2 + (0 if mat == material else 1)
         if best is None or rank < best[0]:
-            best = (rank, float(share))
+            best = (rank, share)
     return 0.0 if best is None else best[1]
 
 
@@ -126,7 +157,7 @@ def exposure(scenario: Scenario, inputs: SupplyInputs, exporter: str, importer: 
     if exporter == UNALLOCATED:
         return 0.0
     if scenario.measure is Measure.chokepoint_closure:
-        return _route_share(inputs.chokepoints, scenario.chokepoint or "", exporter, importer, material, members)
+        return _route_share(inputs, scenario.chokepoint or "", exporter, importer, material)
     if exporter not in scenario.actors:
         return 0.0
     if importer == exporter or exporter in members.get(importer, frozenset()):
@@ -170,10 +201,9 @@ class Block:
 
 def _world_exposure(scenario: Scenario, inputs: SupplyInputs, material: str, stage: str,
                     importer: str = "*") -> pd.DataFrame:
-    w = inputs.world[(inputs.world["material_id"] == material) & (inputs.world["stage"] == stage)]
-    w = w.groupby("country", as_index=False).agg(quantity=("quantity", "sum"), unit=("unit", "first"))
-    if w.empty:
-        return w.assign(e=[])
+    w = _index(inputs).world.get((material, stage))
+    if w is None or w.empty:
+        return pd.DataFrame({"country": [], "quantity": [], "unit": [], "e": []})
     e = [
         _world_flow_exposure(scenario, inputs, c, material, stage)
         for c in w["country"]
@@ -189,28 +219,27 @@ def _world_flow_exposure(scenario: Scenario, inputs: SupplyInputs, exporter: str
     if stage not in scenario.stages:
         return 0.0
     if scenario.measure is Measure.chokepoint_closure:
-        return _route_share(inputs.chokepoints, scenario.chokepoint or "", exporter, "*", material, inputs.members)
+        return _route_share(inputs, scenario.chokepoint or "", exporter, "*", material)
     return 1.0 if exporter in scenario.actors else 0.0
 
 
 def world_at_risk(scenario: Scenario, inputs: SupplyInputs, material: str) -> dict[str, float]:
     """World production under the measure at depth 1, per stage [unit/yr]: Σ_c e_c · Q_{m,st,c}."""
     out: dict[str, float] = {}
-    for st in sorted(set(inputs.world.loc[inputs.world["material_id"] == material, "stage"])):
+    for st in sorted(_index(inputs).world_stages.get(material, set())):
         wx = _world_exposure(scenario, inputs, material, st)
         out[st] = float((wx["e"] * wx["quantity"]).sum()) if not wx.empty else math.nan
     return out
 
 
 def _params_for(inputs: SupplyInputs, material: str) -> dict[str, object]:
-    p = inputs.params[inputs.params["material_id"] == material]
-    if p.empty:
-        p = inputs.params[inputs.params["material_id"] == "*"]
-    if p.empty:
+    params = _index(inputs).params
+    p = params.get(material, params.get("*"))
+    if p is None:
         raise InputError(
             f"no exposure parameters for material {material!r} and no '*' default row in the parameter table"
         )
-    return p.iloc[0].to_dict()
+    return dict(p)
 
 
 def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[str]) -> list[Block]:
@@ -219,24 +248,24 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
     if "*" in mats:
         mats = sorted(set(inputs.chokepoints["material_id"]) - {"*"} | set(inputs.mixes["material_id"]))
     blocks: list[Block] = []
+    idx = _index(inputs)
+    empty_mix = inputs.mixes.iloc[0:0]
     for region in regions:
         for material in mats:
-            mix = inputs.mixes[(inputs.mixes["region"] == region) & (inputs.mixes["material_id"] == material)]
+            mix = idx.mix.get((region, material), empty_mix)
             prm = _params_for(inputs, material)
-            cons = inputs.consumption[
-                (inputs.consumption["region"] == region) & (inputs.consumption["material_id"] == material)
-            ]
-            consumption = float(cons["consumption"].iloc[0]) if not cons.empty else math.nan
-            unit = str(cons["unit"].iloc[0]) if not cons.empty else "t"
+            cons = idx.cons.get((region, material))
+            consumption = float(cons["consumption"]) if cons is not None else math.nan
+            unit = str(cons["unit"]) if cons is not None else "t"
             reasons = []
-            if cons.empty or not np.isfinite(consumption):
-                why = str(cons["reason"].iloc[0]) if not cons.empty and "reason" in cons else ""
+            if cons is None or not np.isfinite(consumption):
+                why = str(cons.get("reason", "")) if cons is not None else ""
                 reasons.append(why if why and why != "nan" else "no_consumption: region consumption unknown")
             stage_names = sorted(set(mix["stage"]), key=lambda s: STAGE_ORDER.get(s, 9))
             mode = str(prm.get("mode", "direct"))
             if mode == "market":
                 stage_names = sorted(
-                    set(stage_names) | set(inputs.world.loc[inputs.world["material_id"] == material, "stage"]),
+                    set(stage_names) | idx.world_stages.get(material, set()),
                     key=lambda s: STAGE_ORDER.get(s, 9),
                 )
             if not stage_names:
@@ -258,13 +287,11 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
                     [0 if c in members else (1 if c in scenario.actors else 2) for c in sup], dtype=np.int8
                 )
                 if prev_world is not None and not prev_world.empty:
-                    tot = float(prev_world["quantity"].sum())
-                    up = []
-                    for c in sup:
-                        sel = prev_world["country"] != c
-                        lost = float((prev_world.loc[sel, "e"] * prev_world.loc[sel, "quantity"]).sum())
-                        up.append(lost / tot if tot > 0 else 0.0)
-                    upstream = np.array(up)
+                    q = prev_world["quantity"].to_numpy(float)
+                    lost_c = dict(zip(prev_world["country"], prev_world["e"].to_numpy(float) * q, strict=True))
+                    tot, lost = float(q.sum()), float(sum(lost_c.values()))
+                    # W(c): world upstream share lost, excluding supplier c's own production
+                    upstream = np.array([(lost - lost_c.get(c, 0.0)) / tot if tot > 0 else 0.0 for c in sup])
                 else:
                     upstream = np.zeros(len(sup))
                 wx = _world_exposure(scenario, inputs, material, st)

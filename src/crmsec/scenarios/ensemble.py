@@ -73,6 +73,11 @@ class _BlockSpec:
     ramp: tuple[float, float]
     rmax: tuple[float, float]
 
+    def key(self) -> bytes:
+        """Identity of the sampled shortfall (blocks with equal keys give equal draws)."""
+        head = np.array([*self.lag, *self.ramp, *self.rmax, self.spare, float(self.mode == "direct")])
+        return head.tobytes() + self.poly.tobytes() + b"|" + self.world_shares.tobytes()
+
 
 @dataclass
 class EnsembleModel:
@@ -87,6 +92,7 @@ class EnsembleModel:
     va_phi: np.ndarray  # (n_sec,) VA_k · φ_k [M EUR/yr]
     consumption: np.ndarray  # (n_mat,)
     scenario_ids: list[str]
+    units: list[str]  # unit of consumption per material column
 
 
 def _rng_of(r: object | None, default: float) -> tuple[float, float]:
@@ -104,15 +110,23 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
     sec_index: dict[tuple[str, str], int] = {}
     va: dict[int, float] = {}
     cons: dict[int, float] = {}
+    units: dict[int, str] = {}
     specs: list[_BlockSpec] = []
     su = inputs.sector_use
     for si, sc in enumerate(scenarios):
         for b in compile_blocks(sc, inputs, regions):
             if not b.stages:
                 continue
+            poly = availability_poly(b) if b.mode == "direct" else np.array([1.0])
+            wsh = np.array([0.0 if not np.isfinite(s.world_loss_share) else s.world_loss_share for s in b.stages])
+            no_loss = (np.allclose(poly, [1.0] + [0.0] * (len(poly) - 1), atol=1e-15) if b.mode == "direct"
+                       else not np.any(wsh > b.spare))
+            if no_loss:  # the scenario cannot cut this region × material at any depth: nothing to sample
+                continue
             key = (b.region, b.material_id)
             col = mat_index.setdefault(key, len(mat_index))
             cons[col] = b.consumption
+            units[col] = b.unit
             rows = su[(su["region"] == b.region) & (su["material_id"] == b.material_id)]
             phi = float(_params_for(inputs, b.material_id).get("phi", 1.0) or 1.0)
             scols = []
@@ -123,9 +137,7 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
             p = b.params
             specs.append(_BlockSpec(
                 scen=si, mode=b.mode,
-                poly=availability_poly(b) if b.mode == "direct" else np.array([1.0]),
-                world_shares=np.array([0.0 if not np.isfinite(s.world_loss_share) else s.world_loss_share
-                                       for s in b.stages]),
+                poly=poly, world_shares=wsh,
                 spare=b.spare, mat_col=col, consumption=b.consumption, sec_cols=np.array(scols, dtype=int),
                 lag=_rng_of(sc.reroute_lag_days, p.get("reroute_lag_days", 0.0)),
                 ramp=_rng_of(sc.reroute_ramp_days, p.get("reroute_ramp_days", 0.0)),
@@ -141,6 +153,7 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
         va_phi=np.array([va[j] for j in range(len(sec_index))]),
         consumption=np.array([cons[j] for j in range(len(mat_index))]),
         scenario_ids=[s.id for s in scenarios],
+        units=[units[j] for j in range(len(mat_index))],
     )
 
 
@@ -178,18 +191,24 @@ def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -
         d = depth[idx, s]
         T = dur[idx, s]
         sec_max = np.zeros((idx.size, n_sec)) if n_sec else None
+        ul, ur, um = u_lag[idx, s], u_ramp[idx, s], u_rmax[idx, s]
+        cache: dict[bytes, np.ndarray] = {}
         for b in blocks:
-            if b.mode == "direct":
-                s0 = 1.0 - npp.polyval(d, b.poly)
-            else:
-                a = np.ones_like(d)
-                for ws in b.world_shares:
-                    a = a * (1.0 - np.maximum(0.0, d * ws - b.spare))
-                s0 = 1.0 - a
-            lag = b.lag[0] + (b.lag[1] - b.lag[0]) * u_lag[idx, s]
-            ramp = b.ramp[0] + (b.ramp[1] - b.ramp[0]) * u_ramp[idx, s]
-            rmax = b.rmax[0] + (b.rmax[1] - b.rmax[0]) * u_rmax[idx, s]
-            sd = np.clip(s0, 0.0, 1.0) * _eff_days(T, lag, ramp, rmax)
+            key = b.key()
+            sd = cache.get(key)
+            if sd is None:
+                if b.mode == "direct":
+                    s0 = 1.0 - npp.polyval(d, b.poly)
+                else:
+                    a = np.ones_like(d)
+                    for ws in b.world_shares:
+                        a = a * (1.0 - np.maximum(0.0, d * ws - b.spare))
+                    s0 = 1.0 - a
+                lag = b.lag[0] + (b.lag[1] - b.lag[0]) * ul
+                ramp = b.ramp[0] + (b.ramp[1] - b.ramp[0]) * ur
+                rmax = b.rmax[0] + (b.rmax[1] - b.rmax[0]) * um
+                sd = np.clip(s0, 0.0, 1.0) * _eff_days(T, lag, ramp, rmax)
+                cache[key] = sd
             sdays[idx, b.mat_col] += sd
             if sec_max is not None and b.sec_cols.size:
                 sec_max[:, b.sec_cols] = np.maximum(sec_max[:, b.sec_cols], sd[:, None])
@@ -207,20 +226,26 @@ def _tail_k(n_total: int, alpha: float) -> tuple[int, int]:
     return k_p, k_c
 
 
-def _top_k(x: np.ndarray, k: int) -> np.ndarray:
-    """The k largest values of every column of x (unordered), shape (min(k, n), cols)."""
-    if x.shape[0] <= k:
-        return x.copy()
-    return np.partition(x, x.shape[0] - k, axis=0)[x.shape[0] - k:]
+def _top_k(values: np.ndarray, k: int) -> np.ndarray:
+    """The k largest of a 1-D array (unordered)."""
+    if values.size <= k:
+        return values
+    return np.partition(values, values.size - k)[values.size - k:]
 
 
-def _chunk_summary(model: EnsembleModel, n: int, seed: np.random.SeedSequence, k: int) -> dict[str, np.ndarray]:
+def _tails(x: np.ndarray, k: int) -> list[np.ndarray]:
+    """Per column: the k largest *positive* values (zeros are implicit: draws without a shortfall)."""
+    xt = np.ascontiguousarray(x.T)
+    return [_top_k(col[col > 0], k) for col in xt]
+
+
+def _chunk_summary(model: EnsembleModel, n: int, seed: np.random.SeedSequence, k: int) -> dict[str, object]:
     out = simulate_chunk(model, n, seed)
-    res: dict[str, np.ndarray] = {}
+    res: dict[str, object] = {}
     for name, x in out.items():
         res[f"{name}_sum"] = x.sum(axis=0)
         res[f"{name}_nonzero"] = (x > 0).sum(axis=0)
-        res[f"{name}_top"] = _top_k(x, k)
+        res[f"{name}_tail"] = _tails(x, k)
     return res
 
 
@@ -296,37 +321,32 @@ def run_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs, n_draws: i
     return EnsembleResult(stats=stats, n_draws=n_draws, seed=seed, alpha=alpha, scenario_ids=model.scenario_ids)
 
 
-def _merge(model: EnsembleModel, parts: list[dict[str, np.ndarray]], n: int, k_p: int, k_c: int,
+def _merge(model: EnsembleModel, parts: list[dict[str, object]], n: int, k_p: int, k_c: int,
            k: int) -> pd.DataFrame:
+    """Exact mean, P-alpha (inverted cdf) and CVaR-alpha from chunk sums and positive tails."""
     rows = []
-    for name, keys, _scale, unit in (
-        ("shortfall_days", model.mat_keys, None, "d"),
-        ("va_lost", model.sec_keys, None, "M EUR"),
-    ):
+    for name, keys, unit in (("shortfall_days", model.mat_keys, "d"), ("va_lost", model.sec_keys, "M EUR")):
         if not keys:
             continue
         total = np.sum(np.stack([p[f"{name}_sum"] for p in parts]), axis=0)  # chunk order: deterministic
         nonzero = np.sum(np.stack([p[f"{name}_nonzero"] for p in parts]), axis=0)
-        top = _top_k(np.concatenate([p[f"{name}_top"] for p in parts], axis=0), k)
-        top = -np.sort(-top, axis=0)  # descending per column
         mean = total / n
-        p95 = top[k_p - 1] if top.shape[0] >= k_p else np.full(len(keys), np.nan)
-        cvar = top[:k_c].mean(axis=0)
         for j, (region, key) in enumerate(keys):
-            rows.append({"metric": name, "region": region, "key": key, "mean": mean[j], "p95": p95[j],
-                         "cvar95": cvar[j], "p_nonzero": nonzero[j] / n, "unit": unit, "reason": ""})
+            tail = _top_k(np.concatenate([p[f"{name}_tail"][j] for p in parts]), k)
+            tail = -np.sort(-tail)  # descending; draws beyond len(tail) are 0
+            p95 = float(tail[k_p - 1]) if tail.size >= k_p else 0.0
+            cvar = float(tail[:k_c].sum()) / k_c
+            row = {"metric": name, "region": region, "key": key, "mean": float(mean[j]), "p95": p95,
+                   "cvar95": cvar, "p_nonzero": nonzero[j] / n, "unit": unit, "reason": ""}
+            if name == "va_lost" and not np.isfinite(model.va_phi[j]):
+                row.update(mean=math.nan, p95=math.nan, cvar95=math.nan,
+                           reason="no_sector_va: no value added for this region and sector")
+            rows.append(row)
             if name == "shortfall_days":
                 c = model.consumption[j]
                 f = c / 365.0 if np.isfinite(c) else math.nan
-                rows.append({"metric": "shortfall_t", "region": region, "key": key, "mean": mean[j] * f,
-                             "p95": p95[j] * f, "cvar95": cvar[j] * f, "p_nonzero": nonzero[j] / n, "unit": "t",
+                rows.append({**row, "metric": "shortfall_t", "mean": row["mean"] * f, "p95": p95 * f,
+                             "cvar95": cvar * f, "unit": model.units[j],
                              "reason": "" if np.isfinite(c) else "no_consumption: region consumption unknown"})
-            elif not np.isfinite(model.va_phi[j]):
-                rows[-1].update(mean=math.nan, p95=math.nan, cvar95=math.nan,
-                                reason="no_sector_va: no value added for this region and sector")
     return pd.DataFrame(rows, columns=["metric", "region", "key", "mean", "p95", "cvar95", "p_nonzero", "unit",
                                        "reason"])
-
-
-def _scale_nan(x: float) -> float:  # pragma: no cover - tiny helper kept for readability
-    return x

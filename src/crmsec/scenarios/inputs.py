@@ -6,8 +6,9 @@ What comes from where (each frame keeps its basis/source columns):
   imports, suppliers ≥ 1 %) for ``EU27``. ``NLD`` uses the EU27 mix as a proxy (``mix_basis =
   eu27_sourcing_proxy``): no NL sourcing by stage is available (Comext/CBS missing; BACI lacks Ga/Ge/REE metals).
   Component-stage mixes (magnets, cells) come from the chain assumption table (``crmsec.chains``).
-* world production: ``production`` (USGS MCS / WMD), per material and stage the most recent year of the
-  source with the widest country coverage.
+* world production: ``production`` (USGS MCS / WMD), per material and stage the source-year with the widest
+  country coverage among the three most recent years (USGS lumps e.g. Saudi Arabia and Qatar aluminium into
+  "Other countries", WMD lists them).
 * consumption: EU27 = EU output at the material's last stage / EU members' share of the EU sourcing mix at
   that stage (same basis as the production table; only when that share ≥ 5 %); NLD = net imports of the
   material's HS6 products from ``trade`` (BACI, gross weight, transit not removed — flagged). NaN with a
@@ -125,7 +126,9 @@ def world_production(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if prod.empty:
         return pd.DataFrame(columns=["material_id", "stage", "country", "quantity", "unit", "source", "year"])
     cover = prod.groupby(["material_id", "stage", "source", "year", "unit"]).agg(n=("country", "nunique")).reset_index()
-    cover = cover.sort_values(["material_id", "stage", "year", "n"], ascending=[True, True, False, False])
+    latest = cover.groupby(["material_id", "stage"])["year"].transform("max")
+    cover = cover[cover["year"] >= latest - 2]  # recent years only; then the widest country coverage
+    cover = cover.sort_values(["material_id", "stage", "n", "year"], ascending=[True, True, False, False])
     best = cover.drop_duplicates(["material_id", "stage"])[["material_id", "stage", "source", "year", "unit"]]
     sel = prod.merge(best, on=["material_id", "stage", "source", "year", "unit"])
     return sel.groupby(["material_id", "stage", "country", "unit", "source", "year"], as_index=False)["quantity"].sum()
@@ -181,7 +184,12 @@ def sector_use(con: duckdb.DuckDBPyConnection, regions: tuple[str, ...] = ("NLD"
     """Material → NACE sector links with the sector's VA [M EUR/yr] per region."""
     eu = _table(con, "end_use")
     va_col = next((c for c in ("va_meur", "va", "va_million_eur") if c in eu.columns), None)
-    eu = eu.assign(nace=eu["nace"].astype(str))
+    nace = eu["nace"].fillna("").astype(str).str.strip()
+    if "nace_label" in eu:  # some rows carry the code only in the label ("C29 - Manufacture of …")
+        from_label = eu["nace_label"].fillna("").astype(str).str.extract(r"^([A-U]\d{2})\b")[0].fillna("")
+        nace = nace.where(nace != "", from_label)
+    eu = eu.assign(nace=nace)
+    eu = eu[eu["nace"] != ""]
     base = eu.groupby(["material_id", "nace"], as_index=False).agg(
         use_share=("share", "sum"), va_meur=(va_col, "max") if va_col else ("share", lambda s: math.nan)
     )
