@@ -54,6 +54,8 @@ def test_worked_example_5_3c(methods_5_3c_example):
     assert row["carrying_cost_eur_yr"] == pytest.approx(517808, abs=1)
     assert row["expected_loss_eur_yr"] == pytest.approx(258904, abs=1)
     assert critical_fractile_stock(scen["shortfall_t"], scen["probability"], 3000, 150000) == pytest.approx(172.6, abs=0.1)
+    # methods §5.3(D): at the optimum the marginal value of stock equals the carrying cost
+    assert row["marginal_value_eur_per_t_yr"] == pytest.approx(3000, rel=1e-6)
 
 
 def test_worked_example_5_3c_tie_at_double_penalty(methods_5_3c_example):
@@ -112,6 +114,8 @@ def test_cvar_and_budget(methods_5_3c_example):
     assert capped.stock["stock_t"].iat[0] == pytest.approx(100)
     # marginal value of budget: (p * P(L > 100) - c) / P = (150000 * 0.05 - 3000) / 30000
     assert capped.summary["budget_dual"] == pytest.approx((150000 * 0.05 - 3000) / 30000, rel=1e-6)
+    # with a binding budget: marginal value = c + P * budget dual = p * P(L > 100) = 7,500 EUR/t/yr
+    assert capped.stock["marginal_value_eur_per_t_yr"].iat[0] == pytest.approx(7500, rel=1e-6)
 
 
 def test_voll_tiers_cover_essential_share_first():
@@ -256,3 +260,30 @@ def test_size_stockpile_needs_country_choice():
         size_stockpile(scen, mats)
     res = size_stockpile(scen, mats, country="NLD")
     assert set(res.stock["material_id"]) == {"gallium", "germanium"}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    hits=st.lists(st.lists(st.floats(0, 50), min_size=3, max_size=3), min_size=1, max_size=6),
+    raw_p=st.lists(st.floats(0.01, 1), min_size=6, max_size=6),
+    voll_ratio=st.floats(2, 100),
+    split=st.sampled_from(["prorata", "optimal"]),
+    rate=st.sampled_from([np.inf, 0.2]),
+)
+def test_pooling_never_costs_more(hits, raw_p, voll_ratio, split, rate):
+    """Property: one pooled stock never costs more than national stocks (single VOLL tier; the pooled stock
+    has the summed release capacity of the members)."""
+    n = len(hits)
+    prob = np.array(raw_p[:n]) / np.sum(raw_p[:n]) * 0.5
+    rows = [(f"s{i}", prob[i], "x", hits[i][j], 100.0, c) for i in range(n) for j, c in enumerate("ABC")
+            if hits[i][j] > 0]
+    if not rows:
+        return
+    scen = pd.DataFrame(rows, columns=["scenario_id", "probability", "material_id", "shortfall_t", "duration_days",
+                                       "country"])
+    members = pd.DataFrame({"country": list("ABC"), "material_id": "x", "consumption_t_per_yr": 500.0})
+    mats = pd.DataFrame({"material_id": ["x"], "carrying_cost_eur_per_t_yr": [1000.0],
+                         "voll_eur_per_t": [1000.0 * voll_ratio], "release_rate_t_per_day": [rate]})
+    res = pool_stockpile(scen, mats, members, split=split)
+    assert res.summary["pooled_cost_eur_yr"] <= res.summary["national_cost_eur_yr"] * (1 + 1e-9) + 1e-6
+    assert res.flows.groupby("scenario_id")["net_inflow_t"].sum().abs().max() < 1e-6

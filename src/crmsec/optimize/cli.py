@@ -36,6 +36,11 @@ class AllocTable(enum.StrEnum):
     binding = "binding"
 
 
+class PoolSplit(enum.StrEnum):
+    prorata = "prorata"
+    optimal = "optimal"
+
+
 class PoolRule(enum.StrEnum):
     consumption = "consumption"
     exposure = "exposure"
@@ -112,6 +117,8 @@ def size_cmd(
     members: Path | None = typer.Option(None, "--members", help="Members CSV (country, material_id, "
                                                                "consumption_t_per_yr); needed with --pool"),
     pool_rule: PoolRule = typer.Option(PoolRule.consumption, "--pool-rule", help="Contribution/release shares"),
+    pool_split: PoolSplit = typer.Option(PoolSplit.prorata, "--pool-split",
+                                         help="Sharing a short pool: prorata to shortfall, or optimal"),
     fmt: Format = typer.Option(Format.table, "--format", help="table | csv | json"),
     output: Path | None = typer.Option(None, "--output", help="Write the main table to this file"),
     report: Path | None = typer.Option(None, "--report", help="Write every table as CSV + explanation.txt here"),
@@ -139,7 +146,7 @@ def size_cmd(
         if missing:
             raise InputError(f"--pool: member {missing[0]} has no rows in --members {members}")
         stderr.print(f"solving national and pooled stock LPs for {', '.join(codes)} …")
-        res = pool_stockpile(scn, mats, mem, rule=pool_rule.value, tiers=tier_frame, service_level=service_level,
+        res = pool_stockpile(scn, mats, mem, rule=pool_rule.value, split=pool_split.value, tiers=tier_frame, service_level=service_level,
                              budget_eur=budget)
         frames = {"comparison": res.comparison, "members": res.members, "flows": res.flows,
                   "national_stock": res.national.stock, "pooled_stock": res.pooled.stock}

@@ -347,6 +347,10 @@ def _structure(scn: pd.DataFrame, mp: pd.DataFrame, *, pooled: bool | None, memb
     holders["price_eur_per_t"] = p["price_eur_per_t"].to_numpy()
     holders["availability_factor"] = p["availability_factor"].to_numpy()
     holders["release_rate_t_per_day"] = p["release_rate_t_per_day"].to_numpy()
+    if pooled:
+        # the pooled stock sits in the members' facilities: its release capacity is the sum of theirs
+        n_members = units.groupby("material_id").size().reindex(holders["material_id"]).to_numpy()
+        holders["release_rate_t_per_day"] = holders["release_rate_t_per_day"] * n_members
     holders["release_cost_eur_per_t"] = p["release_cost_eur_per_t"].to_numpy()
     return _Structure(sc=sc, units=units, L=L, dur=dur, holders=holders, arcs=arcs)
 
@@ -387,7 +391,9 @@ class StockpileResult:
     ----------
     stock : per material (and country for national stocks): ``material_id, country, stock_t, days_of_cover,
         capital_eur, carrying_cost_eur_yr, expected_shortfall_t, expected_release_t, expected_unmet_t,
-        expected_loss_eur_yr, total_cost_eur_yr``.
+        expected_loss_eur_yr, marginal_value_eur_per_t_yr, total_cost_eur_yr``. The marginal value is the
+        expected annual loss avoided by one more tonne (LP duals); at an optimum with stock > 0 it equals the
+        carrying cost, plus price × budget dual when the budget binds (methods §5.3(D)).
     scenarios : per scenario × material (× country): ``scenario_id, probability, material_id, country,
         shortfall_t, release_t, unmet_t, loss_eur``.
     summary : ``expected_annual_cost_eur``, ``carrying_cost_eur_yr``, ``expected_loss_eur_yr``, ``cvar_eur``,
@@ -522,7 +528,10 @@ def _solve_two_stage(st: _Structure, tier_tab: pd.DataFrame, *, budget_eur: floa
     loss = np.zeros((U, S))
     np.add.at(loss, (q_unit_a, q_s_a), q_val * q_voll_a)
     np.add.at(loss, (r_u, act_s), R_val * rc)
-    out = {"S": S_val, "rel": rel, "unmet": unmet, "loss": loss, "sol": sol, "lp": lp,
+    # marginal value of one more tonne of stock (methods §5.3(D)): sum_s a_h * (-dual of capacity row h,s)
+    mv = np.zeros(H)
+    np.add.at(mv, kh, -lp.row(sol.row_dual, "capacity") * avail[kh])
+    out = {"S": S_val, "rel": rel, "unmet": unmet, "loss": loss, "sol": sol, "lp": lp, "marginal_value": mv,
            "R": (r_h, r_u, act_s, R_val)}
     if cvar is not None:
         eta_v = float(x[cvar[0][0]])
@@ -561,6 +570,7 @@ def _stock_frame(st: _Structure, res: dict) -> pd.DataFrame:
         "carrying_cost_eur_yr": S_val * hold["carrying_cost_eur_per_t_yr"].to_numpy(),
         "expected_shortfall_t": per_holder(el), "expected_release_t": erel, "expected_unmet_t": per_holder(eu),
         "expected_loss_eur_yr": per_holder(eloss),
+        "marginal_value_eur_per_t_yr": res["marginal_value"],
     })
     df["total_cost_eur_yr"] = df["carrying_cost_eur_yr"] + df["expected_loss_eur_yr"]
     return df
