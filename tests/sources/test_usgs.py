@@ -124,3 +124,19 @@ def test_load_tables(mcs2024, mcs2026):
     tables = usgs.load_tables()
     assert set(tables) == {"production"}
     assert len(tables["production"]) == len(mcs2024) + len(mcs2026)
+
+
+@pytest.mark.parametrize("material", list(HAND_2022))
+def test_hhi_2022_from_the_store_matches_hand_computation(store, material):
+    """Same check on the built vintage store (table ``production``), issue 3 check "HHI … from the store".
+
+    Source and arithmetic as in HAND_2022; tolerance 1e-6.
+    """
+    rows = store.execute(
+        "select country, quantity from production where source = 'usgs' and vintage = 'usgs-mcs-2024' "
+        "and year = 2022 and stage = 'extraction' and material_id = ? and quantity is not null", [material]
+    ).df()
+    tonnes, expected = HAND_2022[material]
+    assert dict(zip(rows["country"], rows["quantity"], strict=True)) == pytest.approx(tonnes)
+    sh = shares(rows["quantity"].to_numpy())
+    assert float(hhi(sh[(rows["country"] != OTHERS).to_numpy()])) == pytest.approx(expected, abs=1e-6)

@@ -103,28 +103,39 @@ def read_wmd(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
                 pos = int(np.flatnonzero(units.isna().to_numpy())[0])
                 raise DataError("unknown unit", file=f"{file}::{sheet}", row=int(raw["row"].iloc[pos]),
                                 field="unit", value=raw["unit"].iloc[pos], hint=f"known: {', '.join(_UNITS)}")
-            # ISO3 where WMD gives a standard code; the name otherwise (Taiwan 'S19', Kosovo 'R20')
-            names = raw["Country_ISO"].where(raw["Country_ISO"].isin(known_iso3), raw["Country"])
-            iso = resolve_country_names(names, "wmd", file=f"{file}::{sheet}", rows=raw["row"].to_numpy())
-            long = raw.assign(country=iso, unit_t=units.map(lambda u: u[0]), factor=units.map(lambda u: u[1])).melt(
-                id_vars=["country", "unit_t", "factor", "data_source", "row"], value_vars=list(YEARS),
-                var_name="year", value_name="value")
-            value = pd.to_numeric(long["value"], errors="coerce")
-            bad = long["value"].notna() & value.isna()
-            if bad.any():
-                pos = int(np.flatnonzero(bad.to_numpy())[0])
-                raise DataError("production is not a number", file=f"{file}::{sheet}", row=int(long["row"].iloc[pos]),
-                                field=str(long["year"].iloc[pos]), value=long["value"].iloc[pos])
-            flag = np.where(value.isna(), "not_reported", np.where(long["data_source"] == "p", "preliminary", ""))
-            parts.append(pd.DataFrame({
-                "material_id": r["material_id"], "stage": r["stage"], "country": long["country"].to_numpy(),
-                "year": long["year"].astype(int).to_numpy(), "quantity": (value * long["factor"]).to_numpy(float),
-                "unit": long["unit_t"].to_numpy(), "basis": r["basis"], "source": "wmd", "vintage": VINTAGE,
-                "estimated": (long["data_source"] == "e").to_numpy(), "value_flag": flag,
-            }))
+            raw["sheet"] = sheet
+            raw["material_id"], raw["stage"], raw["basis"] = r["material_id"], r["stage"], r["basis"]
+            raw["unit_t"], raw["factor"] = units.map(lambda u: u[0]), units.map(lambda u: u[1]).astype(float)
+            parts.append(raw)
     finally:
         con.close()
-    out = aggregate_production(pd.concat(parts, ignore_index=True))
+    raw = pd.concat(parts, ignore_index=True)
+    # ISO3 where WMD gives a standard code; the name otherwise (Taiwan 'S19', Kosovo 'R20'). One registry pass;
+    # on an unknown name, redo per table so the error names the table and row.
+    names = raw["Country_ISO"].where(raw["Country_ISO"].isin(known_iso3), raw["Country"])
+    try:
+        raw["country"] = resolve_country_names(names, "wmd", file=file, rows=raw["row"].to_numpy())
+    except DataError:
+        for sheet, part in raw.groupby("sheet", sort=False):
+            resolve_country_names(names[part.index], "wmd", file=f"{file}::{sheet}", rows=part["row"].to_numpy())
+        raise
+    long = raw.melt(id_vars=["sheet", "material_id", "stage", "basis", "country", "unit_t", "factor", "data_source",
+                             "row"], value_vars=list(YEARS), var_name="year", value_name="value")
+    value = pd.to_numeric(long["value"], errors="coerce")
+    bad = long["value"].notna() & value.isna()
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError("production is not a number", file=f"{file}::{long['sheet'].iloc[pos]}",
+                        row=int(long["row"].iloc[pos]), field=str(long["year"].iloc[pos]), value=long["value"].iloc[pos])
+    flag = np.where(value.isna(), "not_reported", np.where(long["data_source"] == "p", "preliminary", ""))
+    out = pd.DataFrame({
+        "material_id": long["material_id"].to_numpy(), "stage": long["stage"].to_numpy(),
+        "country": long["country"].to_numpy(), "year": long["year"].astype(int).to_numpy(),
+        "quantity": (value * long["factor"]).to_numpy(float), "unit": long["unit_t"].to_numpy(),
+        "basis": long["basis"].to_numpy(), "source": "wmd", "vintage": VINTAGE,
+        "estimated": (long["data_source"] == "e").to_numpy(), "value_flag": flag,
+    })
+    out = aggregate_production(out)
     meta["rows"] = len(out)
     return out[PRODUCTION_COLUMNS], meta
 
