@@ -315,3 +315,15 @@ def test_duplicate_hs6_is_rejected(registry_copy):
     with pytest.raises(DataError, match="two materials") as err:
         materials()
     assert err.value.value == "282200"
+
+
+def test_production_stages_are_registry_stages():
+    """Every production row of USGS, WMD and IEA has a stage listed for its material in the registry."""
+    from crmsec.sources import iea, usgs, wmd
+
+    stages = materials().set_index("material_id")["stages"].str.split(";")
+    prod = pd.concat([usgs.load_tables()["production"], wmd.load_tables()["production"],
+                      iea.load_tables()["iea_supply"]], ignore_index=True)
+    pairs = prod[["material_id", "stage"]].drop_duplicates()
+    bad = [(m, s) for m, s in zip(pairs["material_id"], pairs["stage"], strict=True) if s not in stages[m]]
+    assert bad == []
