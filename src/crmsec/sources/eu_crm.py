@@ -32,6 +32,7 @@ Notes
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,7 @@ from crmsec.registry.materials import resolve_materials
 from crmsec.sources import raw_path
 from crmsec.sources._util import parse_numbers, parse_percent, resolve_country_names
 
+log = logging.getLogger(__name__)
 DIR_2017 = "eu_crm_2017_study"
 DIR_2023 = "eu_crm_2023_assessment"
 DIR_RES = "eu_crm_2023_results"
@@ -84,6 +86,8 @@ def _read_csv(file: Path, columns: list[str], encoding: str = "utf-8") -> pd.Dat
 def _materials(raw: pd.DataFrame, col: str, source: str, file: Path) -> tuple[pd.DataFrame, pd.Series]:
     res = resolve_materials(raw[col], source, file=file, rows=raw["row"].to_numpy(), field=col)
     keep = ~res["ignored"].to_numpy()
+    if (~keep).any():
+        log.info("%s: dropped %d rows of ignored names (ignored_names.csv)", file, int((~keep).sum()))
     return raw[keep].copy(), res.loc[keep, "material_id"]
 
 

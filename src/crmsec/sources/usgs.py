@@ -32,6 +32,7 @@ Notes
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from pathlib import Path
@@ -50,6 +51,7 @@ from crmsec.sources._util import (
     resolve_country_names,
 )
 
+log = logging.getLogger(__name__)
 SOURCE_DIR = "usgs_mcs"
 MCS2024_DIR = "mcs2024_world"
 MCS2026_FILE = "mcs2026_commodities/MCS2026_Commodities_Data.csv"
@@ -97,6 +99,8 @@ def _finish(frame: pd.DataFrame, source_key: str, file: Path, vintage: str, meta
     res = resolve_materials(frame["alias"], source_key, file=file, rows=frame["row"].to_numpy(), field="Type")
     keep = ~res["ignored"].to_numpy()
     meta["ignored_rows_dropped"] = meta.get("ignored_rows_dropped", 0) + int((~keep).sum())
+    log.info("%s: dropped %d world-total rows and %d rows of ignored names (ignored_names.csv)", file,
+             int(world.sum()), int((~keep).sum()))
     frame, res = frame[keep], res[keep]
     others = frame["country_clean"].str.match(r"(?i)^others?\b")
     iso = pd.Series(OTHERS, index=frame.index, dtype="string")

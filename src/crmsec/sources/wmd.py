@@ -24,6 +24,7 @@ Notes
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from crmsec.registry.materials import resolve_materials
 from crmsec.sources import raw_path
 from crmsec.sources._util import PRODUCTION_COLUMNS, aggregate_production, resolve_country_names
 
+log = logging.getLogger(__name__)
 SOURCE_DIR = "geopolrisk"
 FILENAME = "world_mining_data.db"
 VINTAGE = "wmd-geopolrisk-2.0.1"
@@ -85,6 +87,8 @@ def read_wmd(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
         known_iso3 = set(countries()["iso3"])
         meta: dict = {"source": "wmd", "vintage": VINTAGE, "tables": len(sheets),
                       "tables_ignored": int(res["ignored"].sum()), "total_rows_dropped": 0}
+        log.info("%s: %d tables, %d ignored (ignored_names.csv: %s)", file, len(sheets), meta["tables_ignored"],
+                 ", ".join(s for s, i in zip(sheets, res["ignored"], strict=True) if i))
         parts = []
         for sheet, (_, r) in zip(sheets, res.iterrows(), strict=True):
             if r["ignored"]:
