@@ -15,7 +15,6 @@ import pytest
 from crmsec.errors import DataError, UnknownNameError
 from crmsec.registry import (
     aliases,
-    content_factor,
     content_factors,
     descendants,
     hs6_map,
@@ -173,11 +172,13 @@ def test_content_factors_reproduce_stoichiometry():
         assert r.factor == pytest.approx(n * ATOMIC_WEIGHT[el] / _mass(formula), abs=1e-5), r
         checked += 1
     assert checked >= 13
-    assert content_factor("lithium", "compound:Li2CO3") == pytest.approx(0.1879, abs=1e-4)
-    assert content_factor("lithium", "oxide:Li2O") == pytest.approx(0.4645, abs=1e-4)
-    assert content_factor("cobalt", "contained") == 1.0
+    from crmsec.indicators.units import basis_factor
+
+    assert basis_factor("lithium", "compound:Li2CO3", "contained") == pytest.approx(0.1879, abs=1e-4)
+    assert basis_factor("lithium", "oxide:Li2O", "contained") == pytest.approx(0.4645, abs=1e-4)
+    assert basis_factor("cobalt", "contained", "contained") == 1.0
     with pytest.raises(DataError, match="no content factor"):
-        content_factor("cobalt", "oxide:Co3O4")
+        basis_factor("cobalt", "oxide:Co3O4", "contained")
 
 
 # ---------------------------------------------------------------- resolve_materials

@@ -5,7 +5,6 @@ from crmsec.registry.countries import countries, group_members, iso3_from_baci, 
 # --- material registry (helper block) ---
 from crmsec.registry.materials import (  # noqa: E402
     aliases,
-    content_factor,
     content_factors,
     descendants,
     hs6_map,
@@ -17,6 +16,6 @@ from crmsec.registry.materials import (  # noqa: E402
 
 __all__ = [
     "countries", "group_members", "iso3_from_baci", "resolve_countries",
-    "aliases", "content_factor", "content_factors", "descendants", "hs6_map", "ignored", "materials",
+    "aliases", "content_factors", "descendants", "hs6_map", "ignored", "materials",
     "resolve_hs6", "resolve_materials",
 ]

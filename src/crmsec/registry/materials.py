@@ -179,7 +179,10 @@ def ignored(source: str | None = None) -> pd.DataFrame:
 
 
 def content_factors() -> pd.DataFrame:
-    """Conversion factors [t to_basis per t from_basis] with their source."""
+    """Conversion factors [t to_basis per t from_basis] with their source.
+
+    Use :func:`crmsec.indicators.units.basis_factor` / ``convert_basis`` to apply them (one implementation).
+    """
     return _registry()["content_factors"].copy()
 
 
@@ -221,18 +224,6 @@ def descendants(material_id: str) -> list[str]:
         out.append(m)
         stack.extend(children.get(m, []))
     return out
-
-
-def content_factor(material_id: str, from_basis: str, to_basis: str = "contained") -> float:
-    """Tonnes of ``to_basis`` per tonne of ``from_basis`` for a material (1.0 when the bases are equal).
-
-    Raises
-    ------
-    DataError if the registry holds no such factor (never guesses).
-    """
-    from crmsec.indicators.units import basis_factor  # the one implementation (also inverts pairs)
-
-    return basis_factor(material_id, from_basis, to_basis, _registry()["content_factors"])
 
 
 def resolve_materials(
