@@ -26,12 +26,19 @@ def methods_5_4_example() -> AllocationProblem:
     x = (10, 21.67, 20, 8.33) (exactly 10, 20 + 5/3, 20, 25/3).
     """
     return AllocationProblem(
-        sectors=("health", "defence", "industry", "other"), materials=("m",), periods=("w1",),
-        tiers=("T1", "T1", "T2", "T3"), tier_rank=[1, 1, 2, 3],
+        sectors=("health", "defence", "industry", "other"),
+        materials=("m",),
+        periods=("w1",),
+        tiers=("T1", "T1", "T2", "T3"),
+        tier_rank=[1, 1, 2, 3],
         demand=np.array([10, 25, 40, 25.0]).reshape(4, 1, 1),
         essential=np.array([10, 20, 10, 0.0]).reshape(4, 1, 1),
-        weight_essential=[1000, 800, 300, 100], weight_nonessential=[50, 40, 20, 10],
-        availability=[[45.0]], stock=[15.0], release_limit=[15.0], reserve_floor=[0.0],
+        weight_essential=[1000, 800, 300, 100],
+        weight_nonessential=[50, 40, 20, 10],
+        availability=[[45.0]],
+        stock=[15.0],
+        release_limit=[15.0],
+        reserve_floor=[0.0],
     )
 
 
@@ -73,10 +80,19 @@ def test_strict_tiers_and_proportional_floor(methods_5_4_example):
 def test_strict_tiers_protects_tier1_where_weights_do_not():
     """Weights that favour a large tier-2 essential need: strict tiers still serve tier 1 first."""
     p = AllocationProblem(
-        sectors=("hospital", "fab"), materials=("ga",), periods=("w1",), tiers=("T1", "T2"), tier_rank=[1, 2],
-        demand=np.array([10.0, 10.0]).reshape(2, 1, 1), essential=np.array([10.0, 10.0]).reshape(2, 1, 1),
-        weight_essential=[100, 500], weight_nonessential=[1, 1], availability=[[10.0]], stock=[0.0],
-        release_limit=[np.inf], reserve_floor=[0.0],
+        sectors=("hospital", "fab"),
+        materials=("ga",),
+        periods=("w1",),
+        tiers=("T1", "T2"),
+        tier_rank=[1, 2],
+        demand=np.array([10.0, 10.0]).reshape(2, 1, 1),
+        essential=np.array([10.0, 10.0]).reshape(2, 1, 1),
+        weight_essential=[100, 500],
+        weight_nonessential=[1, 1],
+        availability=[[10.0]],
+        stock=[0.0],
+        release_limit=[np.inf],
+        reserve_floor=[0.0],
     )
     assert allocate(p, "weighted").allocation["allocated_t"].tolist() == pytest.approx([0, 10], abs=1e-6)
     assert allocate(p, "strict_tiers").allocation["allocated_t"].tolist() == pytest.approx([10, 0], abs=1e-6)
@@ -85,10 +101,19 @@ def test_strict_tiers_protects_tier1_where_weights_do_not():
 def test_stock_reserve_floor_and_timing():
     """Two weeks, stock 20 t with release limit 8 t/week and reserve floor 5 t: at most 15 t released."""
     p = AllocationProblem(
-        sectors=("a",), materials=("m",), periods=("w1", "w2"), tiers=("T1",), tier_rank=[1],
-        demand=np.full((1, 1, 2), 20.0), essential=np.full((1, 1, 2), 18.0),
-        weight_essential=[10], weight_nonessential=[1], availability=[[10.0, 10.0]], stock=[20.0],
-        release_limit=[8.0], reserve_floor=[5.0],
+        sectors=("a",),
+        materials=("m",),
+        periods=("w1", "w2"),
+        tiers=("T1",),
+        tier_rank=[1],
+        demand=np.full((1, 1, 2), 20.0),
+        essential=np.full((1, 1, 2), 18.0),
+        weight_essential=[10],
+        weight_nonessential=[1],
+        availability=[[10.0, 10.0]],
+        stock=[20.0],
+        release_limit=[8.0],
+        reserve_floor=[5.0],
     )
     res = allocate(p)
     rel = res.materials["release_t"].to_numpy()
@@ -104,10 +129,20 @@ def test_stock_reserve_floor_and_timing():
 def test_mip_minimum_operating_level_shuts_plant():
     """A plant needing >= 60 % of its 10 t cannot run on 5 t: it is shut and the tonnes go elsewhere."""
     p = AllocationProblem(
-        sectors=("smelter", "other"), materials=("m",), periods=("w1",), tiers=("T2", "T3"), tier_rank=[2, 3],
-        demand=np.array([10.0, 10.0]).reshape(2, 1, 1), essential=np.zeros((2, 1, 1)),
-        weight_essential=[100, 50], weight_nonessential=[20, 10], availability=[[5.0]], stock=[0.0],
-        release_limit=[0.0], reserve_floor=[0.0], min_operating_share=[0.6, np.nan],
+        sectors=("smelter", "other"),
+        materials=("m",),
+        periods=("w1",),
+        tiers=("T2", "T3"),
+        tier_rank=[2, 3],
+        demand=np.array([10.0, 10.0]).reshape(2, 1, 1),
+        essential=np.zeros((2, 1, 1)),
+        weight_essential=[100, 50],
+        weight_nonessential=[20, 10],
+        availability=[[5.0]],
+        stock=[0.0],
+        release_limit=[0.0],
+        reserve_floor=[0.0],
+        min_operating_share=[0.6, np.nan],
         va_meur_per_period=[2.0, 1.0],
     )
     lp_res = allocate(
@@ -125,17 +160,30 @@ def test_mip_minimum_operating_level_shuts_plant():
 def test_restart_cost_keeps_plant_off():
     """Shut in w1 (no supply); restarting in w2 for 6 t would gain 6*20=120 < restart cost 500 → stays off."""
     p = AllocationProblem(
-        sectors=("smelter", "other"), materials=("m",), periods=("w1", "w2"), tiers=("T2", "T3"),
-        tier_rank=[2, 3], demand=np.full((2, 1, 2), 10.0), essential=np.zeros((2, 1, 2)),
-        weight_essential=[100, 50], weight_nonessential=[20, 10], availability=[[0.0, 10.0]], stock=[0.0],
-        release_limit=[0.0], reserve_floor=[0.0], min_operating_share=[0.6, np.nan], restart_cost=[500.0, 0.0],
+        sectors=("smelter", "other"),
+        materials=("m",),
+        periods=("w1", "w2"),
+        tiers=("T2", "T3"),
+        tier_rank=[2, 3],
+        demand=np.full((2, 1, 2), 10.0),
+        essential=np.zeros((2, 1, 2)),
+        weight_essential=[100, 50],
+        weight_nonessential=[20, 10],
+        availability=[[0.0, 10.0]],
+        stock=[0.0],
+        release_limit=[0.0],
+        reserve_floor=[0.0],
+        min_operating_share=[0.6, np.nan],
+        restart_cost=[500.0, 0.0],
     )
     res = allocate(p)
     x = res.allocation.set_index(["sector", "period"])["allocated_t"]
     assert x[("smelter", "w2")] == pytest.approx(0)
     assert x[("other", "w2")] == pytest.approx(10)
     cheap = allocate(AllocationProblem(**{**p.__dict__, "restart_cost": [50.0, 0.0]}))
-    assert cheap.allocation.set_index(["sector", "period"])["allocated_t"][("smelter", "w2")] == pytest.approx(10)
+    assert cheap.allocation.set_index(["sector", "period"])["allocated_t"][
+        ("smelter", "w2")
+    ] == pytest.approx(10)
 
 
 @pytest.mark.parametrize(
@@ -195,19 +243,29 @@ def instances(draw):
     K = draw(st.integers(2, 6))
     M = draw(st.integers(1, 2))
     T = draw(st.integers(1, 3))
-    fl = st.floats(0, 50, allow_nan=False)
+    fl = st.one_of(st.just(0.0), st.floats(0.01, 50))  # demands below 1 g are outside the solver tolerance
     demand = np.array(draw(st.lists(fl, min_size=K * M * T, max_size=K * M * T))).reshape(K, M, T)
     frac = np.array(draw(st.lists(st.floats(0, 1), min_size=K * M * T, max_size=K * M * T))).reshape(K, M, T)
     wn = np.array(draw(st.lists(st.floats(1, 10), min_size=K, max_size=K)))
     we = np.array(draw(st.lists(st.floats(11, 1000), min_size=K, max_size=K)))
-    avail = np.array(draw(st.lists(st.floats(0, 120), min_size=M * T, max_size=M * T))).reshape(M, T)
-    stock = np.array(draw(st.lists(st.floats(0, 60), min_size=M, max_size=M)))
+    q = st.one_of(st.just(0.0), st.floats(0.01, 120))
+    avail = np.array(draw(st.lists(q, min_size=M * T, max_size=M * T))).reshape(M, T)
+    stock = np.array(draw(st.lists(q, min_size=M, max_size=M)))
     ranks = np.array(draw(st.lists(st.integers(1, 3), min_size=K, max_size=K)), float)
     return AllocationProblem(
-        sectors=tuple(f"k{i}" for i in range(K)), materials=tuple(f"m{i}" for i in range(M)),
-        periods=tuple(f"w{i}" for i in range(T)), tiers=tuple(f"T{int(r)}" for r in ranks), tier_rank=ranks,
-        demand=demand, essential=demand * frac, weight_essential=we, weight_nonessential=wn,
-        availability=avail, stock=stock, release_limit=np.full(M, 25.0), reserve_floor=np.zeros(M),
+        sectors=tuple(f"k{i}" for i in range(K)),
+        materials=tuple(f"m{i}" for i in range(M)),
+        periods=tuple(f"w{i}" for i in range(T)),
+        tiers=tuple(f"T{int(r)}" for r in ranks),
+        tier_rank=ranks,
+        demand=demand,
+        essential=demand * frac,
+        weight_essential=we,
+        weight_nonessential=wn,
+        availability=avail,
+        stock=stock,
+        release_limit=np.full(M, 25.0),
+        reserve_floor=np.zeros(M),
     )
 
 
@@ -247,7 +305,21 @@ def test_maxmin_aggregate_equals_per_cell_form(p, scope):
 
 
 def test_maxmin_with_mip_terms(methods_5_4_example):
-    p = AllocationProblem(**{**methods_5_4_example.__dict__, "min_operating_share": [np.nan, np.nan, 0.5, np.nan]})
+    p = AllocationProblem(
+        **{**methods_5_4_example.__dict__, "min_operating_share": [np.nan, np.nan, 0.5, np.nan]}
+    )
     res = allocate(p, "maxmin")
     assert res.summary["lambda"] == pytest.approx(0.60, abs=1e-6)
     np.testing.assert_allclose(res.allocation["allocated_t"], [6, 15, 24, 15], atol=1e-3)
+
+
+def test_demand_below_solver_tolerance_is_reported(methods_5_4_example):
+    demand = methods_5_4_example.demand.copy()
+    demand[3] = 1e-8
+    essential = np.minimum(methods_5_4_example.essential, demand)
+    res = allocate(
+        AllocationProblem(**{**methods_5_4_example.__dict__, "demand": demand, "essential": essential})
+    )
+    assert res.summary["n_cells_below_tolerance"] == 1
+    assert "below 1e-06 t were left out" in res.explanation
+    assert len(res.allocation) == 3

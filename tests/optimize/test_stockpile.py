@@ -35,12 +35,24 @@ def methods_5_3c_example() -> tuple[pd.DataFrame, pd.DataFrame]:
     (517,808 carrying + 258,904 expected penalty). Tolerance: 0.1 t, 1 EUR.
     """
     days = np.array([30, 90, 180])
-    scen = pd.DataFrame({
-        "scenario_id": ["d30", "d90", "d180"], "probability": [0.10, 0.04, 0.01], "material_id": "x",
-        "shortfall_t": 0.7 * 1000 * days / 365, "duration_days": days,
-    })
-    mats = pd.DataFrame({"material_id": ["x"], "price_eur_per_t": [30000.0], "carrying_rate": [0.10],
-                         "voll_eur_per_t": [150000.0], "consumption_t_per_yr": [1000.0]})
+    scen = pd.DataFrame(
+        {
+            "scenario_id": ["d30", "d90", "d180"],
+            "probability": [0.10, 0.04, 0.01],
+            "material_id": "x",
+            "shortfall_t": 0.7 * 1000 * days / 365,
+            "duration_days": days,
+        }
+    )
+    mats = pd.DataFrame(
+        {
+            "material_id": ["x"],
+            "price_eur_per_t": [30000.0],
+            "carrying_rate": [0.10],
+            "voll_eur_per_t": [150000.0],
+            "consumption_t_per_yr": [1000.0],
+        }
+    )
     return scen, mats
 
 
@@ -53,7 +65,9 @@ def test_worked_example_5_3c(methods_5_3c_example):
     assert res.summary["expected_annual_cost_eur"] == pytest.approx(776712, abs=1)
     assert row["carrying_cost_eur_yr"] == pytest.approx(517808, abs=1)
     assert row["expected_loss_eur_yr"] == pytest.approx(258904, abs=1)
-    assert critical_fractile_stock(scen["shortfall_t"], scen["probability"], 3000, 150000) == pytest.approx(172.6, abs=0.1)
+    assert critical_fractile_stock(scen["shortfall_t"], scen["probability"], 3000, 150000) == pytest.approx(
+        172.6, abs=0.1
+    )
     # methods §5.3(D): at the optimum the marginal value of stock equals the carrying cost
     assert row["marginal_value_eur_per_t_yr"] == pytest.approx(3000, rel=1e-6)
 
@@ -87,8 +101,14 @@ def test_lp_agrees_with_critical_fractile(shortfall, raw_p, total_p, c, ratio):
     n = len(shortfall)
     prob = np.array(raw_p[:n]) / np.sum(raw_p[:n]) * total_p
     p = c * ratio
-    scen = pd.DataFrame({"scenario_id": [f"s{i}" for i in range(n)], "probability": prob, "material_id": "m",
-                         "shortfall_t": shortfall})
+    scen = pd.DataFrame(
+        {
+            "scenario_id": [f"s{i}" for i in range(n)],
+            "probability": prob,
+            "material_id": "m",
+            "shortfall_t": shortfall,
+        }
+    )
     mats = pd.DataFrame({"material_id": ["m"], "carrying_cost_eur_per_t_yr": [c], "voll_eur_per_t": [p]})
     res = size_stockpile(scen, mats)
     s_lp = res.stock["stock_t"].iat[0]
@@ -125,11 +145,26 @@ def test_voll_tiers_cover_essential_share_first():
     tonnes go to 'other' first (cap 0.7 × 246.6 = 172.6 t). Stock: covering the last 27.4 t (essential)
     saves 0.1 × 1e6 > c, covering 'other' saves 0.1 × 1e4 = 1,000 < c → S* = 200 − 172.6 = 27.4 t.
     """
-    scen = pd.DataFrame({"scenario_id": ["s"], "probability": [0.1], "material_id": "m", "shortfall_t": [200.0],
-                         "duration_days": [90.0]})
-    mats = pd.DataFrame({"material_id": ["m"], "carrying_cost_eur_per_t_yr": [3000.0], "consumption_t_per_yr": [1000.0]})
-    tiers = pd.DataFrame({"material_id": ["m", "m"], "tier": ["essential", "other"], "share": [0.3, 0.7],
-                          "voll_eur_per_t": [1e6, 1e4]})
+    scen = pd.DataFrame(
+        {
+            "scenario_id": ["s"],
+            "probability": [0.1],
+            "material_id": "m",
+            "shortfall_t": [200.0],
+            "duration_days": [90.0],
+        }
+    )
+    mats = pd.DataFrame(
+        {"material_id": ["m"], "carrying_cost_eur_per_t_yr": [3000.0], "consumption_t_per_yr": [1000.0]}
+    )
+    tiers = pd.DataFrame(
+        {
+            "material_id": ["m", "m"],
+            "tier": ["essential", "other"],
+            "share": [0.3, 0.7],
+            "voll_eur_per_t": [1e6, 1e4],
+        }
+    )
     res = size_stockpile(scen, mats, tiers=tiers)
     assert res.stock["stock_t"].iat[0] == pytest.approx(200 - 0.7 * 1000 * 90 / 365, abs=1e-6)
 
@@ -181,14 +216,22 @@ def test_missing_columns_and_unknown_shortfall(methods_5_3c_example):
 
 
 def test_coverage_days_rule():
-    frame = pd.DataFrame({"material_id": ["a", "b", "c", "d"], "consumption_t_per_yr": [365.0] * 4,
-                          "sr": [0.5, 1.0, 2.0, 4.0], "exposed_share": [1.0, 0.5, 1.0, 1.0]})
+    frame = pd.DataFrame(
+        {
+            "material_id": ["a", "b", "c", "d"],
+            "consumption_t_per_yr": [365.0] * 4,
+            "sr": [0.5, 1.0, 2.0, 4.0],
+            "exposed_share": [1.0, 0.5, 1.0, 1.0],
+        }
+    )
     out = coverage_days_stock(frame, availability_factor=0.9)
     # percentile cuts of sr (0.5, 1, 2, 4) at 50/75/90 %: 1.5, 2.5, 3.4
     assert out["risk_tier"].tolist() == ["low", "low", "medium", "very_high"]
     # S = D C/365 e/a with C/365 = 1 t/d
     np.testing.assert_allclose(out["stock_t"], [30 / 0.9, 30 * 0.5 / 0.9, 60 / 0.9, 180 / 0.9])
-    given_days = coverage_days_stock(frame.assign(risk_tier="high").drop(columns="sr"), availability_factor=1.0)
+    given_days = coverage_days_stock(
+        frame.assign(risk_tier="high").drop(columns="sr"), availability_factor=1.0
+    )
     np.testing.assert_allclose(given_days["stock_t"], [90, 45, 90, 90])
     assert set(coverage_tiers()["source"].str.len() > 0) == {True}
     assert risk_tiers([np.nan, 1.0])[0] == ""
@@ -275,15 +318,26 @@ def test_pooling_never_costs_more(hits, raw_p, voll_ratio, split, rate):
     has the summed release capacity of the members)."""
     n = len(hits)
     prob = np.array(raw_p[:n]) / np.sum(raw_p[:n]) * 0.5
-    rows = [(f"s{i}", prob[i], "x", hits[i][j], 100.0, c) for i in range(n) for j, c in enumerate("ABC")
-            if hits[i][j] > 0]
+    rows = [
+        (f"s{i}", prob[i], "x", hits[i][j], 100.0, c)
+        for i in range(n)
+        for j, c in enumerate("ABC")
+        if hits[i][j] > 0
+    ]
     if not rows:
         return
-    scen = pd.DataFrame(rows, columns=["scenario_id", "probability", "material_id", "shortfall_t", "duration_days",
-                                       "country"])
+    scen = pd.DataFrame(
+        rows, columns=["scenario_id", "probability", "material_id", "shortfall_t", "duration_days", "country"]
+    )
     members = pd.DataFrame({"country": list("ABC"), "material_id": "x", "consumption_t_per_yr": 500.0})
-    mats = pd.DataFrame({"material_id": ["x"], "carrying_cost_eur_per_t_yr": [1000.0],
-                         "voll_eur_per_t": [1000.0 * voll_ratio], "release_rate_t_per_day": [rate]})
+    mats = pd.DataFrame(
+        {
+            "material_id": ["x"],
+            "carrying_cost_eur_per_t_yr": [1000.0],
+            "voll_eur_per_t": [1000.0 * voll_ratio],
+            "release_rate_t_per_day": [rate],
+        }
+    )
     res = pool_stockpile(scen, mats, members, split=split)
     assert res.summary["pooled_cost_eur_yr"] <= res.summary["national_cost_eur_yr"] * (1 + 1e-9) + 1e-6
     assert res.flows.groupby("scenario_id")["net_inflow_t"].sum().abs().max() < 1e-6

@@ -186,7 +186,9 @@ def _run(a, cost, col_lo, col_hi, row_lo, row_hi, integer, time_limit, mip_gap, 
     return h
 
 
-def solve(lp: LinearProgram, *, what: str = "model", time_limit: float | None = None, mip_gap: float = 1e-6) -> Solution:
+def solve(
+    lp: LinearProgram, *, what: str = "model", time_limit: float | None = None, mip_gap: float = 1e-6
+) -> Solution:
     """Solve ``lp`` with HiGHS; raise :class:`SolverError` unless the model status is *Optimal*.
 
     Parameters
@@ -224,7 +226,9 @@ def solve(lp: LinearProgram, *, what: str = "model", time_limit: float | None = 
         col_lo2, col_hi2 = col_lo.copy(), col_hi.copy()
         col_lo2[integer] = fixed
         col_hi2[integer] = fixed
-        h = _run(a, cost, col_lo2, col_hi2, row_lo, row_hi, None, time_limit, mip_gap, what + " (integers fixed)")
+        h = _run(
+            a, cost, col_lo2, col_hi2, row_lo, row_hi, None, time_limit, mip_gap, what + " (integers fixed)"
+        )
     sol = h.getSolution()
     info = h.getInfo()
     return Solution(

@@ -67,6 +67,9 @@ RULE_TEXT = {
     "proportional_floor": "every user at least a fixed share of its pro-rata allocation",
 }
 TOL = 1e-6
+# Demand below 1 g per cell is under the solver's feasibility tolerance (1e-7 in HiGHS): such cells are left
+# out of the model and counted in ``summary["n_cells_below_tolerance"]`` (never silently).
+MIN_DEMAND_T = 1e-6
 
 
 def _as_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
@@ -125,7 +128,11 @@ class AllocationProblem:
         k, m, t = len(self.sectors), len(self.materials), len(self.periods)
         if min(k, m, t) == 0:
             raise InputError("allocation problem needs at least one sector, one material and one period")
-        for label, items in (("sectors", self.sectors), ("materials", self.materials), ("periods", self.periods)):
+        for label, items in (
+            ("sectors", self.sectors),
+            ("materials", self.materials),
+            ("periods", self.periods),
+        ):
             dup = pd.Index(items)[pd.Index(items).duplicated()]
             if len(dup):
                 raise InputError(f"{label}: duplicate name {dup[0]!r}; names must be unique")
@@ -140,7 +147,11 @@ class AllocationProblem:
         set_(self, "availability", _as_array("availability", self.availability, (m, t)))
         set_(self, "stock", _as_array("stock", self.stock, (m,)))
         rl = np.asarray(self.release_limit, float)
-        set_(self, "release_limit", np.where(np.isnan(np.broadcast_to(rl, (m,))), np.inf, np.broadcast_to(rl, (m,))))
+        set_(
+            self,
+            "release_limit",
+            np.where(np.isnan(np.broadcast_to(rl, (m,))), np.inf, np.broadcast_to(rl, (m,))),
+        )
         set_(self, "reserve_floor", _as_array("reserve_floor", self.reserve_floor, (m,)))
         opt = {
             "va_meur_per_period": np.nan,
@@ -158,12 +169,16 @@ class AllocationProblem:
 
         if (self.demand < 0).any():
             i = first(self.demand < 0)
-            raise InputError(f"demand of sector {self.sectors[i[0]]!r}, material {self.materials[i[1]]!r}, "
-                             f"period {self.periods[i[2]]!r} is negative ({self.demand[i]:g} t); demand must be >= 0")
+            raise InputError(
+                f"demand of sector {self.sectors[i[0]]!r}, material {self.materials[i[1]]!r}, "
+                f"period {self.periods[i[2]]!r} is negative ({self.demand[i]:g} t); demand must be >= 0"
+            )
         if (self.essential < 0).any():
             i = first(self.essential < 0)
-            raise InputError(f"essential floor of sector {self.sectors[i[0]]!r}, material {self.materials[i[1]]!r} "
-                             f"is negative ({self.essential[i]:g} t); floors must be >= 0")
+            raise InputError(
+                f"essential floor of sector {self.sectors[i[0]]!r}, material {self.materials[i[1]]!r} "
+                f"is negative ({self.essential[i]:g} t); floors must be >= 0"
+            )
         over = self.essential > self.demand * (1 + 1e-9) + 1e-12
         if over.any():
             i = first(over)
@@ -176,11 +191,15 @@ class AllocationProblem:
             arr = getattr(self, name)
             if (arr < 0).any():
                 j = first(arr < 0)
-                raise InputError(f"{name} of material {self.materials[j[0]]!r} is negative ({arr[j]:g} t); "
-                                 "give a value >= 0")
+                raise InputError(
+                    f"{name} of material {self.materials[j[0]]!r} is negative ({arr[j]:g} t); "
+                    "give a value >= 0"
+                )
         if (self.release_limit < 0).any():
             j = first(self.release_limit < 0)
-            raise InputError(f"release_limit of material {self.materials[j[0]]!r} is negative; give >= 0 t per period")
+            raise InputError(
+                f"release_limit of material {self.materials[j[0]]!r} is negative; give >= 0 t per period"
+            )
         above = self.reserve_floor > self.stock + 1e-9
         if above.any():
             j = first(above)
@@ -191,8 +210,10 @@ class AllocationProblem:
         we, wn = self.weight_essential, self.weight_nonessential
         if (wn <= 0).any() or not np.isfinite(we).all() or not np.isfinite(wn).all():
             j = first((wn <= 0) | ~np.isfinite(wn) | ~np.isfinite(we))
-            raise InputError(f"weights of sector {self.sectors[j[0]]!r} must be finite and > 0 "
-                             f"(weight_essential {we[j]:g}, weight_nonessential {wn[j]:g})")
+            raise InputError(
+                f"weights of sector {self.sectors[j[0]]!r} must be finite and > 0 "
+                f"(weight_essential {we[j]:g}, weight_nonessential {wn[j]:g})"
+            )
         if we.min() <= wn.max():
             raise InputError(
                 f"every essential weight must exceed every non-essential weight (smallest weight_essential "
@@ -203,7 +224,9 @@ class AllocationProblem:
         mos = self.min_operating_share
         if ((mos < 0) | (mos > 1)).any():
             j = first((mos < 0) | (mos > 1))
-            raise InputError(f"min_operating_share of sector {self.sectors[j[0]]!r} is {mos[j]:g}; give a share in [0, 1]")
+            raise InputError(
+                f"min_operating_share of sector {self.sectors[j[0]]!r} is {mos[j]:g}; give a share in [0, 1]"
+            )
         if (self.restart_cost < 0).any():
             j = first(self.restart_cost < 0)
             raise InputError(f"restart_cost of sector {self.sectors[j[0]]!r} is negative")
@@ -248,7 +271,7 @@ class _Model:
 def _build(p: AllocationProblem) -> _Model:
     """Assemble the core LP (plus MIP terms) over the cells with positive demand."""
     K, M, T = p.demand.shape
-    kk, mm, tt = np.nonzero(p.demand > 0)
+    kk, mm, tt = np.nonzero(p.demand >= MIN_DEMAND_T)
     d = p.demand[kk, mm, tt]
     e = p.essential[kk, mm, tt]
     n = d.size
@@ -268,11 +291,13 @@ def _build(p: AllocationProblem) -> _Model:
     rhs = np.zeros((M, T))
     rhs[:, 0] = p.stock
     lp.add_rows(
-        "balance", mt,
+        "balance",
+        mt,
         np.concatenate([rows, rows, prev]),
         np.concatenate([i_cols, r_cols, i_cols[prev - 1]]),
         np.concatenate([np.ones(mt), np.ones(mt), -np.ones(prev.size)]),
-        lo=rhs.ravel(), hi=rhs.ravel(),
+        lo=rhs.ravel(),
+        hi=rhs.ravel(),
     )
     # availability: -sum_k uE - sum_k uN - R <= A - sum_k d
     cell_row = mm * T + tt
@@ -280,7 +305,8 @@ def _build(p: AllocationProblem) -> _Model:
     ue0, _ = lp.blocks["uE"]
     un0, _ = lp.blocks["uN"]
     lp.add_rows(
-        "availability", mt,
+        "availability",
+        mt,
         np.concatenate([cell_row, cell_row, rows]),
         np.concatenate([ue0 + np.arange(n), un0 + np.arange(n), r_cols]),
         -1.0,
@@ -299,22 +325,37 @@ def _build(p: AllocationProblem) -> _Model:
         ns = sel.size
         r = np.arange(ns)
         # x <= d y  <=>  uE + uN + d y >= d
-        lp.add_rows("run_upper", ns, np.concatenate([r, r, r]),
-                    np.concatenate([ue0 + sel, un0 + sel, ycol]),
-                    np.concatenate([np.ones(ns), np.ones(ns), d[sel]]), lo=d[sel])
+        lp.add_rows(
+            "run_upper",
+            ns,
+            np.concatenate([r, r, r]),
+            np.concatenate([ue0 + sel, un0 + sel, ycol]),
+            np.concatenate([np.ones(ns), np.ones(ns), d[sel]]),
+            lo=d[sel],
+        )
         # x >= L y  <=>  uE + uN + L y <= d
         lmin = mos[kk[sel]] * d[sel]
-        lp.add_rows("run_lower", ns, np.concatenate([r, r, r]),
-                    np.concatenate([ue0 + sel, un0 + sel, ycol]),
-                    np.concatenate([np.ones(ns), np.ones(ns), lmin]), hi=d[sel])
+        lp.add_rows(
+            "run_lower",
+            ns,
+            np.concatenate([r, r, r]),
+            np.concatenate([ue0 + sel, un0 + sel, ycol]),
+            np.concatenate([np.ones(ns), np.ones(ns), lmin]),
+            hi=d[sel],
+        )
         # restart: z[k,t] - y[k,t] + y[k,t-1] >= 0 ; y[k,-1] = 1
         nk = mip_k.size * T
         rr = np.arange(nk)
         has_prev = rr[(rr % T) != 0]
         lo = np.where(rr % T == 0, -1.0, 0.0)
-        lp.add_rows("restart", nk, np.concatenate([rr, rr, has_prev]),
-                    np.concatenate([z, y, y[has_prev - 1]]),
-                    np.concatenate([np.ones(nk), -np.ones(nk), np.ones(has_prev.size)]), lo=lo)
+        lp.add_rows(
+            "restart",
+            nk,
+            np.concatenate([rr, rr, has_prev]),
+            np.concatenate([z, y, y[has_prev - 1]]),
+            np.concatenate([np.ones(nk), -np.ones(nk), np.ones(has_prev.size)]),
+            lo=lo,
+        )
     return _Model(lp=lp, cells=(kk, mm, tt), d=d, e=e)
 
 
@@ -355,8 +396,9 @@ def _cap_shortfall(lp: LinearProgram, cap: np.ndarray) -> None:
     lp.col_hi = [hi]
 
 
-def _max_lambda_aggregate(p: AllocationProblem, model: _Model, coef: np.ndarray, what: str,
-                          time_limit: float | None) -> float:
+def _max_lambda_aggregate(
+    p: AllocationProblem, model: _Model, coef: np.ndarray, what: str, time_limit: float | None
+) -> float:
     """Stage 1 of max–min without MIP terms: ``max lambda`` s.t. ``lambda sum_k coef <= A + R`` per
     material-period, with the stock dynamics. Equivalent to the per-cell form ``x >= lambda coef``
     because any ``lambda`` with enough total supply is met by ``x = lambda coef`` (methods §5.4 F2)."""
@@ -372,19 +414,32 @@ def _max_lambda_aggregate(p: AllocationProblem, model: _Model, coef: np.ndarray,
     prev = rows[(rows % T) != 0]
     rhs = np.zeros((M, T))
     rhs[:, 0] = p.stock
-    lp.add_rows("balance", mt, np.concatenate([rows, rows, prev]),
-                np.concatenate([i_cols, r_cols, i_cols[prev - 1]]),
-                np.concatenate([np.ones(mt), np.ones(mt), -np.ones(prev.size)]), lo=rhs.ravel(), hi=rhs.ravel())
+    lp.add_rows(
+        "balance",
+        mt,
+        np.concatenate([rows, rows, prev]),
+        np.concatenate([i_cols, r_cols, i_cols[prev - 1]]),
+        np.concatenate([np.ones(mt), np.ones(mt), -np.ones(prev.size)]),
+        lo=rhs.ravel(),
+        hi=rhs.ravel(),
+    )
     use = np.flatnonzero(need > 0)
     k = np.arange(use.size)
-    lp.add_rows("supply", use.size, np.concatenate([k, k]), np.concatenate([np.full(use.size, lam[0]), r_cols[use]]),
-                np.concatenate([need[use], -np.ones(use.size)]), hi=p.availability.ravel()[use])
+    lp.add_rows(
+        "supply",
+        use.size,
+        np.concatenate([k, k]),
+        np.concatenate([np.full(use.size, lam[0]), r_cols[use]]),
+        np.concatenate([need[use], -np.ones(use.size)]),
+        hi=p.availability.ravel()[use],
+    )
     sol = solve(lp, what=f"{what}, stage max lambda", time_limit=time_limit)
     return float(sol.x[lam[0]])
 
 
-def _max_lambda_cells(lp: LinearProgram, model: _Model, coef: np.ndarray, scope: str, what: str,
-                      time_limit: float | None) -> float:
+def _max_lambda_cells(
+    lp: LinearProgram, model: _Model, coef: np.ndarray, scope: str, what: str, time_limit: float | None
+) -> float:
     """Stage 1 of max–min with MIP terms: the per-cell form ``x >= lambda coef`` on a copy of the model."""
     import copy
 
@@ -396,9 +451,14 @@ def _max_lambda_cells(lp: LinearProgram, model: _Model, coef: np.ndarray, scope:
     cols_u = [ue0 + cells, un0 + cells] if scope == "all" else [un0 + cells]
     r = np.arange(cells.size)
     # x >= lambda coef  <=>  (uE +) uN + coef lambda <= coef
-    lp1.add_rows("maxmin", cells.size, np.concatenate([r] * (len(cols_u) + 1)),
-                 np.concatenate([*cols_u, np.full(cells.size, lam[0])]),
-                 np.concatenate([np.ones(cells.size * len(cols_u)), coef[cells]]), hi=coef[cells])
+    lp1.add_rows(
+        "maxmin",
+        cells.size,
+        np.concatenate([r] * (len(cols_u) + 1)),
+        np.concatenate([*cols_u, np.full(cells.size, lam[0])]),
+        np.concatenate([np.ones(cells.size * len(cols_u)), coef[cells]]),
+        hi=coef[cells],
+    )
     cost = np.zeros(lp1.n_col)
     cost[lam[0]] = -1.0
     lp1.cost = [cost]
@@ -406,8 +466,15 @@ def _max_lambda_cells(lp: LinearProgram, model: _Model, coef: np.ndarray, scope:
     return float(sol.x[lam[0]])
 
 
-def _solve_rule(p: AllocationProblem, model: _Model, rule: str, *, alpha: float, maxmin_scope: str,
-                time_limit: float | None) -> tuple[Solution, dict]:
+def _solve_rule(
+    p: AllocationProblem,
+    model: _Model,
+    rule: str,
+    *,
+    alpha: float,
+    maxmin_scope: str,
+    time_limit: float | None,
+) -> tuple[Solution, dict]:
     lp = model.lp
     d, e = model.d, model.e
     ue0, _ = lp.blocks["uE"]
@@ -430,7 +497,9 @@ def _solve_rule(p: AllocationProblem, model: _Model, rule: str, *, alpha: float,
             lp.cost = [cost]
             sol = solve(lp, what=f"{what}, stage tier rank {rank:g}", time_limit=time_limit)
             opt = float(sol.objective)
-            lp.add_rows(f"tier_{rank:g}", 1, np.zeros(cells.size), ue0 + cells, 1.0, hi=opt + 1e-9 * (1 + opt))
+            lp.add_rows(
+                f"tier_{rank:g}", 1, np.zeros(cells.size), ue0 + cells, 1.0, hi=opt + 1e-9 * (1 + opt)
+            )
             fixed.append({"tier_rank": float(rank), "unmet_essential_t": opt})
         extra["tier_stages"] = fixed
         lp.cost = [_weighted_cost(p, model)]
@@ -462,9 +531,15 @@ def _solve_rule(p: AllocationProblem, model: _Model, rule: str, *, alpha: float,
         r = np.arange(cells.size)
         ne = (d - e)[cells]
         # uN = (d - e)(1 - mu)  <=>  uN + (d - e) mu = d - e
-        lp.add_rows("prorata", cells.size, np.concatenate([r, r]),
-                    np.concatenate([un0 + cells, mu[mm[cells] * T + tt[cells]]]),
-                    np.concatenate([np.ones(cells.size), ne]), lo=ne, hi=ne)
+        lp.add_rows(
+            "prorata",
+            cells.size,
+            np.concatenate([r, r]),
+            np.concatenate([un0 + cells, mu[mm[cells] * T + tt[cells]]]),
+            np.concatenate([np.ones(cells.size), ne]),
+            lo=ne,
+            hi=ne,
+        )
         lp.cost = [_weighted_cost(p, model)]
         return solve(lp, what=what, time_limit=time_limit), extra
     if rule == "proportional_floor":
@@ -527,13 +602,16 @@ def allocate(
     t0 = time.perf_counter()
     model = _build(problem)
     t_build = time.perf_counter() - t0
-    sol, extra = _solve_rule(problem, model, rule, alpha=alpha, maxmin_scope=maxmin_scope, time_limit=time_limit)
+    sol, extra = _solve_rule(
+        problem, model, rule, alpha=alpha, maxmin_scope=maxmin_scope, time_limit=time_limit
+    )
     t_total = time.perf_counter() - t0
     return _results(problem, model, sol, rule, extra, t_build, t_total)
 
 
-def _results(p: AllocationProblem, model: _Model, sol: Solution, rule: str, extra: dict,
-             t_build: float, t_total: float) -> AllocationResult:
+def _results(
+    p: AllocationProblem, model: _Model, sol: Solution, rule: str, extra: dict, t_build: float, t_total: float
+) -> AllocationResult:
     lp = model.lp
     kk, mm, tt = model.cells
     d, e = model.d, model.e
@@ -547,11 +625,20 @@ def _results(p: AllocationProblem, model: _Model, sol: Solution, rule: str, extr
     materials = np.asarray(p.materials, dtype=object)
     periods = np.asarray(p.periods, dtype=object)
     tiers = np.asarray(p.tiers, dtype=object)
-    alloc = pd.DataFrame({
-        "sector": sectors[kk], "tier": tiers[kk], "material_id": materials[mm], "period": periods[tt],
-        "demand_t": d, "essential_t": e, "allocated_t": x, "unmet_essential_t": ue, "unmet_nonessential_t": un,
-        "service_level": x / d,
-    })
+    alloc = pd.DataFrame(
+        {
+            "sector": sectors[kk],
+            "tier": tiers[kk],
+            "material_id": materials[mm],
+            "period": periods[tt],
+            "demand_t": d,
+            "essential_t": e,
+            "allocated_t": x,
+            "unmet_essential_t": ue,
+            "unmet_nonessential_t": un,
+            "service_level": x / d,
+        }
+    )
     # --- materials x periods
     release = lp.col(sol.x, "R").reshape(M, T)
     release[release < TOL] = 0.0
@@ -560,8 +647,15 @@ def _results(p: AllocationProblem, model: _Model, sol: Solution, rule: str, extr
     value = -lp.row(sol.row_dual, "availability").reshape(M, T)
     value[np.abs(value) < 1e-9] = 0.0
     mt = mm * T + tt
-    agg = {name: np.bincount(mt, weights=w, minlength=M * T).reshape(M, T)
-           for name, w in (("demand_t", d), ("allocated_t", x), ("unmet_essential_t", ue), ("unmet_nonessential_t", un))}
+    agg = {
+        name: np.bincount(mt, weights=w, minlength=M * T).reshape(M, T)
+        for name, w in (
+            ("demand_t", d),
+            ("allocated_t", x),
+            ("unmet_essential_t", ue),
+            ("unmet_nonessential_t", un),
+        )
+    }
     # marginal user: the partly served cell with the highest weight in each material-period
     w_marg = np.where(ue > 0, p.weight_essential[kk], np.where(un > 0, p.weight_nonessential[kk], -np.inf))
     order = np.lexsort((-w_marg, mt))
@@ -572,12 +666,18 @@ def _results(p: AllocationProblem, model: _Model, sol: Solution, rule: str, extr
     marginal[first[0][ok]] = [
         f"{sectors[kk[c]]} ({'essential' if ue[c] > 0 else 'non-essential'})" for c in cand[ok]
     ]
-    mats = pd.DataFrame({
-        "material_id": np.repeat(materials, T), "period": np.tile(periods, M),
-        "availability_t": p.availability.ravel(), "release_t": release.ravel(), "stock_end_t": stock_end.ravel(),
-        **{k: v.ravel() for k, v in agg.items()},
-        "value_per_t": value.ravel(), "marginal_sector": marginal,
-    })
+    mats = pd.DataFrame(
+        {
+            "material_id": np.repeat(materials, T),
+            "period": np.tile(periods, M),
+            "availability_t": p.availability.ravel(),
+            "release_t": release.ravel(),
+            "stock_end_t": stock_end.ravel(),
+            **{k: v.ravel() for k, v in agg.items()},
+            "value_per_t": value.ravel(),
+            "marginal_sector": marginal,
+        }
+    )
     # --- sectors
     short = 1.0 - alloc["service_level"].to_numpy()
     k_t = kk * T + tt
@@ -586,42 +686,72 @@ def _results(p: AllocationProblem, model: _Model, sol: Solution, rule: str, extr
     worst = worst.reshape(K, T)
     has_demand = np.zeros(K * T, bool)
     has_demand[k_t] = True
-    va_lost = (p.va_meur_per_period[:, None] * p.output_elasticity[:, None] * worst).sum(axis=1)  # Eq. 5.2-4 in [1]
+    va_lost = (p.va_meur_per_period[:, None] * p.output_elasticity[:, None] * worst).sum(
+        axis=1
+    )  # Eq. 5.2-4 in [1]
     shut = np.zeros(K, dtype=float)
     if "y" in lp.blocks:
         mip_k = np.flatnonzero(~np.isnan(p.min_operating_share))
         y = np.round(lp.col(sol.x, "y")).reshape(mip_k.size, T)
         shut[mip_k] = (y < 0.5).sum(axis=1)
-    by_km = alloc.groupby(["sector", "material_id"], sort=False)[["demand_t", "allocated_t", "essential_t", "unmet_essential_t"]].sum()
+    by_km = alloc.groupby(["sector", "material_id"], sort=False)[
+        ["demand_t", "allocated_t", "essential_t", "unmet_essential_t"]
+    ].sum()
     by_km["service_level"] = by_km["allocated_t"] / by_km["demand_t"]
-    by_km["ess_share"] = np.divide(by_km["unmet_essential_t"], by_km["essential_t"],
-                                   out=np.zeros(len(by_km)), where=by_km["essential_t"].to_numpy() > 0)
+    by_km["ess_share"] = np.divide(
+        by_km["unmet_essential_t"],
+        by_km["essential_t"],
+        out=np.zeros(len(by_km)),
+        where=by_km["essential_t"].to_numpy() > 0,
+    )
     by_km = by_km.reset_index()
     idx = by_km.groupby("sector", sort=False)["service_level"].idxmin()
     sec = pd.DataFrame({"sector": list(p.sectors), "tier": list(p.tiers)})
     worst_row = by_km.loc[idx, ["sector", "service_level", "material_id"]].rename(
-        columns={"service_level": "min_service_level", "material_id": "binding_material"})
+        columns={"service_level": "min_service_level", "material_id": "binding_material"}
+    )
     sec = sec.merge(worst_row, on="sector", how="left")
     ess = by_km.groupby("sector")["ess_share"].max().rename("unmet_essential_share")
     sec = sec.merge(ess, on="sector", how="left")
     sec["essential_met"] = sec["unmet_essential_share"].fillna(0) <= TOL
     sec["va_lost_meur"] = va_lost
     sec["periods_shut"] = shut
-    sec = sec[["sector", "tier", "min_service_level", "binding_material", "essential_met",
-               "unmet_essential_share", "va_lost_meur", "periods_shut"]]
+    sec = sec[
+        [
+            "sector",
+            "tier",
+            "min_service_level",
+            "binding_material",
+            "essential_met",
+            "unmet_essential_share",
+            "va_lost_meur",
+            "periods_shut",
+        ]
+    ]
     binding = _binding(p, lp, sol, mats, alloc, release, stock_end)
     summary = {
-        "name": p.name, "rule": rule, "rule_text": RULE_TEXT[rule], "status": sol.status, "mip": sol.mip,
-        "objective": sol.objective, "weight_unit": p.weight_unit,
-        "n_variables": lp.n_col, "n_constraints": lp.n_row,
-        "build_seconds": t_build, "total_seconds": t_total,
-        "unmet_essential_t_by_material": alloc.groupby("material_id", sort=False)["unmet_essential_t"].sum().to_dict(),
+        "name": p.name,
+        "rule": rule,
+        "rule_text": RULE_TEXT[rule],
+        "status": sol.status,
+        "mip": sol.mip,
+        "objective": sol.objective,
+        "weight_unit": p.weight_unit,
+        "n_cells_below_tolerance": int(((p.demand > 0) & (p.demand < MIN_DEMAND_T)).sum()),
+        "n_variables": lp.n_col,
+        "n_constraints": lp.n_row,
+        "build_seconds": t_build,
+        "total_seconds": t_total,
+        "unmet_essential_t_by_material": alloc.groupby("material_id", sort=False)["unmet_essential_t"]
+        .sum()
+        .to_dict(),
         "va_lost_meur": float(np.nansum(va_lost)) if np.isfinite(va_lost).any() else float("nan"),
         **extra,
     }
     text = _explain(p, summary, mats, sec, binding)
-    return AllocationResult(allocation=alloc, sectors=sec, materials=mats, binding=binding, summary=summary,
-                            explanation=text)
+    return AllocationResult(
+        allocation=alloc, sectors=sec, materials=mats, binding=binding, summary=summary, explanation=text
+    )
 
 
 def _binding(p, lp, sol, mats, alloc, release, stock_end) -> pd.DataFrame:
@@ -635,36 +765,73 @@ def _binding(p, lp, sol, mats, alloc, release, stock_end) -> pd.DataFrame:
         for t in np.flatnonzero((slack[m] <= 1e-6) & (mats["demand_t"].to_numpy().reshape(M, T)[m] > 0)):
             val = avail_val[m, t]
             marg = mats["marginal_sector"].iat[m * T + t]
-            text = (f"{name}, {p.periods[t]}: all supply is used ({p.availability[m, t]:.4g} t market"
-                    f" + {release[m, t]:.4g} t from stock)")
+            text = (
+                f"{name}, {p.periods[t]}: all supply is used ({p.availability[m, t]:.4g} t market"
+                f" + {release[m, t]:.4g} t from stock)"
+            )
             if val > 0:
-                text += f"; one more tonne is worth {val:.4g} {unit}" + (f" and would go to {marg}" if marg else "")
-            rows.append({"constraint": "availability", "material_id": name, "sector": "", "period": p.periods[t],
-                         "dual": val, "explanation": text})
+                text += f"; one more tonne is worth {val:.4g} {unit}" + (
+                    f" and would go to {marg}" if marg else ""
+                )
+            rows.append(
+                {
+                    "constraint": "availability",
+                    "material_id": name,
+                    "sector": "",
+                    "period": p.periods[t],
+                    "dual": val,
+                    "explanation": text,
+                }
+            )
         lim = p.release_limit[m]
         if np.isfinite(lim) and lim > 0:
             for t in np.flatnonzero(release[m] >= lim - 1e-6):
-                rows.append({"constraint": "release_limit", "material_id": name, "sector": "", "period": p.periods[t],
-                             "dual": float("nan"),
-                             "explanation": f"{name}, {p.periods[t]}: stock release at its limit of {lim:.4g} t per period"})
+                rows.append(
+                    {
+                        "constraint": "release_limit",
+                        "material_id": name,
+                        "sector": "",
+                        "period": p.periods[t],
+                        "dual": float("nan"),
+                        "explanation": f"{name}, {p.periods[t]}: stock release at its limit of {lim:.4g} t per period",
+                    }
+                )
         floor = p.reserve_floor[m]
         if p.stock[m] > floor + 1e-9:
             hit = np.flatnonzero(stock_end[m] <= floor + 1e-6)
             if hit.size:
                 t = hit[0]
                 what = f"the reserve floor of {floor:.4g} t" if floor > 0 else "empty"
-                rows.append({"constraint": "reserve_floor" if floor > 0 else "stock_exhausted", "material_id": name,
-                             "sector": "", "period": p.periods[t], "dual": float("nan"),
-                             "explanation": f"{name}: stock down to {what} from {p.periods[t]} on"})
+                rows.append(
+                    {
+                        "constraint": "reserve_floor" if floor > 0 else "stock_exhausted",
+                        "material_id": name,
+                        "sector": "",
+                        "period": p.periods[t],
+                        "dual": float("nan"),
+                        "explanation": f"{name}: stock down to {what} from {p.periods[t]} on",
+                    }
+                )
     ue = alloc[alloc["unmet_essential_t"] > 1e-6]
     if len(ue):
         g = ue.groupby(["sector", "material_id"], sort=False).agg(
-            unmet=("unmet_essential_t", "sum"), first=("period", "first"), last=("period", "last"), n=("period", "size"))
+            unmet=("unmet_essential_t", "sum"),
+            first=("period", "first"),
+            last=("period", "last"),
+            n=("period", "size"),
+        )
         for (sector, mat), r in g.iterrows():
             span = r["first"] if r["n"] == 1 else f"{r['first']}–{r['last']} ({r['n']} periods)"
-            rows.append({"constraint": "essential_unmet", "material_id": mat, "sector": sector, "period": span,
-                         "dual": float("nan"),
-                         "explanation": f"{sector}: {r['unmet']:.4g} t of essential {mat} need cannot be met ({span})"})
+            rows.append(
+                {
+                    "constraint": "essential_unmet",
+                    "material_id": mat,
+                    "sector": sector,
+                    "period": span,
+                    "dual": float("nan"),
+                    "explanation": f"{sector}: {r['unmet']:.4g} t of essential {mat} need cannot be met ({span})",
+                }
+            )
     cols = ["constraint", "material_id", "sector", "period", "dual", "explanation"]
     return pd.DataFrame(rows, columns=cols)
 
@@ -672,7 +839,9 @@ def _binding(p, lp, sol, mats, alloc, release, stock_end) -> pd.DataFrame:
 def _explain(p, summary, mats, sec, binding) -> str:
     lines = [f"Allocation by rule: {summary['rule_text']}."]
     if "lambda" in summary:
-        lines.append(f"Every user receives at least {summary['lambda']:.1%} of normal demand (max–min level).")
+        lines.append(
+            f"Every user receives at least {summary['lambda']:.1%} of normal demand (max–min level)."
+        )
     scarce = mats[mats["unmet_essential_t"] + mats["unmet_nonessential_t"] > 1e-6]
     if scarce.empty:
         lines.append("All demand is met in every period; no material is scarce.")
@@ -687,14 +856,27 @@ def _explain(p, summary, mats, sec, binding) -> str:
             )
     hurt = sec[~sec["essential_met"]]
     if len(hurt):
-        lines.append("Essential needs not fully met: " + ", ".join(f"{s} ({t})" for s, t in zip(hurt["sector"], hurt["tier"], strict=True)) + ".")
+        lines.append(
+            "Essential needs not fully met: "
+            + ", ".join(f"{s} ({t})" for s, t in zip(hurt["sector"], hurt["tier"], strict=True))
+            + "."
+        )
     else:
         lines.append("All essential needs are met.")
+    if summary["n_cells_below_tolerance"]:
+        lines.append(
+            f"{summary['n_cells_below_tolerance']} sector-material-period demand(s) below {MIN_DEMAND_T:g} t "
+            "were left out (below the solver tolerance)."
+        )
     if np.isfinite(summary["va_lost_meur"]):
         lines.append(f"Value added lost: {summary['va_lost_meur']:.4g} MEUR over {len(p.periods)} periods.")
     if (sec["periods_shut"] > 0).any():
         shut = sec[sec["periods_shut"] > 0]
-        lines.append("Plants shut below their minimum operating level: "
-                     + ", ".join(f"{s} ({n:.0f} periods)" for s, n in zip(shut["sector"], shut["periods_shut"], strict=True)) + ".")
+        lines.append(
+            "Plants shut below their minimum operating level: "
+            + ", ".join(
+                f"{s} ({n:.0f} periods)" for s, n in zip(shut["sector"], shut["periods_shut"], strict=True)
+            )
+            + "."
+        )
     return "\n".join(lines)
-

@@ -17,8 +17,10 @@ from rich.panel import Panel
 from crmsec.errors import InputError
 from crmsec.output import Format, emit, stderr, write_frame
 
-stockpile_app = typer.Typer(help="Strategic stockpile sizing: coverage days, two-stage LP, pooled coalition stocks.",
-                            no_args_is_help=True)
+stockpile_app = typer.Typer(
+    help="Strategic stockpile sizing: coverage days, two-stage LP, pooled coalition stocks.",
+    no_args_is_help=True,
+)
 
 
 class RuleOpt(enum.StrEnum):
@@ -70,15 +72,24 @@ def _report(report: Path | None, frames: dict[str, pd.DataFrame], text: str) -> 
 
 
 def allocate_cmd(
-    input_file: Path = typer.Argument(..., help="Allocation problem (YAML/JSON), see crmsec/optimize/inputs.py"),
+    input_file: Path = typer.Argument(
+        ..., help="Allocation problem (YAML/JSON), see crmsec/optimize/inputs.py"
+    ),
     rule: RuleOpt = typer.Option(RuleOpt.weighted, "--rule", help="Fairness rule"),
-    alpha: float = typer.Option(0.8, help="Share of the pro-rata allocation guaranteed (rule proportional_floor)"),
-    table: AllocTable = typer.Option(AllocTable.sectors, "--table",
-                                     help="Table for --format csv/json or --output (table format shows sectors, "
-                                          "materials and binding constraints)"),
+    alpha: float = typer.Option(
+        0.8, help="Share of the pro-rata allocation guaranteed (rule proportional_floor)"
+    ),
+    table: AllocTable = typer.Option(
+        AllocTable.sectors,
+        "--table",
+        help="Table for --format csv/json or --output (table format shows sectors, "
+        "materials and binding constraints)",
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help="table | csv | json"),
     output: Path | None = typer.Option(None, "--output", help="Write the chosen table to this file"),
-    report: Path | None = typer.Option(None, "--report", help="Write every table as CSV + explanation.txt here"),
+    report: Path | None = typer.Option(
+        None, "--report", help="Write every table as CSV + explanation.txt here"
+    ),
 ) -> None:
     """Allocate scarce material and stock releases to sectors by priority (methods §5.4)."""
     from crmsec.optimize.allocation import allocate
@@ -87,8 +98,12 @@ def allocate_cmd(
     problem = load_allocation(input_file)
     stderr.print(f"solving allocation ({rule.value}) …")
     res = allocate(problem, rule.value, alpha=alpha)
-    frames = {"allocation": res.allocation, "sectors": res.sectors, "materials": res.materials,
-              "binding": res.binding}
+    frames = {
+        "allocation": res.allocation,
+        "sectors": res.sectors,
+        "materials": res.materials,
+        "binding": res.binding,
+    }
     title = f"{problem.name or input_file.name} — rule {rule.value}"
     if fmt is Format.table and output is None:
         emit(res.sectors, fmt, None, title=f"Sectors: {title}")
@@ -103,25 +118,42 @@ def allocate_cmd(
 
 @stockpile_app.command("size")
 def size_cmd(
-    scenarios: Path = typer.Option(..., "--scenarios", help="Scenario set CSV: scenario_id, probability, material_id, "
-                                                           "shortfall_t[, duration_days][, country]"),
-    materials: Path = typer.Option(..., "--materials", help="Material parameters CSV (price, carrying cost, VOLL, …)"),
-    tiers: Path | None = typer.Option(None, "--tiers", help="VOLL tiers CSV: material_id, tier, share, voll_eur_per_t"),
+    scenarios: Path = typer.Option(
+        ...,
+        "--scenarios",
+        help="Scenario set CSV: scenario_id, probability, material_id, "
+        "shortfall_t[, duration_days][, country]",
+    ),
+    materials: Path = typer.Option(
+        ..., "--materials", help="Material parameters CSV (price, carrying cost, VOLL, …)"
+    ),
+    tiers: Path | None = typer.Option(
+        None, "--tiers", help="VOLL tiers CSV: material_id, tier, share, voll_eur_per_t"
+    ),
     budget: float | None = typer.Option(None, "--budget", help="Capital budget [EUR]"),
     cvar_alpha: float | None = typer.Option(None, "--cvar-alpha", help="CVaR level, e.g. 0.95"),
     cvar_weight: float = typer.Option(0.0, "--cvar-weight", help="Weight of CVaR in the objective"),
-    service_level: float | None = typer.Option(None, "--service-level",
-                                               help="Required share of expected shortfall covered, e.g. 0.9"),
+    service_level: float | None = typer.Option(
+        None, "--service-level", help="Required share of expected shortfall covered, e.g. 0.9"
+    ),
     country: str | None = typer.Option(None, "--country", help="Member (ISO3) whose scenario rows to use"),
-    pool: str | None = typer.Option(None, "--pool", help="Coalition members, e.g. NLD,DEU,BEL: pooled vs national"),
-    members: Path | None = typer.Option(None, "--members", help="Members CSV (country, material_id, "
-                                                               "consumption_t_per_yr); needed with --pool"),
-    pool_rule: PoolRule = typer.Option(PoolRule.consumption, "--pool-rule", help="Contribution/release shares"),
-    pool_split: PoolSplit = typer.Option(PoolSplit.prorata, "--pool-split",
-                                         help="Sharing a short pool: prorata to shortfall, or optimal"),
+    pool: str | None = typer.Option(
+        None, "--pool", help="Coalition members, e.g. NLD,DEU,BEL: pooled vs national"
+    ),
+    members: Path | None = typer.Option(
+        None, "--members", help="Members CSV (country, material_id, consumption_t_per_yr); needed with --pool"
+    ),
+    pool_rule: PoolRule = typer.Option(
+        PoolRule.consumption, "--pool-rule", help="Contribution/release shares"
+    ),
+    pool_split: PoolSplit = typer.Option(
+        PoolSplit.prorata, "--pool-split", help="Sharing a short pool: prorata to shortfall, or optimal"
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help="table | csv | json"),
     output: Path | None = typer.Option(None, "--output", help="Write the main table to this file"),
-    report: Path | None = typer.Option(None, "--report", help="Write every table as CSV + explanation.txt here"),
+    report: Path | None = typer.Option(
+        None, "--report", help="Write every table as CSV + explanation.txt here"
+    ),
 ) -> None:
     """Size strategic stocks with the two-stage stochastic LP (methods §5.3(B)), optionally pooled (§5.3(c))."""
     from crmsec.optimize.stockpile import pool_stockpile, size_stockpile
@@ -146,10 +178,23 @@ def size_cmd(
         if missing:
             raise InputError(f"--pool: member {missing[0]} has no rows in --members {members}")
         stderr.print(f"solving national and pooled stock LPs for {', '.join(codes)} …")
-        res = pool_stockpile(scn, mats, mem, rule=pool_rule.value, split=pool_split.value, tiers=tier_frame, service_level=service_level,
-                             budget_eur=budget)
-        frames = {"comparison": res.comparison, "members": res.members, "flows": res.flows,
-                  "national_stock": res.national.stock, "pooled_stock": res.pooled.stock}
+        res = pool_stockpile(
+            scn,
+            mats,
+            mem,
+            rule=pool_rule.value,
+            split=pool_split.value,
+            tiers=tier_frame,
+            service_level=service_level,
+            budget_eur=budget,
+        )
+        frames = {
+            "comparison": res.comparison,
+            "members": res.members,
+            "flows": res.flows,
+            "national_stock": res.national.stock,
+            "pooled_stock": res.pooled.stock,
+        }
         if fmt is Format.table and output is None:
             emit(res.comparison, fmt, None, title="Pooled vs national stocks")
             emit(res.members, fmt, None, title=f"Members (shares by {pool_rule.value})")
@@ -159,10 +204,20 @@ def size_cmd(
         _report(report, frames, res.explanation)
         return
     stderr.print("solving the two-stage stockpile LP …")
-    res = size_stockpile(scn, mats, tiers=tier_frame, budget_eur=budget, cvar_alpha=cvar_alpha,
-                         cvar_weight=cvar_weight, service_level=service_level, country=country)
+    res = size_stockpile(
+        scn,
+        mats,
+        tiers=tier_frame,
+        budget_eur=budget,
+        cvar_alpha=cvar_alpha,
+        cvar_weight=cvar_weight,
+        service_level=service_level,
+        country=country,
+    )
     if len(res.skipped):
-        stderr.print(f"[yellow]warning:[/yellow] {len(res.skipped)} scenario row(s) with unknown shortfall_t skipped")
+        stderr.print(
+            f"[yellow]warning:[/yellow] {len(res.skipped)} scenario row(s) with unknown shortfall_t skipped"
+        )
     frames = {"stock": res.stock, "scenarios": res.scenarios, "skipped": res.skipped}
     if fmt is Format.table and output is None:
         emit(res.stock, fmt, None, title="Optimal stock per material")
@@ -174,22 +229,33 @@ def size_cmd(
 
 @stockpile_app.command("coverage")
 def coverage_cmd(
-    materials: Path = typer.Argument(..., help="CSV: material_id, consumption_t_per_yr, and days | risk_tier | sr "
-                                               "[, exposed_share, availability_factor]"),
+    materials: Path = typer.Argument(
+        ...,
+        help="CSV: material_id, consumption_t_per_yr, and days | risk_tier | sr "
+        "[, exposed_share, availability_factor]",
+    ),
     score: str = typer.Option("sr", "--score", help="Score column for percentile tiers (e.g. sr, score)"),
-    availability_factor: float = typer.Option(0.9, "--availability-factor", help="Usable share of stock (IEA 0.9)"),
+    availability_factor: float = typer.Option(
+        0.9, "--availability-factor", help="Usable share of stock (IEA 0.9)"
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help="table | csv | json"),
     output: Path | None = typer.Option(None, "--output", help="Write the table to this file"),
 ) -> None:
     """Stock targets by the coverage-days rule with risk tiers (methods §5.3(A))."""
     from crmsec.optimize.stockpile import coverage_days_stock, coverage_tiers
 
-    frame = coverage_days_stock(_read_csv(materials, "materials"), score=score, availability_factor=availability_factor)
+    frame = coverage_days_stock(
+        _read_csv(materials, "materials"), score=score, availability_factor=availability_factor
+    )
     emit(frame, fmt, output, title="Coverage-days stock targets")
     tiers = coverage_tiers()
-    _explain("Days of cover per risk tier: " + "; ".join(f"{t} {d:g} d" for t, d in zip(tiers["risk_tier"], tiers["days"], strict=True))
-             + ". Tiers from percentiles of the score among the materials given (methods §5.3(A)); sources in "
-             "crmsec/optimize/data/coverage_tiers.csv.", "Coverage rule")
+    _explain(
+        "Days of cover per risk tier: "
+        + "; ".join(f"{t} {d:g} d" for t, d in zip(tiers["risk_tier"], tiers["days"], strict=True))
+        + ". Tiers from percentiles of the score among the materials given (methods §5.3(A)); sources in "
+        "crmsec/optimize/data/coverage_tiers.csv.",
+        "Coverage rule",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -104,7 +104,11 @@ class AllocationInput(_Base):
         for i, s in enumerate(self.sectors):
             t = tiers.get(s.tier)
             we = s.weight_essential if s.weight_essential is not None else (t.weight_essential if t else None)
-            wn = s.weight_nonessential if s.weight_nonessential is not None else (t.weight_nonessential if t else None)
+            wn = (
+                s.weight_nonessential
+                if s.weight_nonessential is not None
+                else (t.weight_nonessential if t else None)
+            )
             if we is None or wn is None:
                 raise ValueError(
                     f"sectors[{i}] ({s.sector!r}): tier {s.tier!r} has no weight"
@@ -112,18 +116,24 @@ class AllocationInput(_Base):
                     + "; add the tier with weight_essential and weight_nonessential, or give the sector its own weights"
                 )
             if we <= wn:
-                raise ValueError(f"sectors[{i}] ({s.sector!r}): weight_essential {we:g} must exceed "
-                                 f"weight_nonessential {wn:g}")
+                raise ValueError(
+                    f"sectors[{i}] ({s.sector!r}): weight_essential {we:g} must exceed "
+                    f"weight_nonessential {wn:g}"
+                )
             if t is None:
-                raise ValueError(f"sectors[{i}] ({s.sector!r}): tier {s.tier!r} is not listed under tiers "
-                                 "(it needs a rank); add it")
+                raise ValueError(
+                    f"sectors[{i}] ({s.sector!r}): tier {s.tier!r} is not listed under tiers "
+                    "(it needs a rank); add it"
+                )
         sec = {s.sector for s in self.sectors}
         mat = {m.material_id for m in self.materials}
         for i, m in enumerate(self.materials):
             _per_period(m.availability_t, n, f"materials[{i}].availability_t")
             if m.reserve_floor_t > m.stock_t:
-                raise ValueError(f"materials[{i}].reserve_floor_t ({m.reserve_floor_t:g} t) is above "
-                                 f"stock_t ({m.stock_t:g} t) for {m.material_id!r}; lower the floor or raise the stock")
+                raise ValueError(
+                    f"materials[{i}].reserve_floor_t ({m.reserve_floor_t:g} t) is above "
+                    f"stock_t ({m.stock_t:g} t) for {m.material_id!r}; lower the floor or raise the stock"
+                )
         seen: set[tuple[str, str]] = set()
         for i, d in enumerate(self.demand):
             if d.sector not in sec:
@@ -166,21 +176,33 @@ class AllocationInput(_Base):
 
         nan = float("nan")
         return AllocationProblem(
-            sectors=tuple(sectors), materials=tuple(materials), periods=tuple(labels),
+            sectors=tuple(sectors),
+            materials=tuple(materials),
+            periods=tuple(labels),
             tiers=tuple(s.tier for s in self.sectors),
             tier_rank=np.array([tiers[s.tier].rank for s in self.sectors], float),
-            demand=demand, essential=essential,
+            demand=demand,
+            essential=essential,
             weight_essential=np.array([w(s, "weight_essential") for s in self.sectors]),
             weight_nonessential=np.array([w(s, "weight_nonessential") for s in self.sectors]),
-            availability=np.array([_per_period(m.availability_t, n, "availability_t") for m in self.materials]),
+            availability=np.array(
+                [_per_period(m.availability_t, n, "availability_t") for m in self.materials]
+            ),
             stock=np.array([m.stock_t for m in self.materials]),
-            release_limit=np.array([np.inf if m.release_limit_t is None else m.release_limit_t for m in self.materials]),
+            release_limit=np.array(
+                [np.inf if m.release_limit_t is None else m.release_limit_t for m in self.materials]
+            ),
             reserve_floor=np.array([m.reserve_floor_t for m in self.materials]),
-            va_meur_per_period=np.array([nan if s.va_meur_per_period is None else s.va_meur_per_period for s in self.sectors]),
+            va_meur_per_period=np.array(
+                [nan if s.va_meur_per_period is None else s.va_meur_per_period for s in self.sectors]
+            ),
             output_elasticity=np.array([s.output_elasticity for s in self.sectors]),
-            min_operating_share=np.array([nan if s.min_operating_share is None else s.min_operating_share for s in self.sectors]),
+            min_operating_share=np.array(
+                [nan if s.min_operating_share is None else s.min_operating_share for s in self.sectors]
+            ),
             restart_cost=np.array([s.restart_cost for s in self.sectors]),
-            weight_unit=self.weight_unit, name=self.name,
+            weight_unit=self.weight_unit,
+            name=self.name,
         )
 
 

@@ -79,7 +79,9 @@ def coverage_tiers() -> pd.DataFrame:
         return pd.read_csv(fh)
 
 
-def risk_tiers(score: pd.Series | np.ndarray, quantiles: tuple[float, float, float] = (0.5, 0.75, 0.9)) -> np.ndarray:
+def risk_tiers(
+    score: pd.Series | np.ndarray, quantiles: tuple[float, float, float] = (0.5, 0.75, 0.9)
+) -> np.ndarray:
     """Risk tier per material from a risk score (e.g. EU supply risk ``sr`` or a GeoPolRisk score).
 
     Tiers by percentile among the materials given (methods §5.3(A): "tie tiers to SR_NL or GeoPolRisk
@@ -145,12 +147,18 @@ def coverage_days_stock(
             raise InputError(f"risk_tier {unknown[0]!r} unknown; use one of {', '.join(days_map)}")
         df["days"] = df["risk_tier"].map(days_map).astype(float)
     e = df["exposed_share"].astype(float) if "exposed_share" in df else pd.Series(1.0, index=df.index)
-    a = df["availability_factor"].astype(float) if "availability_factor" in df else pd.Series(availability_factor, index=df.index)
+    a = (
+        df["availability_factor"].astype(float)
+        if "availability_factor" in df
+        else pd.Series(availability_factor, index=df.index)
+    )
     for col, ser in (("exposed_share", e), ("availability_factor", a)):
         bad = ~((ser > 0) & (ser <= 1)) if col == "availability_factor" else ~((ser >= 0) & (ser <= 1))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"{col} of {df['material_id'].iat[i]!r} is {_show(ser.iat[i])}; give a share in (0, 1]")
+            raise InputError(
+                f"{col} of {df['material_id'].iat[i]!r} is {_show(ser.iat[i])}; give a share in (0, 1]"
+            )
     c = df["consumption_t_per_yr"].astype(float)
     if (c < 0).any():
         i = int(np.flatnonzero((c < 0).to_numpy())[0])
@@ -159,12 +167,24 @@ def coverage_days_stock(
     df["availability_factor"] = a
     df["stock_t"] = df["days"] * c / 365.0 * e / a  # Eq. 5.3-A in [1]
     df["tier_basis"] = basis
-    return df[["material_id", "risk_tier", "days", "consumption_t_per_yr", "exposed_share", "availability_factor",
-               "stock_t", "tier_basis"]].reset_index(drop=True)
+    return df[
+        [
+            "material_id",
+            "risk_tier",
+            "days",
+            "consumption_t_per_yr",
+            "exposed_share",
+            "availability_factor",
+            "stock_t",
+            "tier_basis",
+        ]
+    ].reset_index(drop=True)
 
 
 # --- closed form --------------------------------------------------------------------------------------------
-def critical_fractile_stock(shortfall_t, probability, carrying_cost_eur_per_t_yr: float, penalty_eur_per_t: float) -> float:
+def critical_fractile_stock(
+    shortfall_t, probability, carrying_cost_eur_per_t_yr: float, penalty_eur_per_t: float
+) -> float:
     """Optimal single-material stock by the critical fractile (newsvendor) rule, methods §5.3(B) [1], [2].
 
     ``S* = smallest S with P(L > S) <= c / p`` over the discrete shortfall distribution
@@ -190,16 +210,21 @@ def critical_fractile_stock(shortfall_t, probability, carrying_cost_eur_per_t_yr
     return float(cand[ok[0]])
 
 
-def expected_cost(stock_t: float, shortfall_t, probability, carrying_cost_eur_per_t_yr: float,
-                  penalty_eur_per_t: float) -> float:
+def expected_cost(
+    stock_t: float, shortfall_t, probability, carrying_cost_eur_per_t_yr: float, penalty_eur_per_t: float
+) -> float:
     """Expected annual cost ``c S + p E[(L - S)^+]`` [EUR/yr] of a single-material stock (methods §5.3(C))."""
     L = np.asarray(shortfall_t, float)
     pi = np.asarray(probability, float)
-    return float(carrying_cost_eur_per_t_yr * stock_t + penalty_eur_per_t * (pi * np.maximum(L - stock_t, 0)).sum())
+    return float(
+        carrying_cost_eur_per_t_yr * stock_t + penalty_eur_per_t * (pi * np.maximum(L - stock_t, 0)).sum()
+    )
 
 
 # --- input validation ----------------------------------------------------------------------------------------
-def validate_scenarios(scenarios: pd.DataFrame, *, source: str = "scenarios", need_country: bool = False) -> pd.DataFrame:
+def validate_scenarios(
+    scenarios: pd.DataFrame, *, source: str = "scenarios", need_country: bool = False
+) -> pd.DataFrame:
     """Check a scenario frame (format in the module docstring); return a clean copy.
 
     Errors name the row as a spreadsheet user counts it (header = row 1).
@@ -207,8 +232,10 @@ def validate_scenarios(scenarios: pd.DataFrame, *, source: str = "scenarios", ne
     need = list(REQUIRED_SCENARIO_COLUMNS) + (["country"] if need_country else [])
     missing = [c for c in need if c not in scenarios.columns]
     if missing:
-        raise InputError(f"{source}: missing column(s) {', '.join(missing)}; the format is "
-                         "scenario_id, probability, material_id, shortfall_t[, duration_days][, country]")
+        raise InputError(
+            f"{source}: missing column(s) {', '.join(missing)}; the format is "
+            "scenario_id, probability, material_id, shortfall_t[, duration_days][, country]"
+        )
     df = scenarios.copy().reset_index(drop=True)
     if df.empty:
         raise InputError(f"{source}: no scenario rows")
@@ -233,24 +260,35 @@ def validate_scenarios(scenarios: pd.DataFrame, *, source: str = "scenarios", ne
             bad |= vals <= 0
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            rule = {"probability": "a number in [0, 1]", "shortfall_t": "a number >= 0 (t)",
-                    "duration_days": "a number > 0 (days)"}[col]
-            raise InputError(f"{source}: row {df['_row'].iat[i]}, field '{col}', value {_show(df[col].iat[i])}: give {rule}")
+            rule = {
+                "probability": "a number in [0, 1]",
+                "shortfall_t": "a number >= 0 (t)",
+                "duration_days": "a number > 0 (days)",
+            }[col]
+            raise InputError(
+                f"{source}: row {df['_row'].iat[i]}, field '{col}', value {_show(df[col].iat[i])}: give {rule}"
+            )
         df[col] = vals.astype(float)
     nprob = df.groupby("scenario_id")["probability"].nunique()
     if (nprob > 1).any():
         sid = nprob.index[nprob > 1][0]
-        raise InputError(f"{source}: scenario {sid!r} has different probabilities on its rows; "
-                         "give one probability per scenario_id")
+        raise InputError(
+            f"{source}: scenario {sid!r} has different probabilities on its rows; "
+            "give one probability per scenario_id"
+        )
     total = df.groupby("scenario_id")["probability"].first().sum()
     if total > 1 + 1e-9:
-        raise InputError(f"{source}: scenario probabilities sum to {total:.6g} > 1; scenarios must be mutually "
-                         "exclusive annual probabilities (the remainder is 'no disruption')")
+        raise InputError(
+            f"{source}: scenario probabilities sum to {total:.6g} > 1; scenarios must be mutually "
+            "exclusive annual probabilities (the remainder is 'no disruption')"
+        )
     keys = ["scenario_id", "material_id"] + (["country"] if "country" in df else [])
     dup = df.duplicated(keys)
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(f"{source}: row {df['_row'].iat[i]} repeats {dict(df.loc[i, keys])}; one row per {'/'.join(keys)}")
+        raise InputError(
+            f"{source}: row {df['_row'].iat[i]} repeats {dict(df.loc[i, keys])}; one row per {'/'.join(keys)}"
+        )
     df = df.drop(columns="_row")
     df.attrs["skipped"] = skipped.reset_index(drop=True)
     return df
@@ -262,17 +300,29 @@ def _material_params(materials: pd.DataFrame, needed: list[str], *, need_voll: b
     mp = materials.copy()
     mp["material_id"] = mp["material_id"].astype(str)
     if mp["material_id"].duplicated().any():
-        raise InputError(f"materials: material_id {mp['material_id'][mp['material_id'].duplicated()].iat[0]!r} repeated")
+        raise InputError(
+            f"materials: material_id {mp['material_id'][mp['material_id'].duplicated()].iat[0]!r} repeated"
+        )
     absent = sorted(set(needed) - set(mp["material_id"]))
     if absent:
-        raise InputError(f"materials: no parameters for material_id {absent[0]!r} that the scenarios use; add a row")
+        raise InputError(
+            f"materials: no parameters for material_id {absent[0]!r} that the scenarios use; add a row"
+        )
     mp = mp.set_index("material_id").loc[needed]
     if "carrying_cost_eur_per_t_yr" not in mp:
         if "carrying_rate" not in mp or "price_eur_per_t" not in mp:
-            raise InputError("materials: give carrying_cost_eur_per_t_yr, or price_eur_per_t and carrying_rate")
+            raise InputError(
+                "materials: give carrying_cost_eur_per_t_yr, or price_eur_per_t and carrying_rate"
+            )
         mp["carrying_cost_eur_per_t_yr"] = mp["price_eur_per_t"] * mp["carrying_rate"]  # c = P (r + h + ...)
-    defaults = {"price_eur_per_t": np.nan, "voll_eur_per_t": np.nan, "consumption_t_per_yr": np.nan,
-                "release_rate_t_per_day": np.inf, "availability_factor": 1.0, "release_cost_eur_per_t": 0.0}
+    defaults = {
+        "price_eur_per_t": np.nan,
+        "voll_eur_per_t": np.nan,
+        "consumption_t_per_yr": np.nan,
+        "release_rate_t_per_day": np.inf,
+        "availability_factor": 1.0,
+        "release_cost_eur_per_t": 0.0,
+    }
     for col, val in defaults.items():
         mp[col] = pd.to_numeric(mp[col], errors="coerce").fillna(val) if col in mp else val
     checks = {
@@ -286,13 +336,17 @@ def _material_params(materials: pd.DataFrame, needed: list[str], *, need_voll: b
         bad = ~ok(vals).fillna(False).to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"materials: field '{col}' of {mp.index[i]!r} is {_show(mp[col].iat[i])}; "
-                             "carrying cost must be > 0, shares in (0, 1], rates and costs >= 0")
+            raise InputError(
+                f"materials: field '{col}' of {mp.index[i]!r} is {_show(mp[col].iat[i])}; "
+                "carrying cost must be > 0, shares in (0, 1], rates and costs >= 0"
+            )
     if need_voll:
         bad = ~(mp["voll_eur_per_t"] > 0).to_numpy()
         if bad.any():
-            raise InputError(f"materials: voll_eur_per_t of {mp.index[int(np.flatnonzero(bad)[0])]!r} is missing or <= 0; "
-                             "give a value of lost load per unmet tonne, VOLL tiers, or a service level")
+            raise InputError(
+                f"materials: voll_eur_per_t of {mp.index[int(np.flatnonzero(bad)[0])]!r} is missing or <= 0; "
+                "give a value of lost load per unmet tonne, VOLL tiers, or a service level"
+            )
     return mp
 
 
@@ -301,15 +355,17 @@ def _material_params(materials: pd.DataFrame, needed: list[str], *, need_voll: b
 class _Structure:
     """Index structure of a two-stage stock problem (units = demand nodes, holders = stock variables)."""
 
-    sc: pd.DataFrame          # distinct scenarios: scenario_id, probability
-    units: pd.DataFrame       # material_id, country, consumption_t_per_yr
-    L: np.ndarray             # shortfall [U, S]
-    dur: np.ndarray           # duration days [U, S] (NaN unknown)
-    holders: pd.DataFrame     # material_id, country ('' = pool), cost, price, avail, rate, release_cost
-    arcs: np.ndarray          # (n_arcs, 2): holder, unit
+    sc: pd.DataFrame  # distinct scenarios: scenario_id, probability
+    units: pd.DataFrame  # material_id, country, consumption_t_per_yr
+    L: np.ndarray  # shortfall [U, S]
+    dur: np.ndarray  # duration days [U, S] (NaN unknown)
+    holders: pd.DataFrame  # material_id, country ('' = pool), cost, price, avail, rate, release_cost
+    arcs: np.ndarray  # (n_arcs, 2): holder, unit
 
 
-def _structure(scn: pd.DataFrame, mp: pd.DataFrame, *, pooled: bool | None, members: pd.DataFrame | None) -> _Structure:
+def _structure(
+    scn: pd.DataFrame, mp: pd.DataFrame, *, pooled: bool | None, members: pd.DataFrame | None
+) -> _Structure:
     sc = scn.groupby("scenario_id", sort=False)["probability"].first().reset_index()
     s_pos = pd.Series(np.arange(len(sc)), index=sc["scenario_id"])
     if "country" not in scn:
@@ -320,14 +376,20 @@ def _structure(scn: pd.DataFrame, mp: pd.DataFrame, *, pooled: bool | None, memb
         extra = scn[["material_id", "country"]].drop_duplicates().merge(units, how="left", indicator=True)
         out = extra[extra["_merge"] == "left_only"]
         if len(out):
-            raise InputError(f"scenarios: country {out['country'].iat[0]!r} / material {out['material_id'].iat[0]!r} "
-                             "is hit in a scenario but not listed in members")
+            raise InputError(
+                f"scenarios: country {out['country'].iat[0]!r} / material {out['material_id'].iat[0]!r} "
+                "is hit in a scenario but not listed in members"
+            )
         cons = members.set_index(["material_id", "country"])["consumption_t_per_yr"]
-        units["consumption_t_per_yr"] = cons.reindex(pd.MultiIndex.from_frame(units[["material_id", "country"]])).to_numpy()
+        units["consumption_t_per_yr"] = cons.reindex(
+            pd.MultiIndex.from_frame(units[["material_id", "country"]])
+        ).to_numpy()
     else:
         units = scn[["material_id", "country"]].drop_duplicates().reset_index(drop=True)
         units["consumption_t_per_yr"] = mp.loc[units["material_id"], "consumption_t_per_yr"].to_numpy()
-    u_pos = pd.Series(np.arange(len(units)), index=pd.MultiIndex.from_frame(units[["material_id", "country"]]))
+    u_pos = pd.Series(
+        np.arange(len(units)), index=pd.MultiIndex.from_frame(units[["material_id", "country"]])
+    )
     ui = u_pos.reindex(pd.MultiIndex.from_frame(scn[["material_id", "country"]])).to_numpy()
     si = s_pos.reindex(scn["scenario_id"]).to_numpy()
     L = np.zeros((len(units), len(sc)))
@@ -367,8 +429,10 @@ def _tier_table(units: pd.DataFrame, mp: pd.DataFrame, tiers: pd.DataFrame | Non
         bad = ~((t["share"] >= 0) & (t["share"] <= 1) & (t["voll_eur_per_t"] > 0))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"tiers: row {i + 2} ({t['material_id'].iat[i]}/{t['tier'].iat[i]}): share must be in "
-                             "[0, 1] and voll_eur_per_t > 0")
+            raise InputError(
+                f"tiers: row {i + 2} ({t['material_id'].iat[i]}/{t['tier'].iat[i]}): share must be in "
+                "[0, 1] and voll_eur_per_t > 0"
+            )
         sums = t.groupby("material_id")["share"].sum()
         off = sums[(sums - 1).abs() > 1e-6]
         if len(off):
@@ -406,12 +470,23 @@ class StockpileResult:
     scenarios: pd.DataFrame
     summary: dict = field(default_factory=dict)
     explanation: str = ""
-    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["scenario_id", "material_id", "reason"]))
+    skipped: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["scenario_id", "material_id", "reason"])
+    )
 
 
-def _solve_two_stage(st: _Structure, tier_tab: pd.DataFrame, *, budget_eur: float | None,
-                     cvar_alpha: float | None, cvar_weight: float, service_level: float | None,
-                     time_limit: float | None, what: str, prorata: bool = False):
+def _solve_two_stage(
+    st: _Structure,
+    tier_tab: pd.DataFrame,
+    *,
+    budget_eur: float | None,
+    cvar_alpha: float | None,
+    cvar_weight: float,
+    service_level: float | None,
+    time_limit: float | None,
+    what: str,
+    prorata: bool = False,
+):
     U, S = st.L.shape
     H = len(st.holders)
     pi = st.sc["probability"].to_numpy()
@@ -437,7 +512,9 @@ def _solve_two_stage(st: _Structure, tier_tab: pd.DataFrame, *, budget_eur: floa
             continue
         s_idx = act_us[sel]
         Ls = st.L[u, s_idx]
-        base = np.where(np.isfinite(st.dur[u, s_idx]) & np.isfinite(cons[u]), cons[u] * st.dur[u, s_idx] / 365.0, np.nan)
+        base = np.where(
+            np.isfinite(st.dur[u, s_idx]) & np.isfinite(cons[u]), cons[u] * st.dur[u, s_idx] / 365.0, np.nan
+        )
         if np.isfinite(base).all() and (base + 1e-9 < Ls).any():
             j = int(np.argmax(base + 1e-9 < Ls))
             raise InputError(
@@ -462,22 +539,41 @@ def _solve_two_stage(st: _Structure, tier_tab: pd.DataFrame, *, budget_eur: floa
     q_cols = lp.add_cols("q", q_row.size, cost=pi[q_s_a] * np.maximum(q_voll_a, eps), hi=q_cap_a)
     # demand balance per active (unit, scenario): sum R + sum q = L
     bal_r = us_pos[r_u, act_s]
-    lp.add_rows("balance", act_u.size, np.concatenate([bal_r, q_row]), np.concatenate([r_cols, q_cols]), 1.0,
-                lo=st.L[act_u, act_us], hi=st.L[act_u, act_us])
+    lp.add_rows(
+        "balance",
+        act_u.size,
+        np.concatenate([bal_r, q_row]),
+        np.concatenate([r_cols, q_cols]),
+        1.0,
+        lo=st.L[act_u, act_us],
+        hi=st.L[act_u, act_us],
+    )
     # holder capacity per (holder, scenario): sum R - a S <= 0 ; rate: sum R <= rho * duration
     hs = r_h * S + act_s
     keys, hs_row = np.unique(hs, return_inverse=True)
     kh = keys // S
     avail = hold["availability_factor"].to_numpy()
-    lp.add_rows("capacity", keys.size, np.concatenate([hs_row, np.arange(keys.size)]),
-                np.concatenate([r_cols, s_cols[kh]]), np.concatenate([np.ones(r_cols.size), -avail[kh]]), hi=0.0)
+    lp.add_rows(
+        "capacity",
+        keys.size,
+        np.concatenate([hs_row, np.arange(keys.size)]),
+        np.concatenate([r_cols, s_cols[kh]]),
+        np.concatenate([np.ones(r_cols.size), -avail[kh]]),
+        hi=0.0,
+    )
     if prorata:
         # a short pool serves every member hit by the same share nu of its shortfall: R = nu[h,s] L[u,s]
         nu = lp.add_cols("nu", keys.size, lo=0.0, hi=1.0)
         n_r = r_cols.size
-        lp.add_rows("prorata", n_r, np.concatenate([np.arange(n_r), np.arange(n_r)]),
-                    np.concatenate([r_cols, nu[hs_row]]),
-                    np.concatenate([np.ones(n_r), -st.L[r_u, act_s]]), lo=0.0, hi=0.0)
+        lp.add_rows(
+            "prorata",
+            n_r,
+            np.concatenate([np.arange(n_r), np.arange(n_r)]),
+            np.concatenate([r_cols, nu[hs_row]]),
+            np.concatenate([np.ones(n_r), -st.L[r_u, act_s]]),
+            lo=0.0,
+            hi=0.0,
+        )
     rate = hold["release_rate_t_per_day"].to_numpy()[kh]
     if np.isfinite(rate).any():
         dmax = np.full(keys.size, np.nan)
@@ -486,8 +582,10 @@ def _solve_two_stage(st: _Structure, tier_tab: pd.DataFrame, *, budget_eur: floa
         lim = rate * dmax
         use = np.isfinite(lim)
         if (np.isfinite(rate) & ~np.isfinite(dmax)).any():
-            raise InputError("scenarios: release_rate_t_per_day is given but duration_days is missing; "
-                             "add duration_days to the scenarios")
+            raise InputError(
+                "scenarios: release_rate_t_per_day is given but duration_days is missing; "
+                "add duration_days to the scenarios"
+            )
         sel = np.flatnonzero(use[hs_row])
         rowmap = np.full(keys.size, -1)
         rowmap[use] = np.arange(use.sum())
@@ -531,8 +629,16 @@ def _solve_two_stage(st: _Structure, tier_tab: pd.DataFrame, *, budget_eur: floa
     # marginal value of one more tonne of stock (methods §5.3(D)): sum_s a_h * (-dual of capacity row h,s)
     mv = np.zeros(H)
     np.add.at(mv, kh, -lp.row(sol.row_dual, "capacity") * avail[kh])
-    out = {"S": S_val, "rel": rel, "unmet": unmet, "loss": loss, "sol": sol, "lp": lp, "marginal_value": mv,
-           "R": (r_h, r_u, act_s, R_val)}
+    out = {
+        "S": S_val,
+        "rel": rel,
+        "unmet": unmet,
+        "loss": loss,
+        "sol": sol,
+        "lp": lp,
+        "marginal_value": mv,
+        "R": (r_h, r_u, act_s, R_val),
+    }
     if cvar is not None:
         eta_v = float(x[cvar[0][0]])
         z_v = x[cvar[1]]
@@ -563,27 +669,39 @@ def _stock_frame(st: _Structure, res: dict) -> pd.DataFrame:
     np.add.at(erel, r_h, R_val * pi[act_s])
     S_val = res["S"]
     c_h = per_holder(cons)
-    df = pd.DataFrame({
-        "material_id": hold["material_id"], "country": hold["country"], "stock_t": S_val,
-        "days_of_cover": np.where(c_h > 0, S_val / np.where(c_h > 0, c_h, 1) * 365.0, np.nan),
-        "capital_eur": S_val * hold["price_eur_per_t"].to_numpy(),
-        "carrying_cost_eur_yr": S_val * hold["carrying_cost_eur_per_t_yr"].to_numpy(),
-        "expected_shortfall_t": per_holder(el), "expected_release_t": erel, "expected_unmet_t": per_holder(eu),
-        "expected_loss_eur_yr": per_holder(eloss),
-        "marginal_value_eur_per_t_yr": res["marginal_value"],
-    })
+    df = pd.DataFrame(
+        {
+            "material_id": hold["material_id"],
+            "country": hold["country"],
+            "stock_t": S_val,
+            "days_of_cover": np.where(c_h > 0, S_val / np.where(c_h > 0, c_h, 1) * 365.0, np.nan),
+            "capital_eur": S_val * hold["price_eur_per_t"].to_numpy(),
+            "carrying_cost_eur_yr": S_val * hold["carrying_cost_eur_per_t_yr"].to_numpy(),
+            "expected_shortfall_t": per_holder(el),
+            "expected_release_t": erel,
+            "expected_unmet_t": per_holder(eu),
+            "expected_loss_eur_yr": per_holder(eloss),
+            "marginal_value_eur_per_t_yr": res["marginal_value"],
+        }
+    )
     df["total_cost_eur_yr"] = df["carrying_cost_eur_yr"] + df["expected_loss_eur_yr"]
     return df
 
 
 def _scenario_frame(st: _Structure, res: dict) -> pd.DataFrame:
     uu, ss = np.nonzero(st.L > 0)
-    return pd.DataFrame({
-        "scenario_id": st.sc["scenario_id"].to_numpy()[ss], "probability": st.sc["probability"].to_numpy()[ss],
-        "material_id": st.units["material_id"].to_numpy()[uu], "country": st.units["country"].to_numpy()[uu],
-        "shortfall_t": st.L[uu, ss], "release_t": res["rel"][uu, ss], "unmet_t": res["unmet"][uu, ss],
-        "loss_eur": res["loss"][uu, ss],
-    })
+    return pd.DataFrame(
+        {
+            "scenario_id": st.sc["scenario_id"].to_numpy()[ss],
+            "probability": st.sc["probability"].to_numpy()[ss],
+            "material_id": st.units["material_id"].to_numpy()[uu],
+            "country": st.units["country"].to_numpy()[uu],
+            "shortfall_t": st.L[uu, ss],
+            "release_t": res["rel"][uu, ss],
+            "unmet_t": res["unmet"][uu, ss],
+            "loss_eur": res["loss"][uu, ss],
+        }
+    )
 
 
 def size_stockpile(
@@ -635,21 +753,33 @@ def size_stockpile(
         countries = sorted(scn["country"].astype(str).unique())
         if country is not None:
             if country not in countries:
-                raise InputError(f"country {country!r} has no scenario rows; the scenarios cover {', '.join(countries)}")
+                raise InputError(
+                    f"country {country!r} has no scenario rows; the scenarios cover {', '.join(countries)}"
+                )
             skipped = scn.attrs.get("skipped")
             scn = scn[scn["country"].astype(str) == country].drop(columns="country").reset_index(drop=True)
             scn.attrs["skipped"] = skipped
         elif len(countries) > 1:
-            raise InputError(f"scenarios cover several countries ({', '.join(countries)}); choose one with "
-                             "country=/--country, or size a coalition stock with pool_stockpile/--pool")
+            raise InputError(
+                f"scenarios cover several countries ({', '.join(countries)}); choose one with "
+                "country=/--country, or size a coalition stock with pool_stockpile/--pool"
+            )
         else:
             scn = scn.drop(columns="country")
     mats = list(dict.fromkeys(scn["material_id"]))
     mp = _material_params(materials, mats, need_voll=tiers is None and service_level is None)
     st = _structure(scn, mp, pooled=False, members=None)
     tier_tab = _tier_table(st.units, mp, tiers)
-    res = _solve_two_stage(st, tier_tab, budget_eur=budget_eur, cvar_alpha=cvar_alpha, cvar_weight=cvar_weight,
-                           service_level=service_level, time_limit=time_limit, what="stockpile two-stage LP")
+    res = _solve_two_stage(
+        st,
+        tier_tab,
+        budget_eur=budget_eur,
+        cvar_alpha=cvar_alpha,
+        cvar_weight=cvar_weight,
+        service_level=service_level,
+        time_limit=time_limit,
+        what="stockpile two-stage LP",
+    )
     stock = _stock_frame(st, res)
     scen = _scenario_frame(st, res)
     skipped = scn.attrs.get("skipped")
@@ -662,20 +792,32 @@ def size_stockpile(
         "expected_loss_eur_yr": float(stock["expected_loss_eur_yr"].sum()),
         "capital_eur": float(np.nansum(stock["capital_eur"])),
         "objective": res["sol"].objective,
-        "cvar_eur": res.get("cvar", float("nan")), "cvar_alpha": cvar_alpha, "cvar_weight": cvar_weight,
-        "budget_eur": budget_eur, "budget_dual": res.get("budget_dual", float("nan")),
+        "cvar_eur": res.get("cvar", float("nan")),
+        "cvar_alpha": cvar_alpha,
+        "cvar_weight": cvar_weight,
+        "budget_eur": budget_eur,
+        "budget_dual": res.get("budget_dual", float("nan")),
         "service_level": service_level,
         "n_skipped": len(skipped),
-        "n_scenarios": len(st.sc), "n_materials": len(mats),
-        "n_variables": res["lp"].n_col, "n_constraints": res["lp"].n_row,
+        "n_scenarios": len(st.sc),
+        "n_materials": len(mats),
+        "n_variables": res["lp"].n_col,
+        "n_constraints": res["lp"].n_row,
         "seconds": time.perf_counter() - t0,
     }
-    return StockpileResult(stock=stock, scenarios=scen, summary=summary,
-                           explanation=_explain_stock(stock, summary, skipped), skipped=skipped)
+    return StockpileResult(
+        stock=stock,
+        scenarios=scen,
+        summary=summary,
+        explanation=_explain_stock(stock, summary, skipped),
+        skipped=skipped,
+    )
 
 
 def _explain_stock(stock: pd.DataFrame, summary: dict, skipped: pd.DataFrame | None = None) -> str:
-    lines = [f"Stock sized over {summary['n_scenarios']} disruption scenarios for {summary['n_materials']} material(s)."]
+    lines = [
+        f"Stock sized over {summary['n_scenarios']} disruption scenarios for {summary['n_materials']} material(s)."
+    ]
     for r in stock.itertuples(index=False):
         where = f" ({r.country})" if r.country else ""
         days = f" = {r.days_of_cover:.0f} days of consumption" if np.isfinite(r.days_of_cover) else ""
@@ -685,15 +827,21 @@ def _explain_stock(stock: pd.DataFrame, summary: dict, skipped: pd.DataFrame | N
             f"expected loss {r.expected_loss_eur_yr:,.0f} EUR/yr."
         )
     if skipped is not None and len(skipped):
-        lines.append(f"Skipped {len(skipped)} scenario row(s) with unknown shortfall (materials: "
-                     f"{', '.join(sorted(skipped['material_id'].unique()))}); they carry no stock by this model.")
-    lines.append(f"Expected annual cost {summary['expected_annual_cost_eur']:,.0f} EUR "
-                 f"({summary['carrying_cost_eur_yr']:,.0f} carrying + {summary['expected_loss_eur_yr']:,.0f} expected loss).")
+        lines.append(
+            f"Skipped {len(skipped)} scenario row(s) with unknown shortfall (materials: "
+            f"{', '.join(sorted(skipped['material_id'].unique()))}); they carry no stock by this model."
+        )
+    lines.append(
+        f"Expected annual cost {summary['expected_annual_cost_eur']:,.0f} EUR "
+        f"({summary['carrying_cost_eur_yr']:,.0f} carrying + {summary['expected_loss_eur_yr']:,.0f} expected loss)."
+    )
     if summary.get("budget_eur") is not None and summary.get("budget_dual", 0) > 1e-9:
         lines.append(f"The budget binds: one more EUR of capital saves {summary['budget_dual']:.3g} EUR/yr.")
     if summary.get("cvar_weight"):
-        lines.append(f"Risk aversion: CVaR at {summary['cvar_alpha']:.0%} of scenario losses is "
-                     f"{summary['cvar_eur']:,.0f} EUR (weight {summary['cvar_weight']:g}).")
+        lines.append(
+            f"Risk aversion: CVaR at {summary['cvar_alpha']:.0%} of scenario losses is "
+            f"{summary['cvar_eur']:,.0f} EUR (weight {summary['cvar_weight']:g})."
+        )
     return "\n".join(lines)
 
 
@@ -790,21 +938,42 @@ def pool_stockpile(
     for pooled in (False, True):
         st = _structure(scn, mp, pooled=pooled, members=mem)
         tier_tab = _tier_table(st.units, mp, tiers)
-        res = _solve_two_stage(st, tier_tab, budget_eur=budget_eur, cvar_alpha=None, cvar_weight=0.0,
-                               service_level=service_level, time_limit=time_limit,
-                               what="pooled stockpile LP" if pooled else "national stockpile LP",
-                               prorata=pooled and split == "prorata")
+        res = _solve_two_stage(
+            st,
+            tier_tab,
+            budget_eur=budget_eur,
+            cvar_alpha=None,
+            cvar_weight=0.0,
+            service_level=service_level,
+            time_limit=time_limit,
+            what="pooled stockpile LP" if pooled else "national stockpile LP",
+            prorata=pooled and split == "prorata",
+        )
         stock = _stock_frame(st, res)
-        summary = {"status": res["sol"].status,
-                   "expected_annual_cost_eur": float(stock["total_cost_eur_yr"].sum()),
-                   "carrying_cost_eur_yr": float(stock["carrying_cost_eur_yr"].sum()),
-                   "expected_loss_eur_yr": float(stock["expected_loss_eur_yr"].sum()),
-                   "capital_eur": float(np.nansum(stock["capital_eur"])),
-                   "objective": res["sol"].objective, "n_scenarios": len(st.sc), "n_materials": len(mats),
-                   "service_level": service_level, "budget_eur": budget_eur, "cvar_weight": 0.0,
-                   "seconds": 0.0}
-        out[pooled] = (st, res, StockpileResult(stock=stock, scenarios=_scenario_frame(st, res), summary=summary,
-                                                explanation=_explain_stock(stock, summary)))
+        summary = {
+            "status": res["sol"].status,
+            "expected_annual_cost_eur": float(stock["total_cost_eur_yr"].sum()),
+            "carrying_cost_eur_yr": float(stock["carrying_cost_eur_yr"].sum()),
+            "expected_loss_eur_yr": float(stock["expected_loss_eur_yr"].sum()),
+            "capital_eur": float(np.nansum(stock["capital_eur"])),
+            "objective": res["sol"].objective,
+            "n_scenarios": len(st.sc),
+            "n_materials": len(mats),
+            "service_level": service_level,
+            "budget_eur": budget_eur,
+            "cvar_weight": 0.0,
+            "seconds": 0.0,
+        }
+        out[pooled] = (
+            st,
+            res,
+            StockpileResult(
+                stock=stock,
+                scenarios=_scenario_frame(st, res),
+                summary=summary,
+                explanation=_explain_stock(stock, summary),
+            ),
+        )
     st_n, res_n, nat = out[False]
     st_p, res_p, poo = out[True]
     pi = st_p.sc["probability"].to_numpy()
@@ -816,78 +985,139 @@ def pool_stockpile(
     units["share"] = np.divide(basis, tot, out=np.full(len(units), np.nan), where=tot > 0)
     if units["share"].isna().any():
         bad = units[units["share"].isna()]
-        raise InputError(f"members: the {rule} basis of {bad['material_id'].iat[0]!r} is zero or missing for all "
-                         "members; give consumption_t_per_yr or use the other rule")
+        raise InputError(
+            f"members: the {rule} basis of {bad['material_id'].iat[0]!r} is zero or missing for all "
+            "members; give consumption_t_per_yr or use the other rule"
+        )
     pooled_stock = poo.stock.set_index("material_id")
     S_m = pooled_stock["stock_t"].reindex(units["material_id"]).to_numpy()
     carry_m = pooled_stock["carrying_cost_eur_yr"].reindex(units["material_id"]).to_numpy()
     eloss_p = (res_p["loss"] * pi).sum(axis=1)
     nat_stock = nat.stock.set_index(["material_id", "country"])
     key = pd.MultiIndex.from_frame(units[["material_id", "country"]])
-    members_df = pd.DataFrame({
-        "country": units["country"], "material_id": units["material_id"], "share": units["share"],
-        "national_stock_t": nat_stock["stock_t"].reindex(key).to_numpy(),
-        "pooled_holding_t": units["share"].to_numpy() * S_m,
-        "contribution_eur_yr": units["share"].to_numpy() * carry_m,
-        "national_cost_eur_yr": nat_stock["total_cost_eur_yr"].reindex(key).to_numpy(),
-        "pooled_cost_eur_yr": units["share"].to_numpy() * carry_m + eloss_p,
-    })
+    members_df = pd.DataFrame(
+        {
+            "country": units["country"],
+            "material_id": units["material_id"],
+            "share": units["share"],
+            "national_stock_t": nat_stock["stock_t"].reindex(key).to_numpy(),
+            "pooled_holding_t": units["share"].to_numpy() * S_m,
+            "contribution_eur_yr": units["share"].to_numpy() * carry_m,
+            "national_cost_eur_yr": nat_stock["total_cost_eur_yr"].reindex(key).to_numpy(),
+            "pooled_cost_eur_yr": units["share"].to_numpy() * carry_m + eloss_p,
+        }
+    )
     members_df["saving_eur_yr"] = members_df["national_cost_eur_yr"] - members_df["pooled_cost_eur_yr"]
     # solidarity flows
     uu, ss = np.nonzero(st_p.L > 0)
-    total_rel = pd.Series(res_p["rel"][uu, ss]).groupby([units["material_id"].to_numpy()[uu], ss]).transform("sum").to_numpy()
-    flows = pd.DataFrame({
-        "scenario_id": st_p.sc["scenario_id"].to_numpy()[ss], "probability": pi[ss],
-        "material_id": units["material_id"].to_numpy()[uu], "country": units["country"].to_numpy()[uu],
-        "shortfall_t": st_p.L[uu, ss], "received_t": res_p["rel"][uu, ss],
-    })
+    total_rel = (
+        pd.Series(res_p["rel"][uu, ss])
+        .groupby([units["material_id"].to_numpy()[uu], ss])
+        .transform("sum")
+        .to_numpy()
+    )
+    flows = pd.DataFrame(
+        {
+            "scenario_id": st_p.sc["scenario_id"].to_numpy()[ss],
+            "probability": pi[ss],
+            "material_id": units["material_id"].to_numpy()[uu],
+            "country": units["country"].to_numpy()[uu],
+            "shortfall_t": st_p.L[uu, ss],
+            "received_t": res_p["rel"][uu, ss],
+        }
+    )
     # every member contributes to a release by its share, also when it is not hit itself
-    rel_by = flows.groupby(["scenario_id", "material_id"], sort=False)["received_t"].sum().rename("total_release_t")
+    rel_by = (
+        flows.groupby(["scenario_id", "material_id"], sort=False)["received_t"]
+        .sum()
+        .rename("total_release_t")
+    )
     grid = units[["material_id", "country", "share"]].merge(
-        rel_by.reset_index(), on="material_id", how="inner")
+        rel_by.reset_index(), on="material_id", how="inner"
+    )
     flows = grid.merge(flows, on=["scenario_id", "material_id", "country"], how="left")
     flows["probability"] = flows["scenario_id"].map(st_p.sc.set_index("scenario_id")["probability"])
     flows[["shortfall_t", "received_t"]] = flows[["shortfall_t", "received_t"]].fillna(0.0)
     flows["released_from_own_share_t"] = flows["share"] * flows["total_release_t"]
     flows["net_inflow_t"] = flows["received_t"] - flows["released_from_own_share_t"]
     flows = flows.sort_values(["scenario_id", "material_id", "country"], kind="stable").reset_index(drop=True)
-    flows = flows[["scenario_id", "probability", "material_id", "country", "shortfall_t", "received_t",
-                   "released_from_own_share_t", "net_inflow_t"]]
+    flows = flows[
+        [
+            "scenario_id",
+            "probability",
+            "material_id",
+            "country",
+            "shortfall_t",
+            "received_t",
+            "released_from_own_share_t",
+            "net_inflow_t",
+        ]
+    ]
     del total_rel
-    comp = pd.DataFrame({
-        "material_id": mats,
-        "national_stock_t": nat.stock.groupby("material_id")["stock_t"].sum().reindex(mats).to_numpy(),
-        "pooled_stock_t": pooled_stock["stock_t"].reindex(mats).to_numpy(),
-        "national_cost_eur_yr": nat.stock.groupby("material_id")["total_cost_eur_yr"].sum().reindex(mats).to_numpy(),
-        "pooled_cost_eur_yr": pooled_stock["total_cost_eur_yr"].reindex(mats).to_numpy(),
-    })
+    comp = pd.DataFrame(
+        {
+            "material_id": mats,
+            "national_stock_t": nat.stock.groupby("material_id")["stock_t"].sum().reindex(mats).to_numpy(),
+            "pooled_stock_t": pooled_stock["stock_t"].reindex(mats).to_numpy(),
+            "national_cost_eur_yr": nat.stock.groupby("material_id")["total_cost_eur_yr"]
+            .sum()
+            .reindex(mats)
+            .to_numpy(),
+            "pooled_cost_eur_yr": pooled_stock["total_cost_eur_yr"].reindex(mats).to_numpy(),
+        }
+    )
     comp["saving_eur_yr"] = comp["national_cost_eur_yr"] - comp["pooled_cost_eur_yr"]
     comp.loc[comp["saving_eur_yr"].abs() <= 1e-7 * comp["national_cost_eur_yr"].abs(), "saving_eur_yr"] = 0.0
-    comp["saving_share"] = np.divide(comp["saving_eur_yr"], comp["national_cost_eur_yr"],
-                                     out=np.full(len(comp), np.nan), where=comp["national_cost_eur_yr"].to_numpy() > 0)
+    comp["saving_share"] = np.divide(
+        comp["saving_eur_yr"],
+        comp["national_cost_eur_yr"],
+        out=np.full(len(comp), np.nan),
+        where=comp["national_cost_eur_yr"].to_numpy() > 0,
+    )
     summary = {
-        "rule": rule, "split": split, "service_level": service_level,
+        "rule": rule,
+        "split": split,
+        "service_level": service_level,
         "members": sorted(units["country"].unique()),
         "national_cost_eur_yr": float(comp["national_cost_eur_yr"].sum()),
         "pooled_cost_eur_yr": float(comp["pooled_cost_eur_yr"].sum()),
         "saving_eur_yr": float(comp["saving_eur_yr"].sum()),
         "n_skipped": n_skipped,
     }
-    text = [f"Coalition of {len(summary['members'])} members ({', '.join(summary['members'])}); "
-            f"contributions and release shares proportional to {rule}."]
+    text = [
+        f"Coalition of {len(summary['members'])} members ({', '.join(summary['members'])}); "
+        f"contributions and release shares proportional to {rule}."
+    ]
     if n_skipped:
-        text.append(f"Skipped {n_skipped} scenario row(s) with unknown shortfall_t (reason shortfall_unknown).")
+        text.append(
+            f"Skipped {n_skipped} scenario row(s) with unknown shortfall_t (reason shortfall_unknown)."
+        )
     if service_level is not None:
-        text.append(f"Both cases reach the same service level: expected unmet <= {1 - service_level:.0%} of expected shortfall "
-                    "per member and material.")
+        text.append(
+            f"Both cases reach the same service level: expected unmet <= {1 - service_level:.0%} of expected shortfall "
+            "per member and material."
+        )
     for r in comp.itertuples(index=False):
-        text.append(f"{r.material_id}: national stocks {r.national_stock_t:.4g} t in total vs one pooled stock of "
-                    f"{r.pooled_stock_t:.4g} t; cost {r.national_cost_eur_yr:,.0f} vs {r.pooled_cost_eur_yr:,.0f} EUR/yr "
-                    f"(saving {r.saving_eur_yr:,.0f} EUR/yr).")
+        text.append(
+            f"{r.material_id}: national stocks {r.national_stock_t:.4g} t in total vs one pooled stock of "
+            f"{r.pooled_stock_t:.4g} t; cost {r.national_cost_eur_yr:,.0f} vs {r.pooled_cost_eur_yr:,.0f} EUR/yr "
+            f"(saving {r.saving_eur_yr:,.0f} EUR/yr)."
+        )
     if summary["saving_eur_yr"] > 1e-6 * max(1.0, summary["national_cost_eur_yr"]):
-        text.append("Pooling pays because members are rarely hit at the same time; a release to one member is a "
-                    "solidarity flow from the others' shares (see flows).")
+        text.append(
+            "Pooling pays because members are rarely hit at the same time; a release to one member is a "
+            "solidarity flow from the others' shares (see flows)."
+        )
     else:
-        text.append("Pooling saves nothing here: the members' shortfalls that the stock should cover occur together.")
-    return PoolResult(comparison=comp, members=members_df, flows=flows, national=nat, pooled=poo, summary=summary,
-                      explanation="\n".join(text))
+        text.append(
+            "Pooling saves nothing here: the members' shortfalls that the stock should cover occur together."
+        )
+    return PoolResult(
+        comparison=comp,
+        members=members_df,
+        flows=flows,
+        national=nat,
+        pooled=poo,
+        summary=summary,
+        explanation="\n".join(text),
+    )
