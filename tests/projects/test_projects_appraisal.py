@@ -215,3 +215,14 @@ def test_instrument_and_case_validation() -> None:
                                        "price": {"kind": "gbm", "p0": 1.0, "sigma": 0.1}}])
     with pytest.raises(InputError, match="unique"):
         appraise(_deterministic_case(), [package("none")], n_paths=2)
+
+
+def test_case_defaults_match_the_assumption_table() -> None:
+    """Every default of Case/Debt is documented with a source in assumptions.csv (and equal to it)."""
+    from crmsec.projects.case import Case, Debt, assumptions
+
+    table = assumptions().set_index("parameter")
+    assert table["source"].notna().all() and set(table["evidence"]) <= {"V", "C", "S", "M", "D"}
+    for param, row in table.iterrows():
+        model, name = (Debt, param.split(".", 1)[1]) if param.startswith("debt.") else (Case, param)
+        assert model.model_fields[name].default == pytest.approx(float(row["value"])), param

