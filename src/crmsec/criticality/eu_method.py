@@ -83,6 +83,13 @@ def _case_codes(case: object, n: int) -> np.ndarray:
     """Case per element as int codes 0 = GS+EU, 1 = GS only, 2 = EU only (broadcast a scalar)."""
     if isinstance(case, str):
         return np.full(n, CASES.index(normalise_case(case)), dtype=np.int8)
+    if isinstance(case, np.ndarray) and np.issubdtype(case.dtype, np.integer):
+        codes = case.ravel()
+        if codes.size not in (1, n):
+            raise InputError(f"case has {codes.size} elements but the inputs have {n}")
+        if codes.size and (codes.min() < 0 or codes.max() > 2):
+            raise InputError("integer case codes must be 0 (GS+EU), 1 (GS only) or 2 (EU only)")
+        return np.broadcast_to(codes.astype(np.int8), (n,)) if codes.size == 1 else codes.astype(np.int8)
     arr = np.asarray(case, dtype=object).ravel()
     if arr.size == 1:
         return np.full(n, CASES.index(normalise_case(arr[0])), dtype=np.int8)
@@ -153,7 +160,8 @@ def supply_risk(
     eol_rir : end-of-life recycling input rate [0..1].
     si_sr : substitution index for supply risk [dimensionless, observed 0.59–1.0; never clipped].
     case : one label or one per element: ``GS+EU``, ``GS only``, ``EU only`` (aliases accepted, see
-        :func:`normalise_case`). ``GS only`` replaces the blend; it is not the blend with IR = 2.
+        :func:`normalise_case`), or an integer array of codes 0/1/2 in that order (fast path for Monte
+        Carlo). ``GS only`` replaces the blend; it is not the blend with IR = 2.
 
     Returns
     -------
