@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from crmsec.api.services import clean
-from crmsec.errors import UnknownNameError
+from crmsec.errors import InputError, UnknownNameError
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,136 @@ def status() -> list[dict[str, Any]]:
     return out
 
 
+# --- criticality ---------------------------------------------------------------------------------------
+_CACHE: dict[tuple, Any] = {}
+_CACHE_LOCK = threading.Lock()
+_KEY_LOCKS: dict[tuple, threading.Lock] = {}
+
+
+def store_key(con: Any) -> tuple:
+    """Identity of a store vintage: database file + build time (results are cached per vintage)."""
+    try:
+        path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    except Exception:  # noqa: BLE001 - in-memory or exotic connections: fall back to the object id
+        path = f"id:{id(con)}"
+    try:
+        built = con.execute("select built_at from meta_build").fetchone()[0]
+    except Exception:  # noqa: BLE001 - stores without meta_build (test stores)
+        built = None
+    return (str(path), str(built))
+
+
+def cached(con: Any, name: str, *args: Any, compute: Callable[[], Any]) -> Any:
+    """Compute once per store vintage and arguments (per-key lock: concurrent requests wait, not recompute)."""
+    key = (store_key(con), name, args)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+        lock = _KEY_LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        if key not in _CACHE:
+            value = compute()
+            with _CACHE_LOCK:
+                _CACHE[key] = value
+        return _CACHE[key]
+
+
+def _pipeline() -> Any:
+    mod = _import("crmsec.criticality.pipeline", "criticality")
+    for attr in ("load_data", "eu_assessment", "national_list", "list_diff", "geopolrisk_table"):
+        if not hasattr(mod, attr):
+            raise EngineUnavailable("criticality", f"crmsec.criticality.pipeline.{attr} missing")
+    return mod
+
+
+def criticality_data(con: Any) -> Any:
+    P = _pipeline()
+    return cached(con, "data", compute=lambda: P.load_data(con))
+
+
+def latest_list_year(con: Any) -> int:
+    """The latest year with both BACI trade and WGI data (the rule of ``crmsec run``)."""
+    data = criticality_data(con)
+    return int(min(data.trade["year"].max(), data.governance["year"].max() + 1))
+
+
+def list_years(con: Any) -> list[int]:
+    data = criticality_data(con)
+    last = latest_list_year(con)
+    first = max(int(data.trade["year"].min()), int(data.governance["year"].min()) + 1, last - 9)
+    return list(range(first, last + 1))
+
+
+def _fmt(v: Any, spec: str = ".2f") -> str:
+    v = clean(v)
+    return "n/a" if v is None else format(v, spec)
+
+
+def _eu_drivers(r: pd.Series) -> str:
+    parts = [f"HHI·WGI {_fmt(r.get('hhi_gs'))}" if "hhi_gs" in r else None,
+             f"IR {_fmt(r.get('ir'), '.0%')}" if "ir" in r else None,
+             f"EoL-RIR {_fmt(r.get('eol_rir'), '.0%')}" if "eol_rir" in r else None,
+             f"SI_SR {_fmt(r.get('si_sr'))}" if "si_sr" in r else None]
+    parts = [p for p in parts if p]
+    return "; ".join(parts) if parts else "published SR/EI (no input breakdown for this year)"
+
+
+def criticality(con: Any, scope: str, year: int | None, method: str) -> dict[str, Any]:
+    """Criticality results from :mod:`crmsec.criticality.pipeline`.
+
+    * ``eu``/``eu``: :func:`eu_assessment` (published SR/EI, recomputation where available), thresholds 1.0/2.8.
+    * ``nl``/``eu``: :func:`national_list` — ``sr`` = SR_NL, ``ei`` = value added exposed [M EUR] (the proxy
+      basis travels in the notes), ``critical`` = on the list; no EU thresholds (the list is rank-based).
+    * ``*``/``geopolrisk``: :func:`geopolrisk_table` (corrected mode) for NL or the EU-27 as one unit.
+    """
+    P = _pipeline()
+    data = criticality_data(con)
+    if method == "eu" and scope == "eu":
+        years = list(P.ASSESSMENT_YEARS)
+        y = year if year is not None else years[-1]
+        if y not in years:
+            raise InputError(f"year {y}: the EU assessed in {', '.join(map(str, years))}")
+        table = cached(con, "eu", y, compute=lambda: P.eu_assessment(data, y))
+        table = table.assign(drivers=table.apply(_eu_drivers, axis=1))
+        return {"table": table, "year": y, "years": years, "sr_threshold": 1.0, "ei_threshold": 2.8,
+                "method_version": "eu-crm-2017-guidelines", "notes": [f"data vintage {data.vintage}"]}
+    if method == "eu" and scope == "nl":
+        years = list_years(con)
+        y = year if year is not None else years[-1]
+        if y not in years:
+            raise InputError(f"year {y}: the NL list is computed for {years[0]}–{years[-1]}")
+        lst = cached(con, "nl", y, compute=lambda: P.national_list(data, y))
+        table = lst.rename(columns={"sr_nl": "sr"}).assign(ei=lst["va_exposed_meur"], critical=lst["on_list"],
+                                                            stage_assessed=lst.get("stage"))
+        basis = lst["va_basis"].dropna().unique().tolist() if "va_basis" in lst else []
+        return {"table": table, "year": y, "years": years, "sr_threshold": None, "ei_threshold": None,
+                "method_version": "crmsec national list", "x_label": "value added exposed (M EUR)",
+                "y_label": "SR_NL", "notes": [f"value added basis: {b}" for b in basis]}
+    # GeoPolRisk
+    years = list_years(con)
+    y = year if year is not None else years[-1]
+    unit = {"NLD": ["NLD"]} if scope == "nl" else {"EU27": data.eu27()}
+    table = cached(con, "gpr", scope, y, compute=lambda: P.geopolrisk_table(data, "corrected", years=[y], units=unit))
+    return {"table": table, "year": y, "years": years, "method_version": "geopolrisk corrected",
+            "notes": ["GeoPolRisk, corrected mode (NaN with a reason where governance or trade is missing)"]}
+
+
 def geopolrisk_trend(con: Any, material_id: str, country: str = "NLD") -> list[dict[str, Any]] | None:
     """GeoPolRisk score of ``country``'s imports of ``material_id`` by year, or None when not in this build."""
-    return None
+    try:
+        P = _pipeline()
+        data = criticality_data(con)
+    except EngineUnavailable:
+        return None
+    except Exception:  # noqa: BLE001 - a store without the criticality tables (e.g. a test store)
+        log.info("GeoPolRisk trend unavailable for this store", exc_info=True)
+        return None
+    table = cached(con, "gpr_nl_all", country, compute=lambda: P.geopolrisk_table(data, "corrected",
+                                                                                  countries=[country]))
+    rows = table[table["material_id"] == material_id].sort_values("year")
+    if rows.empty:
+        return None
+    return [{"year": int(r.year), "value": clean(r.score)} for r in rows.itertuples()]
 
 
 def material_criticality(con: Any, material_id: str) -> dict[str, Any] | None:
@@ -71,6 +199,9 @@ def material_criticality(con: Any, material_id: str) -> dict[str, Any] | None:
     try:
         res = criticality(con, "eu", None, "eu")
     except EngineUnavailable:
+        return None
+    except Exception:  # noqa: BLE001 - test stores without the assessment tables
+        log.info("criticality unavailable for this store", exc_info=True)
         return None
     rows = res["table"]
     rows = rows[rows["material_id"] == material_id]
@@ -81,26 +212,58 @@ def material_criticality(con: Any, material_id: str) -> dict[str, Any] | None:
     return out
 
 
-def criticality(con: Any, scope: str, year: int | None, method: str) -> dict[str, Any]:
-    """Criticality results (engine :mod:`crmsec.criticality`): ``{"table", "year", "years", ...}``."""
-    raise EngineUnavailable("criticality", "store pipeline (crmsec.criticality.pipeline) not in this build")
-
-
 def national_list(con: Any, year: int | None = None, vs: int | None = None) -> dict[str, Any]:
-    """The national list of ``year`` (latest when None) with its diff to the year before."""
-    raise EngineUnavailable("criticality", "national list pipeline not in this build")
+    """The national list of ``year`` (latest when None) with its diff to ``vs`` (default: the year before)."""
+    P = _pipeline()
+    data = criticality_data(con)
+    years = list_years(con)
+    y = year if year is not None else years[-1]
+    if y not in years:
+        raise InputError(f"year {y}: the NL list is computed for {years[0]}–{years[-1]}")
+    b = vs if vs is not None else y - 1
+    lst = cached(con, "nl", y, compute=lambda: P.national_list(data, y))
+    diff = None
+    if b in years and b != y:
+        diff = cached(con, "nl_diff", y, b, compute=lambda: P.list_diff(data, y, b))
+        diff = diff.rename(columns={"explanation": "cause"}) if "explanation" in diff else diff
+    eu = cached(con, "eu", 2023, compute=lambda: P.eu_assessment(data, 2023))
+    basis = lst["va_basis"].dropna().unique().tolist() if "va_basis" in lst else []
+    notes = [f"value added basis: {x}" for x in basis] + list(lst.attrs.get("va_notes", ()))
+    return {"table": lst, "year": y, "vs": b if diff is not None else None, "diff": diff, "years": years,
+            "matrix": eu, "matrix_year": 2023, "sr_threshold": 1.0, "ei_threshold": 2.8,
+            "sources": [f"crmsec data vintage {data.vintage}", "CEPII BACI (trade)", "World Bank WGI (governance)",
+                        "European Commission, Study on the critical raw materials for the EU 2023 (SR, EI, inputs)"],
+            "notes": notes}
 
 
 def crma_benchmarks(con: Any) -> dict[str, Any]:
-    raise EngineUnavailable("crma")
+    """CRMA 2030 tracker (engine :func:`crmsec.crma.crma_table`): long table + one row per material."""
+    crma = _import("crmsec.crma", "crma")
+    long = cached(con, "crma", compute=lambda: crma.crma_table(con))
+    return {"long": long, "table": crma.crma_wide(long),
+            "notes": ["NaN means no data (the reason column says why), never zero."]}
 
 
 def chains_list(con: Any) -> list[dict[str, Any]]:
-    raise EngineUnavailable("chains")
+    ch = _import("crmsec.chains", "chains")
+    return [{k: clean(v) for k, v in r.items()} for r in ch.list_chains().to_dict(orient="records")]
 
 
 def chain(con: Any, chain_id: str) -> dict[str, Any]:
-    raise EngineUnavailable("chains")
+    """One value chain: graph, stage risk (weakest stage flagged) and the dependent sectors."""
+    ch = _import("crmsec.chains", "chains")
+    known = {c["chain_id"] for c in chains_list(con)}
+    if chain_id not in known:
+        raise UnknownNameError(f"unknown chain '{chain_id}'", field="chain_id", value=chain_id,
+                               hint=f"one of {', '.join(sorted(known))}")
+    nodes, edges = ch.chain_graph_frames(chain_id)
+    risk = cached(con, "chain_risk", chain_id, compute=lambda: ch.chain_risk(chain_id, con))
+    sectors = cached(con, "chain_sectors", chain_id, compute=lambda: ch.chain_sectors(chain_id, con))
+    name = next(c["name"] for c in chains_list(con) if c["chain_id"] == chain_id)
+    weak = risk[risk["weakest"].astype(bool)] if "weakest" in risk else risk.head(0)
+    return {"chain_id": chain_id, "name": name, "nodes": nodes, "edges": edges, "risk": risk, "sectors": sectors,
+            "weakest": "; ".join(f"{r.label} (HHI {_fmt(r.hhi)}, {r.top_country} {_fmt(r.top_share, '.0%')})"
+                                 for r in weak.itertuples())}
 
 
 # --- scenarios -----------------------------------------------------------------------------------------
@@ -128,14 +291,19 @@ def scenario_parse(data: dict[str, Any], where: str = "upload") -> Any:
 
 def run_scenario(con: Any, scenario: Any, *, draws: int = 0, seed: int = 0,
                  progress: Callable[[float, str], None] | None = None) -> dict[str, Any]:
-    """Run a scenario (by id or :class:`~crmsec.scenarios.Scenario`) on the store; ensemble when ``draws``."""
-    sc = _scenarios()
+    """Run a scenario (id or :class:`~crmsec.scenarios.Scenario`) on the store (engine
+    :func:`crmsec.scenarios.api.run_scenario_from_store`); add an ensemble of ``draws`` when > 0."""
+    _scenarios()
+    from crmsec.scenarios.api import ensemble_from_store, run_scenario_from_store, store_inputs
+
     if isinstance(scenario, str):
         scenario = scenario_get(scenario)
     step = progress or (lambda f, m="": None)
-    step(0.05, "reading supply inputs")
-    res = sc.run_scenario_from_store(con, scenario)
-    step(0.6 if draws else 0.95, "deterministic run done")
+    step(0.02, "reading supply inputs")
+    inputs = store_inputs(con)
+    share = 0.5 if draws else 0.95
+    res = run_scenario_from_store(scenario, con, inputs=inputs,
+                                  progress=lambda i, n: step(0.05 + share * i / max(n, 1), f"block {i}/{n}"))
     out: dict[str, Any] = {
         "title": scenario.name, "description": scenario.description, "scenario": scenario.id,
         "tables": {"materials": res.materials, "sectors": res.sectors, "timeline": res.timeline,
@@ -144,20 +312,23 @@ def run_scenario(con: Any, scenario: Any, *, draws: int = 0, seed: int = 0,
         "notes": list(scenario.assumptions),
     }
     if draws:
-        from crmsec.scenarios.inputs import supply_inputs
-
-        ens = sc.run_ensemble([scenario], supply_inputs(con), draws, seed=seed)
-        out["tables"]["ensemble"] = _ensemble_frame(ens)
-        step(0.95, f"ensemble of {draws} draws done")
+        ens = ensemble_from_store([scenario], draws, con=con, seed=seed, inputs=inputs,
+                                  progress=lambda i, n: step(0.55 + 0.4 * i / max(n, 1), f"ensemble {i}/{n}"))
+        out["tables"]["ensemble"] = ens.stats
     return out
 
 
-def _ensemble_frame(ens: Any) -> pd.DataFrame:
-    for name in ("sectors", "summary", "materials", "table"):
-        frame = getattr(ens, name, None)
-        if isinstance(frame, pd.DataFrame):
-            return frame
-    return pd.DataFrame()
+def sector_timeline(result: dict[str, Any], region: str = "NLD") -> pd.DataFrame:
+    """Shortfall share over time per sector of ``region``: each sector follows its binding material's
+    timeline (the engine's sector table names the binding material; nothing is recomputed)."""
+    tl, sec = result["tables"]["timeline"], result["tables"]["sectors"]
+    tl = tl[tl["region"] == region]
+    sec = sec[sec["region"] == region]
+    if sec.empty or tl.empty:
+        return pd.DataFrame(columns=["t", "group", "value"])
+    m = sec[["nace", "binding_material"]].merge(tl, left_on="binding_material", right_on="material_id")
+    return pd.DataFrame({"t": m["day"], "group": m["nace"] + " (" + m["binding_material"] + ")",
+                         "value": m["shortfall_share"]})
 
 
 # --- crisis (optimize) ---------------------------------------------------------------------------------

@@ -17,16 +17,17 @@ def _finite(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def criticality_matrix(rows: Sequence[dict[str, Any]], sr_threshold: float, ei_threshold: float,
-                       _: Callable[[str], str], title: str) -> dict[str, Any]:
+def criticality_matrix(rows: Sequence[dict[str, Any]], sr_threshold: float | None, ei_threshold: float | None,
+                       _: Callable[[str], str], title: str, *, x_label: str | None = None,
+                       y_label: str | None = None, highlight: str | None = None) -> dict[str, Any]:
     """SR × EI scatter with the threshold lines; hover shows the material and its drivers.
 
     Points: one per row with finite ``sr`` and ``ei``; critical ones in a separate trace (colour + legend).
     """
     pts = [r for r in rows if _finite(r.get("sr")) and _finite(r.get("ei"))]
     traces = []
-    for critical, name, color, symbol in ((True, _("critical"), PALETTE[1], "diamond"),
-                                          (False, _("not critical"), PALETTE[0], "circle")):
+    for critical, name, color, symbol in ((True, highlight or _("critical"), PALETTE[1], "diamond"),
+                                          (False, _("other"), PALETTE[0], "circle")):
         sel = [r for r in pts if bool(r.get("critical")) is critical]
         traces.append({
             "type": "scatter", "mode": "markers+text", "name": name,
@@ -35,28 +36,31 @@ def criticality_matrix(rows: Sequence[dict[str, Any]], sr_threshold: float, ei_t
             "textposition": "top center", "textfont": {"size": 10},
             "customdata": [[r.get("drivers") or "", r.get("stage_assessed") or ""] for r in sel],
             "marker": {"size": 10, "color": color, "symbol": symbol, "line": {"width": 1, "color": "#fff"}},
-            "hovertemplate": "<b>%{text}</b><br>EI %{x:.2f} · SR %{y:.2f}<br>" + _("stage") +
+            "hovertemplate": "<b>%{text}</b><br>" + (x_label or "EI") + " %{x:.2f} · " + (y_label or "SR") +
+                             " %{y:.2f}<br>" + _("stage") +
                              ": %{customdata[1]}<br>" + _("drivers") + ": %{customdata[0]}<extra></extra>",
         })
-    xmax = max([r["ei"] for r in pts] + [ei_threshold]) * 1.08
-    ymax = max([r["sr"] for r in pts] + [sr_threshold]) * 1.08
+    xmax = max([r["ei"] for r in pts] + [ei_threshold or 0.0, 1e-9]) * 1.08
+    ymax = max([r["sr"] for r in pts] + [sr_threshold or 0.0, 1e-9]) * 1.08
     line = {"color": "#a00", "width": 2, "dash": "dash"}
+    shapes, notes = [], []
+    if ei_threshold is not None:
+        shapes.append({"type": "line", "x0": ei_threshold, "x1": ei_threshold, "y0": 0, "y1": ymax, "line": line})
+        notes.append({"x": ei_threshold, "y": ymax, "text": f"EI = {ei_threshold}", "showarrow": False,
+                      "xanchor": "left", "yanchor": "top"})
+    if sr_threshold is not None:
+        shapes.append({"type": "line", "x0": 0, "x1": xmax, "y0": sr_threshold, "y1": sr_threshold, "line": line})
+        notes.append({"x": xmax, "y": sr_threshold, "text": f"SR = {sr_threshold}", "showarrow": False,
+                      "xanchor": "right", "yanchor": "bottom"})
     return {
         "data": traces,
         "layout": {
             "title": {"text": title}, "font": FONT, "height": 560, "hovermode": "closest",
-            "xaxis": {"title": {"text": _("Economic importance (EI)")}, "range": [0, xmax], "zeroline": False},
-            "yaxis": {"title": {"text": _("Supply risk (SR)")}, "range": [0, ymax], "zeroline": False},
-            "shapes": [
-                {"type": "line", "x0": ei_threshold, "x1": ei_threshold, "y0": 0, "y1": ymax, "line": line},
-                {"type": "line", "x0": 0, "x1": xmax, "y0": sr_threshold, "y1": sr_threshold, "line": line},
-            ],
-            "annotations": [
-                {"x": ei_threshold, "y": ymax, "text": f"EI = {ei_threshold}", "showarrow": False,
-                 "xanchor": "left", "yanchor": "top"},
-                {"x": xmax, "y": sr_threshold, "text": f"SR = {sr_threshold}", "showarrow": False,
-                 "xanchor": "right", "yanchor": "bottom"},
-            ],
+            "xaxis": {"title": {"text": x_label or _("Economic importance (EI)")}, "range": [0, xmax],
+                      "zeroline": False},
+            "yaxis": {"title": {"text": y_label or _("Supply risk (SR)")}, "range": [0, ymax], "zeroline": False},
+            "shapes": shapes,
+            "annotations": notes,
             "legend": {"orientation": "h", "y": -0.15},
             "margin": {"t": 50, "r": 20, "b": 60, "l": 60},
         },
@@ -142,3 +146,39 @@ def histogram(values: Sequence[float], title: str, axis: str) -> dict[str, Any]:
                       "marker": {"color": PALETTE[0]}}],
             "layout": {"title": {"text": title}, "font": FONT, "height": 360,
                        "xaxis": {"title": {"text": axis}}, "margin": {"t": 50, "r": 20, "b": 60, "l": 60}}}
+
+
+def sankey(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]], risk: dict[str, float],
+           title: str) -> dict[str, Any]:
+    """Value-chain graph as a Sankey diagram; node colour darkens with the stage risk (None = no data)."""
+    ids = [n["id"] for n in nodes]
+    pos = {nid: i for i, nid in enumerate(ids)}
+    rmax = max([v for v in risk.values() if _finite(v)] + [1e-9])
+
+    def color(nid: str) -> str:
+        v = risk.get(nid)
+        if not _finite(v):
+            return "#b0b7c0"
+        a = 0.25 + 0.75 * float(v) / rmax
+        return f"rgba(176,58,46,{a:.2f})"
+
+    links = [(pos[s], pos[t]) for s, t in edges if s in pos and t in pos]
+    return {"data": [{
+        "type": "sankey", "arrangement": "snap",
+        "node": {"label": [n["label"] for n in nodes], "color": [color(n["id"]) for n in nodes], "pad": 12,
+                 "thickness": 14, "line": {"color": "#555", "width": 0.5}},
+        "link": {"source": [s for s, _ in links], "target": [t for _, t in links], "value": [1] * len(links),
+                 "color": "rgba(11,79,138,0.25)"},
+    }], "layout": {"title": {"text": title}, "font": FONT, "height": 520, "margin": {"t": 50, "r": 10, "b": 10, "l": 10}}}
+
+
+def heatmap(rows: Sequence[str], cols: Sequence[str], z: Sequence[Sequence[float | None]], title: str,
+            colorbar: str) -> dict[str, Any]:
+    zz = [[v if _finite(v) else None for v in r] for r in z]
+    text = [["NaN" if v is None else f"{100 * v:.0f}%" for v in r] for r in zz]
+    return {"data": [{"type": "heatmap", "x": list(cols), "y": list(rows), "z": zz, "text": text,
+                      "texttemplate": "%{text}", "colorscale": "Blues", "zmin": 0, "zmax": 1,
+                      "colorbar": {"title": {"text": colorbar}, "tickformat": ".0%"},
+                      "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>"}],
+            "layout": {"title": {"text": title}, "font": FONT, "height": max(320, 26 * len(rows) + 120),
+                       "margin": {"t": 50, "r": 20, "b": 40, "l": 150}, "yaxis": {"autorange": "reversed"}}}

@@ -215,21 +215,34 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
                  title=_("Scenario: {name}").format(name=res.get("title", name)),
                  subtitle=_("What the disruption takes away from the Netherlands and the EU"))
     b.summary = res.get("description")
-    for k, v in res.get("facts", []):
-        b.facts.append((_(k), v))
-    ts = res.get("timeseries")
-    if ts is not None and not ts.empty:
-        piv = ts.pivot_table(index="t", columns="group", values="value", aggfunc="sum").sort_index()
+    mats, secs = res["tables"]["materials"], res["tables"]["sectors"]
+    names = services.material_names(con, lang)
+    for r in services.records(mats[mats["region"] == "NLD"]):
+        b.facts.append((_("supply lost, {material} (NL)").format(material=names.get(r["material_id"], r["material_id"])),
+                        pct(r.get("shortfall_share"))))
+    nl_va = secs[secs["region"] == "NLD"]["va_at_risk_meur"].sum(min_count=1) if not secs.empty else None
+    eu_va = secs[secs["region"] == "EU27"]["va_at_risk_meur"].sum(min_count=1) if not secs.empty else None
+    b.facts.append((_("value added at risk, NL (M EUR)"), fmt(services.clean(nl_va))))
+    b.facts.append((_("value added at risk, EU (M EUR)"), fmt(services.clean(eu_va))))
+    st = engines.sector_timeline(res, "NLD")
+    if st.empty:
+        tl = res["tables"]["timeline"]
+        st = tl.assign(t=tl["day"], group=tl["region"] + " · " + tl["material_id"], value=tl["shortfall_share"])
+    if not st.empty:
+        piv = st.pivot_table(index="t", columns="group", values="value", aggfunc="max").sort_index()
         b.chart_svg = charts.line_chart(list(piv.index), {str(c): list(piv[c]) for c in piv.columns},
-                                        _(res.get("ts_title", "Shortfall over time")), _(res.get("t_label", "month")),
-                                        _(res.get("value_label", "tonnes")))
-        b.chart_caption = _(res.get("ts_caption", "Shortfall by sector over time."))
-        b.tables["timeseries"] = ts
-    for title, frame in res.get("tables", {}).items():
-        b.sections.append(_section_from_frame(_(title), frame, {c: c for c in frame.columns}, "–"))
-        b.tables[title[:28]] = frame
+                                        _("Shortfall by sector over time (NL)"), _("day"), _("share of supply lost"))
+        b.chart_caption = _("Each sector follows the shortfall of its binding material; rerouting after the lag.")
+    mcols = {"region": _("region"), "material": _("material"), "binding_stage": _("stage"),
+             "shortfall_share": _("share lost"), "shortfall_t": _("tonnes"), "effective_days": _("days"),
+             "days_to_stockout": _("days to stock-out"), "reason": _("reason")}
+    b.sections.append(_section_from_frame(_("Supply lost per material"), mats, mcols, "–"))
+    scols = {"region": _("region"), "nace": "NACE", "binding_material": _("binding material"),
+             "va_at_risk_meur": _("value added at risk (M EUR)"), "va_basis": _("basis"), "reason": _("reason")}
+    b.sections.append(_section_from_frame(_("Sectors hit"), secs, scols, "–"))
+    b.tables = {k: v for k, v in res["tables"].items()}
     b.sources += res.get("sources", [])
-    b.notes += res.get("notes", [])
+    b.notes += [_("Assumption: ") + n for n in res.get("notes", [])]
     return b
 
 

@@ -19,7 +19,7 @@ from crmsec.api.deps import (
     StoreDep,
     StoreFactoryDep,
 )
-from crmsec.api.i18n import translator
+from crmsec.api.i18n import N_, translator
 from crmsec.api.routers.materials import MaterialId, factsheet, material_public
 from crmsec.api.web import render
 
@@ -90,7 +90,12 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
         rows = services.records(table)
         years = res.get("years", [res["year"]])
         title = _("Criticality matrix, {scope}, {year}").format(scope=scope.upper(), year=res["year"])
-        fig = figures.criticality_matrix(rows, res.get("sr_threshold", 1.0), res.get("ei_threshold", 2.8), _, title)
+        nl_view = scope == "nl"
+        fig = figures.criticality_matrix(
+            rows, res.get("sr_threshold"), res.get("ei_threshold"), _, title,
+            x_label=_("Dutch value added exposed (M EUR)") if nl_view else None,
+            y_label=_("Supply risk for the Netherlands (SR_NL)") if nl_view else None,
+            highlight=_("on the national list") if nl_view else None)
     n_points = sum(1 for r in rows if r.get("sr") is not None and r.get("ei") is not None)
     return render(request, "pages/criticality.html", user, fig=fig, rows=rows, years=years, scope=scope,
                   year=res["year"] if res else year, missing=missing, n_points=n_points,
@@ -113,21 +118,43 @@ def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
 @router.get("/chains", response_class=HTMLResponse)
 def chains_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
                 chain: str | None = None) -> HTMLResponse:
+    _ = translator(lang)
     chains, missing = _try(lambda: engines.chains_list(con))
     detail = None
     if chains:
         chain_id = chain or chains[0]["chain_id"]
-        detail, missing = _try(lambda: engines.chain(con, chain_id))
+        res, missing = _try(lambda: engines.chain(con, chain_id))
+        if res is not None:
+            risk = res["risk"]
+            rmap = dict(zip(risk["node_id"], risk["risk"], strict=True))
+            fig = figures.sankey(services.records(res["nodes"]), list(res["edges"][["source", "target"]]
+                                                                      .itertuples(index=False, name=None)),
+                                 rmap, _("Value chain: {name}").format(name=res["name"]))
+            rcols = [c for c in ("label", "stage", "n_suppliers", "hhi", "top_country", "top_share", "risk", "source",
+                                 "reason") if c in risk.columns]
+            scols = list(res["sectors"].columns)
+            detail = {"name": res["name"], "figure": fig, "weakest": res["weakest"], "tables": {
+                N_("Supply stages: concentration and governance risk"): {"columns": rcols,
+                                                                        "rows": services.records(risk[rcols])},
+                N_("Dependent sectors"): {"columns": scols, "rows": services.records(res["sectors"])}}}
     return render(request, "pages/chains.html", user, chains=chains or [], detail=detail, missing=missing,
                   chain=chain)
 
 
 @router.get("/crma", response_class=HTMLResponse)
 def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
+    _ = translator(lang)
     res, missing = _try(lambda: engines.crma_benchmarks(con))
-    rows = services.records(res["table"]) if res else []
-    return render(request, "pages/crma.html", user, res=res, rows=rows, columns=list(res["table"].columns) if res else [],
-                  missing=missing)
+    rows, columns = [], []
+    if res is not None:
+        wide = res["table"]
+        rows, columns = services.records(wide), list(wide.columns)
+        bm = [c for c in ("extraction", "processing", "recycling", "diversification") if c in wide.columns]
+        res = {**res, "figure": figures.heatmap(wide["material"].fillna(wide["material_id"]).tolist(), bm,
+                                                wide[bm].to_numpy().tolist(),
+                                                _("CRMA benchmarks: EU shares (targets 10/40/25 %, max 65 %)"),
+                                                _("share"))}
+    return render(request, "pages/crma.html", user, res=res, rows=rows, columns=columns, missing=missing)
 
 
 @router.get("/scenarios", response_class=HTMLResponse)

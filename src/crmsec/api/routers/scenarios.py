@@ -38,23 +38,23 @@ def get_scenario(name: ScenarioName) -> dict[str, Any]:
 
 
 def scenario_figure(result: dict[str, Any]):  # noqa: ANN201
-    """Figure factory (language chosen when the dashboard asks for it)."""
+    """Figure factory (language chosen when the dashboard asks): shortfall share by Dutch sector over time."""
 
     def build(lang: str) -> dict[str, Any]:
         _ = translator(lang)
-        tl = result["tables"].get("timeline")
-        if tl is None or tl.empty:
+        st = engines.sector_timeline(result, "NLD")
+        label = _("Shortfall by sector over time (NL)")
+        if st.empty:  # no sector mapping: show the materials' timelines
+            tl = result["tables"]["timeline"]
+            st = tl.assign(t=tl["day"], group=tl["region"] + " · " + tl["material_id"], value=tl["shortfall_share"])
+            label = _("Shortfall over time")
+        if st.empty:
             return {"data": [], "layout": {"title": {"text": _("No shortfall in this scenario")}}}
-        xcol = "day" if "day" in tl.columns else tl.columns[0]
-        ycol = "shortfall_t" if "shortfall_t" in tl.columns else "shortfall_share"
-        keys = [c for c in ("region", "material_id", "sector") if c in tl.columns]
-        series = {}
-        for key, grp in (tl.groupby(keys) if keys else [("all", tl)]):
-            label = " · ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
-            series[label] = grp.sort_values(xcol)[ycol].tolist()
-            x = grp.sort_values(xcol)[xcol].tolist()
-        return figures.lines(x, series, _("Shortfall over time") + f" — {result['title']}", _("day"),
-                             _(ycol.replace("_", " ")))
+        piv = st.pivot_table(index="t", columns="group", values="value", aggfunc="max").sort_index()
+        fig = figures.lines(piv.index.tolist(), {str(c): piv[c].tolist() for c in piv.columns},
+                            f"{label} — {result['title']}", _("day"), _("share of supply lost"))
+        fig["layout"]["yaxis"]["tickformat"] = ".0%"
+        return fig
 
     return build
 
@@ -67,8 +67,9 @@ def _submit_scenario(jobs, con_factory, user, scenario: Any, draws: int, seed: i
         finally:
             con.close()
         res["figure"] = scenario_figure(res)
-        sectors = res["tables"].get("sectors")
-        res["display"] = sectors.head(30) if sectors is not None else None
+        res["display"] = res["tables"]["materials"][
+            [c for c in ("region", "material", "binding_stage", "shortfall_share", "shortfall_t", "effective_days",
+                         "days_to_stockout", "reason") if c in res["tables"]["materials"].columns]]
         res["summary"] = {"scenario": res["scenario"], "draws": draws, "seed": seed}
         return res
 
