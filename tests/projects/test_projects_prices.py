@@ -54,8 +54,9 @@ def test_correlated_antithetic_normals() -> None:
     np.testing.assert_allclose(est, corr, atol=0.02)
     with pytest.raises(InputError, match="positive definite"):
         correlated_normals(10, 2, np.array([[1, 1.2], [1.2, 1]]), np.random.default_rng(0))
-    with pytest.raises(InputError, match="even"):
-        correlated_normals(11, 2, np.eye(1), np.random.default_rng(0))
+    odd = correlated_normals(11, 2, np.eye(1), np.random.default_rng(0))
+    assert odd.shape == (1, 11, 2)
+    np.testing.assert_array_equal(odd[:, :5], -odd[:, 6:11])  # five pairs and one unpaired path
 
 
 def test_gbm_risk_neutral_mean_and_reproducibility() -> None:
@@ -95,3 +96,19 @@ def test_world_bank_calibration_on_vendored_series() -> None:
     assert 0.2 < corr[0, 1] < 0.9  # base metals co-move
     with pytest.raises(InputError, match="cobalt"):
         world_bank_price_models(["cobalt"])
+
+
+def test_usgs_annual_level_and_volatility_check() -> None:
+    """USGS MCS nickel (LME cash, latest vintage) vs the World Bank-calibrated model: same order of level and
+    one-year volatility (a check, not a calibration)."""
+    from crmsec.errors import DataError
+    from crmsec.projects.data import usgs_annual_check, world_bank_price_models
+
+    (nickel,), _ = world_bank_price_models(["nickel"])
+    chk = usgs_annual_check("nickel_lme_cash", nickel).set_index("metric")
+    assert 0.5 < chk.loc["latest_price_usd_per_t", "model"] / chk.loc["latest_price_usd_per_t", "usgs"] < 2
+    assert 0.5 < chk.loc["annual_log_change_sd", "model"] / chk.loc["annual_log_change_sd", "usgs"] < 2
+    lb = usgs_annual_check("cobalt_lme_cash").set_index("metric")
+    assert lb.loc["latest_price_usd_per_t", "usgs"] == pytest.approx(15.0 * 1000 / 0.45359237)
+    with pytest.raises(DataError, match="available"):
+        usgs_annual_check("unobtainium")

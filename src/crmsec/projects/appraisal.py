@@ -485,7 +485,7 @@ def appraise(
     ----------
     case : the business case.
     packages : instrument packages; the no-support baseline ``"none"`` is always evaluated first.
-    n_paths : Monte Carlo paths (even with antithetic variates; >= 10,000 recommended, methods §6.2).
+    n_paths : Monte Carlo paths (>= 10,000 recommended, methods §6.2; even keeps every antithetic pair).
     seed : seed of ``numpy.random.default_rng``; results are reproducible bit-for-bit.
     valuation : ``"real_world"`` or ``"risk_neutral"`` for every number in the result (never mixed).
     with_fan : also compute fan-chart percentiles per year.

@@ -246,8 +246,9 @@ def correlated_normals(
 ) -> np.ndarray:
     """Standard normal shocks ``(n_factors, n_paths, n_steps)`` with factor correlation ``corr``.
 
-    With ``antithetic`` the second half of the paths is the negative of the first half (n_paths must be even),
-    which keeps the Monte Carlo mean of odd payoffs exact and lowers the variance of monotone ones [3].
+    With ``antithetic`` the second half of the paths is the negative of the first half, which keeps the Monte
+    Carlo mean of odd payoffs exact and lowers the variance of monotone ones [3]. For an odd ``n_paths`` the
+    last antithetic partner is dropped (one unpaired path).
     """
     corr = np.atleast_2d(np.asarray(corr, dtype=float))
     k = corr.shape[0]
@@ -257,11 +258,11 @@ def correlated_normals(
         chol = np.linalg.cholesky(corr)
     except np.linalg.LinAlgError as err:
         raise InputError("correlation matrix is not positive definite; check the entered correlations") from err
+    if n_paths < 1:
+        raise InputError(f"n_paths must be >= 1, got {n_paths}")
     if antithetic:
-        if n_paths % 2:
-            raise InputError(f"n_paths must be even with antithetic variates, got {n_paths}")
-        half = rng.standard_normal((k, n_paths // 2, n_steps))
-        z = np.concatenate([half, -half], axis=1)
+        half = rng.standard_normal((k, (n_paths + 1) // 2, n_steps))
+        z = np.concatenate([half, -half], axis=1)[:, :n_paths]
     else:
         z = rng.standard_normal((k, n_paths, n_steps))
     return np.einsum("ij,jpt->ipt", chol, z)
