@@ -34,6 +34,7 @@ app.add_typer(brief_app, name="brief")
 __import__("crmsec.optimize.cli", fromlist=["register"]).register(app)  # crmsec allocate / crmsec stockpile
 __import__("crmsec.projects.cli", fromlist=["register"]).register(app)  # crmsec project … / crmsec portfolio
 __import__("crmsec.scenarios.cli", fromlist=["register"]).register(app)  # crmsec chains / crma / scenario
+__import__("crmsec.criticality.cli", fromlist=["register"]).register(app)  # crmsec assess / crmsec list nl
 
 
 @app.command("run")

@@ -573,10 +573,13 @@ def criticality_matrix(data: CriticalityData, year: int, *, nl_year: int | None 
 
 
 def run_main_job(out_dir: Path | str = "out", *, year: int | None = None, con: object | None = None,
-                 config: nl.ListConfig | None = None) -> dict[str, Path]:
-    """Write the NL list (CSV + XLSX) and the criticality matrix (CSV) to ``out_dir``; returns the paths.
+                 config: nl.ListConfig | None = None) -> list[Path]:
+    """Write the NL list, the criticality matrix and GeoPolRisk for NL to ``out_dir``; returns the paths.
 
-    ``year`` defaults to the latest year with both BACI trade and WGI data. Called by ``crmsec run``.
+    Files: ``national_list.csv`` / ``.xlsx`` (every candidate, ``on_list`` marks the N selected, drivers and
+    the VA-basis label on every row), ``national_list_NOTES.txt`` (proxy assumptions), ``criticality_matrix.csv``
+    (EU · NL · GeoPolRisk side by side), ``geopolrisk_nl.csv`` (both modes, all years). ``year`` defaults to
+    the latest year with BACI trade and WGI data. Called by ``crmsec run`` (``crmsec.criticality.main_job``).
     """
     from crmsec.output import write_frame
 
@@ -586,16 +589,20 @@ def run_main_job(out_dir: Path | str = "out", *, year: int | None = None, con: o
     out_dir = Path(out_dir)
     lst = national_list(data, year, config)
     mat = criticality_matrix(data, year)
-    paths = {"nl_list_csv": out_dir / f"nl_critical_list_{year}.csv",
-             "nl_list_xlsx": out_dir / f"nl_critical_list_{year}.xlsx",
-             "criticality_matrix_csv": out_dir / f"criticality_matrix_{year}.csv"}
-    write_frame(lst, paths["nl_list_csv"])
-    write_frame(lst, paths["nl_list_xlsx"])
-    write_frame(mat, paths["criticality_matrix_csv"])
-    notes = out_dir / f"nl_critical_list_{year}_NOTES.txt"
-    notes.write_text("\n".join([f"NL critical raw materials list {year} (crmsec {nl.METHOD_VERSION}, data vintage "
-                                f"{data.vintage})", *lst.attrs.get("va_notes", ())]) + "\n", encoding="utf-8")
-    paths["notes"] = notes
+    gpr_nl = pd.concat([geopolrisk_table(data, m, countries=["NLD"]) for m in ("compatible", "corrected")],  # type: ignore[arg-type]
+                       ignore_index=True)
+    paths = [out_dir / "national_list.csv", out_dir / "national_list.xlsx", out_dir / "criticality_matrix.csv",
+             out_dir / "geopolrisk_nl.csv"]
+    write_frame(lst, paths[0])
+    write_frame(lst, paths[1])
+    write_frame(mat, paths[2])
+    write_frame(gpr_nl, paths[3])
+    notes = out_dir / "national_list_NOTES.txt"
+    notes.write_text("\n".join([f"NL critical raw materials list {year} ({nl.METHOD_VERSION}, data vintage "
+                                f"{data.vintage}; N = {(config or nl.ListConfig()).n})",
+                                f"trade years {lst.attrs.get('window')}, value basis; EU inputs: 2023 assessment",
+                                *lst.attrs.get("va_notes", ())]) + "\n", encoding="utf-8")
+    paths.append(notes)
     return paths
 
 

@@ -1,0 +1,188 @@
+"""CLI: ``crmsec assess`` (EU / NL / GeoPolRisk views, optional Monte Carlo) and ``crmsec list nl``.
+
+Output follows DESIGN §2a: ``--format table|csv|json``, ``--output PATH`` (.csv/.json/.parquet/.xlsx);
+messages and progress go to stderr. The NL value-added proxy label is printed with every NL result.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from crmsec.errors import InputError
+from crmsec.output import Format, emit, stderr
+
+
+class Scope(enum.StrEnum):
+    eu = "eu"
+    nl = "nl"
+    world = "world"
+
+
+class Method(enum.StrEnum):
+    eu = "eu"
+    geopolrisk = "geopolrisk"
+    all = "all"
+
+
+class GprMode(enum.StrEnum):
+    corrected = "corrected"
+    compatible = "compatible"
+
+
+list_app = typer.Typer(help="National critical raw materials lists.", no_args_is_help=True)
+
+
+def _data():
+    from crmsec.criticality import pipeline as P
+
+    t0 = time.perf_counter()
+    data = P.load_data()
+    stderr.print(f"[dim]store vintage {data.vintage} loaded in {time.perf_counter() - t0:.1f} s[/dim]")
+    return data
+
+
+def _config(n: int, w_sr: float, w_ei: float):
+    from crmsec.criticality.national_list import ListConfig
+
+    return ListConfig(n=n, w_sr=w_sr, w_ei=w_ei)
+
+
+def _show_va_notes(notes: object) -> None:
+    for line in notes or ():  # type: ignore[union-attr]
+        stderr.print(f"[yellow]NL value added:[/yellow] {line}")
+
+
+def _latest_year(data) -> int:
+    return int(min(data.trade["year"].max(), data.governance["year"].max() + 1))
+
+
+def assess(
+    scope: Scope = typer.Option(Scope.eu, "--scope", help="eu: EU assessment; nl: Dutch view; world: every country"),
+    year: int | None = typer.Option(None, "--year", help="Assessment (eu) or data year (nl, geopolrisk)"),
+    method: Method = typer.Option(Method.eu, "--method", help="eu (SR/EI), geopolrisk, or all (side by side)"),
+    draws: int = typer.Option(0, "--draws", help="Monte Carlo draws (0 = deterministic only)"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the Monte Carlo (results are reproducible)"),
+    mode: GprMode = typer.Option(GprMode.corrected, "--mode", help="GeoPolRisk mode"),
+    compare_modes: bool = typer.Option(False, "--compare-modes", help="GeoPolRisk: difference corrected vs compatible per material"),
+    country: list[str] = typer.Option(None, "--country", help="GeoPolRisk units (ISO3; repeatable)"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address for the Monte Carlo"),
+    n: int = typer.Option(17, "--n", help="NL list size"),
+    w_sr: float = typer.Option(1.0, "--w-sr", help="NL score weight (exponent) of supply uncertainty"),
+    w_ei: float = typer.Option(1.0, "--w-ei", help="NL score weight (exponent) of Dutch value added"),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
+    output: Path | None = typer.Option(None, "--output", help="Write to .csv/.json/.parquet/.xlsx"),
+) -> None:
+    """Criticality assessment: EU SR/EI, the Dutch trade view, GeoPolRisk, and their uncertainty."""
+    from crmsec.criticality import geopolrisk as gpr
+    from crmsec.criticality import pipeline as P
+
+    if draws < 0:
+        raise InputError(f"--draws must be >= 0, got {draws}")
+    data = _data()
+    cfg = _config(n, w_sr, w_ei)
+    title = ""
+    notes: object = ()
+    if method is Method.geopolrisk or (scope is Scope.world):
+        if method is Method.eu and scope is Scope.world:
+            method = Method.geopolrisk
+        units = None
+        countries = [c.upper() for c in country] if country else None
+        if scope is Scope.eu and not countries:
+            units = {"EU27": data.eu27()}
+        elif scope is Scope.nl and not countries:
+            countries = ["NLD"]
+        years = [year] if year is not None else None
+        with stderr.status("GeoPolRisk …"):
+            frame = P.geopolrisk_table(data, mode.value, years=years, countries=countries, units=units)  # type: ignore[arg-type]
+            if compare_modes:
+                other = P.geopolrisk_table(data, "compatible" if mode is GprMode.corrected else "corrected",
+                                           years=years, countries=countries, units=units)  # type: ignore[arg-type]
+                pair = (other, frame) if mode is GprMode.corrected else (frame, other)
+                frame = gpr.compare_modes(*pair)
+                title = "GeoPolRisk: corrected vs compatible, per material"
+        if not compare_modes:
+            cols = ["country", "material_id", "material", "year", "hhi", "wta", "score", "price_usd_per_kg", "cf",
+                    "import_t", "domestic_production_t", "share_no_wgi", "reason", "mode"]
+            frame = frame[cols]
+            title = f"GeoPolRisk ({mode.value})"
+        emit(frame, fmt, output, title=title)
+        return
+    if method is Method.all:
+        y = year or _latest_year(data)
+        frame = P.criticality_matrix(data, y)
+        title = f"Criticality matrix {y} (EU {frame['eu_year'].iloc[0]} · NL list · GeoPolRisk NL)"
+        notes = P.nl_inputs(data, y).attrs.get("va_notes", ())
+    elif scope is Scope.eu:
+        y = year or 2023
+        frame = P.eu_assessment(data, y)
+        title = f"EU criticality {y} (published SR/EI; recomputed alongside)"
+    else:
+        y = year or _latest_year(data)
+        frame = P.national_list(data, y, cfg)
+        notes = frame.attrs.get("va_notes", ())
+        title = f"NL view {y}: SR_NL and Dutch value added (VA: {frame['va_basis'].iloc[0]})"
+    if draws > 0:
+        y_nl = y if scope is not Scope.eu or method is Method.all else _latest_year(data)
+        from rich.progress import Progress
+
+        with Progress(console=stderr, transient=True) as prog:
+            task = prog.add_task(f"Monte Carlo {draws:,} draws", total=draws)
+            mc = P.assess_uncertainty(data, y_nl, draws, seed=seed, config=cfg, scheduler=scheduler,
+                                      progress=lambda done, total: prog.update(task, completed=done))
+        keep = ["material_id", "p_critical", "p_on_list", "rank_p05", "rank_p50", "rank_p95", "sr_sd",
+                "driver_eu", "driver_nl"]
+        frame = frame.merge(mc[[c for c in keep if c in mc.columns]], on="material_id", how="left")
+        stderr.print(f"[dim]Monte Carlo: {draws:,} draws, seed {seed}; EU status with the 2023 inputs[/dim]")
+    _show_va_notes(notes)
+    emit(frame, fmt, output, title=title)
+
+
+@list_app.command("nl")
+def list_nl(
+    year: int | None = typer.Option(None, "--year", help="Data year (default: latest with trade and WGI)"),
+    vs: int | None = typer.Option(None, "--vs", help="Compare with this data year: which materials entered/left and why"),
+    n: int = typer.Option(17, "--n", help="List size"),
+    w_sr: float = typer.Option(1.0, "--w-sr", help="Score weight (exponent) of supply uncertainty"),
+    w_ei: float = typer.Option(1.0, "--w-ei", help="Score weight (exponent) of Dutch value added"),
+    look_through: bool = typer.Option(False, "--look-through", help="Look through EU partners to ultimate origin"),
+    window: int = typer.Option(3, "--window", help="Trade years averaged (ending at --year)"),
+    all_rows: bool = typer.Option(False, "--all", help="Show every candidate, not only the list"),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
+    output: Path | None = typer.Option(None, "--output", help="Write to .csv/.json/.parquet/.xlsx"),
+) -> None:
+    """The Dutch national critical raw materials list (or its year-over-year diff with --vs)."""
+    from crmsec.criticality import pipeline as P
+
+    data = _data()
+    cfg = _config(n, w_sr, w_ei)
+    y = year or _latest_year(data)
+    kw = {"window": window, "look_through_eu": look_through}
+    if vs is not None:
+        frame = P.list_diff(data, y, vs, cfg, **kw)
+        lst = P.national_list(data, y, cfg, **kw)
+        _show_va_notes(lst.attrs.get("va_notes", ()))
+        if frame.empty:
+            stderr.print(f"no material entered or left the list between {vs} and {y}")
+            frame = pd.DataFrame(columns=["material_id", "material", "change", "explanation"])
+        emit(frame, fmt, output, title=f"NL list {vs} → {y}: changes and their causes (VA: {lst['va_basis'].iloc[0]})")
+        return
+    frame = P.national_list(data, y, cfg, **kw)
+    _show_va_notes(frame.attrs.get("va_notes", ()))
+    if not all_rows:
+        frame = frame[frame["on_list"]]
+    cols = ["rank", "material_id", "material", "score", "on_list", "sr_nl", "sr_source", "va_exposed_meur",
+            "va_basis", "top_origin", "top_origin_share", "hub", "drivers"]
+    rest = [c for c in frame.columns if c not in cols]
+    emit(frame[cols + rest] if fmt is not Format.table else frame[cols], fmt, output,
+         title=f"NL critical raw materials list {y} (N = {n}; VA: {frame['va_basis'].iloc[0]})")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``assess`` and ``list nl`` to the root app (one call from ``crmsec.cli``)."""
+    app.command("assess")(assess)
+    app.add_typer(list_app, name="list")
