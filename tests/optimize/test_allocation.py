@@ -323,3 +323,48 @@ def test_demand_below_solver_tolerance_is_reported(methods_5_4_example):
     assert res.summary["n_cells_below_tolerance"] == 1
     assert "below 1e-06 t were left out" in res.explanation
     assert len(res.allocation) == 3
+
+
+def test_conversion_arc_brings_other_stock_form_to_users():
+    """Methods §5.5: 10 t of oxide stock, yield 0.5 t metal per t, refining capacity 4 t oxide per week.
+
+    Metal demand 5 t/week (all essential), no market supply, two weeks: each week at most 4 × 0.5 = 2 t of
+    metal reaches users, so 3 t/week stay short and the refining capacity binds.
+    """
+    import pandas as pd
+
+    p = AllocationProblem(
+        sectors=("hospital",),
+        materials=("metal", "oxide"),
+        periods=("w1", "w2"),
+        tiers=("T1",),
+        tier_rank=[1],
+        demand=np.array([[[5.0, 5.0], [0.0, 0.0]]]),
+        essential=np.array([[[5.0, 5.0], [0.0, 0.0]]]),
+        weight_essential=[100],
+        weight_nonessential=[1],
+        availability=np.zeros((2, 2)),
+        stock=[0.0, 10.0],
+        release_limit=[np.inf, np.inf],
+        reserve_floor=[0.0, 0.0],
+        conversions=pd.DataFrame(
+            {
+                "from_material": ["oxide"],
+                "to_material": ["metal"],
+                "conversion_yield": [0.5],
+                "capacity_t_per_period": [4.0],
+            }
+        ),
+    )
+    res = allocate(p)
+    np.testing.assert_allclose(res.allocation["allocated_t"], [2, 2], atol=1e-6)
+    m = res.materials.set_index(["material_id", "period"])
+    assert m.at[("metal", "w1"), "converted_in_t"] == pytest.approx(2)
+    assert m.at[("oxide", "w2"), "converted_out_t"] == pytest.approx(4)
+    assert m.at[("oxide", "w2"), "stock_end_t"] == pytest.approx(2)
+    assert "conversion_capacity" in set(res.binding["constraint"])
+    assert res.materials["value_per_t"].max() == pytest.approx(100)
+    lam = allocate(p, "maxmin").summary["lambda"]
+    assert lam == pytest.approx(0.4)  # 2 of 5 t
+    with pytest.raises(InputError, match=r"conversions\[0\]\.to_material 'steel'"):
+        AllocationProblem(**{**p.__dict__, "conversions": p.conversions.assign(to_material="steel")})

@@ -123,6 +123,20 @@ class AllocationProblem:
     restart_cost: np.ndarray | None = None
     weight_unit: str = "points/t"
     name: str = ""
+    conversions: pd.DataFrame | None = None
+
+    def conversion_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(source index, target index, yield, capacity [t per period]) of the conversion arcs, or None."""
+        c = self.conversions
+        if c is None or len(c) == 0:
+            return None
+        pos = {m: i for i, m in enumerate(self.materials)}
+        return (
+            c["from_material"].map(pos).to_numpy(int),
+            c["to_material"].map(pos).to_numpy(int),
+            c["conversion_yield"].to_numpy(float),
+            c["capacity_t_per_period"].fillna(np.inf).to_numpy(float),
+        )
 
     def __post_init__(self) -> None:
         k, m, t = len(self.sectors), len(self.materials), len(self.periods)
@@ -221,6 +235,25 @@ class AllocationProblem:
                 f"{wn.max():g} of sector {self.sectors[int(wn.argmax())]!r}); otherwise non-essential volume "
                 "could be served while essential needs go short"
             )
+        if self.conversions is not None and len(self.conversions):
+            c = self.conversions
+            need = {"from_material", "to_material", "conversion_yield", "capacity_t_per_period"}
+            if not need <= set(c.columns):
+                raise InputError(f"conversions: need columns {', '.join(sorted(need))}")
+            for i, r in enumerate(c.itertuples(index=False)):
+                for col in ("from_material", "to_material"):
+                    if getattr(r, col) not in self.materials:
+                        raise InputError(
+                            f"conversions[{i}].{col} {getattr(r, col)!r} is not a material of the problem"
+                        )
+                if r.from_material == r.to_material:
+                    raise InputError(f"conversions[{i}]: from_material and to_material are the same")
+                if not (np.isfinite(r.conversion_yield) and r.conversion_yield > 0):
+                    raise InputError(
+                        f"conversions[{i}].conversion_yield is {r.conversion_yield!r}; give t out per t in > 0"
+                    )
+                if r.capacity_t_per_period is not None and r.capacity_t_per_period < 0:
+                    raise InputError(f"conversions[{i}].capacity_t_per_period is negative")
         mos = self.min_operating_share
         if ((mos < 0) | (mos > 1)).any():
             j = first((mos < 0) | (mos > 1))
@@ -280,26 +313,9 @@ def _build(p: AllocationProblem) -> _Model:
     lp.add_cols("uE", n, cost=p.weight_essential[kk], hi=e)
     lp.add_cols("uN", n, cost=p.weight_nonessential[kk], hi=d - e)
     mt = M * T
-    r_cols = lp.add_cols("R", mt, hi=np.repeat(p.release_limit, T))
     eps = 1e-4 * scale  # keeps unneeded stock in store (Eq. 5.4-1, -eps * I_T)
-    i_cost = np.zeros((M, T))
-    i_cost[:, -1] = -eps
-    i_cols = lp.add_cols("I", mt, cost=i_cost.ravel(), lo=np.repeat(p.reserve_floor, T))
-    # stock balance: I[m,t] - I[m,t-1] + R[m,t] = (I0 if t == 0)
-    rows = np.arange(mt)
-    prev = rows[(rows % T) != 0]
-    rhs = np.zeros((M, T))
-    rhs[:, 0] = p.stock
-    lp.add_rows(
-        "balance",
-        mt,
-        np.concatenate([rows, rows, prev]),
-        np.concatenate([i_cols, r_cols, i_cols[prev - 1]]),
-        np.concatenate([np.ones(mt), np.ones(mt), -np.ones(prev.size)]),
-        lo=rhs.ravel(),
-        hi=rhs.ravel(),
-    )
-    # availability: -sum_k uE - sum_k uN - R <= A - sum_k d
+    sup_rows, sup_cols, sup_vals = _add_stock_block(lp, p, end_value=eps)
+    # availability: -sum_k uE - sum_k uN - R - yield C <= A - sum_k d
     cell_row = mm * T + tt
     dsum = np.bincount(cell_row, weights=d, minlength=mt)
     ue0, _ = lp.blocks["uE"]
@@ -307,9 +323,9 @@ def _build(p: AllocationProblem) -> _Model:
     lp.add_rows(
         "availability",
         mt,
-        np.concatenate([cell_row, cell_row, rows]),
-        np.concatenate([ue0 + np.arange(n), un0 + np.arange(n), r_cols]),
-        -1.0,
+        np.concatenate([cell_row, cell_row, sup_rows]),
+        np.concatenate([ue0 + np.arange(n), un0 + np.arange(n), sup_cols]),
+        np.concatenate([-np.ones(2 * n), -sup_vals]),
         hi=p.availability.ravel() - dsum,
     )
     # MIP: minimum operating level and restart cost
@@ -357,6 +373,70 @@ def _build(p: AllocationProblem) -> _Model:
             lo=lo,
         )
     return _Model(lp=lp, cells=(kk, mm, tt), d=d, e=e)
+
+
+def _stock_flows(p: AllocationProblem, lp: LinearProgram, x: np.ndarray):
+    """Release R, conversion inflow (yield × C, at the target) and outflow (C, at the source), each (M, T)."""
+    M, T = p.availability.shape
+    rel = np.clip(lp.col(x, "R"), 0, None).reshape(M, T)
+    conv_in = np.zeros((M, T))
+    conv_out = np.zeros((M, T))
+    conv = p.conversion_arrays()
+    if conv is not None and "C" in lp.blocks:
+        src, dst, yld, _ = conv
+        c = np.clip(lp.col(x, "C"), 0, None).reshape(src.size, T)
+        np.add.at(conv_in, dst, yld[:, None] * c)
+        np.add.at(conv_out, src, c)
+    for arr in (rel, conv_in, conv_out):
+        arr[arr < TOL] = 0.0
+    return rel, conv_in, conv_out
+
+
+def _add_stock_block(lp: LinearProgram, p: AllocationProblem, *, end_value: float = 0.0):
+    """Stock columns and balance rows; returns the supply terms (row m*T+t, column, coefficient).
+
+    ``I[m,t] - I[m,t-1] + R[m,t] + sum_j C[j,t] (j converts from m) = I0[m] (t = 0)`` with release
+    ``0 <= R <= rho``, conversion ``0 <= C[j,t] <= capacity_j`` and ``I >= Imin``; the supply of material
+    ``m`` in period ``t`` is ``R[m,t] + sum_j yield_j C[j,t]`` (j converts into m) — methods §5.5: a stock
+    in another form (ore, oxide) reaches users only through a conversion arc with its yield and capacity.
+    """
+    M, T = p.availability.shape
+    mt = M * T
+    r_cols = lp.add_cols("R", mt, hi=np.repeat(p.release_limit, T))
+    i_cost = np.zeros((M, T))
+    i_cost[:, -1] = -end_value
+    i_cols = lp.add_cols("I", mt, cost=i_cost.ravel(), lo=np.repeat(p.reserve_floor, T))
+    rows = np.arange(mt)
+    prev = rows[(rows % T) != 0]
+    rhs = np.zeros((M, T))
+    rhs[:, 0] = p.stock
+    b_rows = [rows, rows, prev]
+    b_cols = [i_cols, r_cols, i_cols[prev - 1]]
+    b_vals = [np.ones(mt), np.ones(mt), -np.ones(prev.size)]
+    sup_rows, sup_cols, sup_vals = [rows], [r_cols], [np.ones(mt)]
+    conv = p.conversion_arrays()
+    if conv is not None:
+        src, dst, yld, cap = conv
+        nc = src.size
+        c_cols = lp.add_cols("C", nc * T, hi=np.repeat(cap, T))
+        jt = np.arange(nc * T)
+        j, t = jt // T, jt % T
+        b_rows.append(src[j] * T + t)
+        b_cols.append(c_cols)
+        b_vals.append(np.ones(nc * T))
+        sup_rows.append(dst[j] * T + t)
+        sup_cols.append(c_cols)
+        sup_vals.append(yld[j])
+    lp.add_rows(
+        "balance",
+        mt,
+        np.concatenate(b_rows),
+        np.concatenate(b_cols),
+        np.concatenate(b_vals),
+        lo=rhs.ravel(),
+        hi=rhs.ravel(),
+    )
+    return np.concatenate(sup_rows), np.concatenate(sup_cols), np.concatenate(sup_vals)
 
 
 def _weighted_cost(p: AllocationProblem, model: _Model) -> np.ndarray:
@@ -407,30 +487,18 @@ def _max_lambda_aggregate(
     need = np.bincount(mm * T + tt, weights=coef, minlength=M * T)
     lp = LinearProgram()
     lam = lp.add_cols("lambda", 1, cost=-1.0, lo=0.0, hi=1.0)
-    mt = M * T
-    r_cols = lp.add_cols("R", mt, hi=np.repeat(p.release_limit, T))
-    i_cols = lp.add_cols("I", mt, lo=np.repeat(p.reserve_floor, T))
-    rows = np.arange(mt)
-    prev = rows[(rows % T) != 0]
-    rhs = np.zeros((M, T))
-    rhs[:, 0] = p.stock
-    lp.add_rows(
-        "balance",
-        mt,
-        np.concatenate([rows, rows, prev]),
-        np.concatenate([i_cols, r_cols, i_cols[prev - 1]]),
-        np.concatenate([np.ones(mt), np.ones(mt), -np.ones(prev.size)]),
-        lo=rhs.ravel(),
-        hi=rhs.ravel(),
-    )
+    sup_rows, sup_cols, sup_vals = _add_stock_block(lp, p)
     use = np.flatnonzero(need > 0)
-    k = np.arange(use.size)
+    row_of = np.full(M * T, -1)
+    row_of[use] = np.arange(use.size)
+    keep = row_of[sup_rows] >= 0
+    # lambda need[m,t] - supply[m,t] <= A[m,t]
     lp.add_rows(
         "supply",
         use.size,
-        np.concatenate([k, k]),
-        np.concatenate([np.full(use.size, lam[0]), r_cols[use]]),
-        np.concatenate([need[use], -np.ones(use.size)]),
+        np.concatenate([np.arange(use.size), row_of[sup_rows[keep]]]),
+        np.concatenate([np.full(use.size, lam[0]), sup_cols[keep]]),
+        np.concatenate([need[use], -sup_vals[keep]]),
         hi=p.availability.ravel()[use],
     )
     sol = solve(lp, what=f"{what}, stage max lambda", time_limit=time_limit)
@@ -548,16 +616,18 @@ def _solve_rule(
         lp.cost = [_weighted_cost(p, model)]
         first = solve(lp, what=f"{what}, stage release", time_limit=time_limit)
         M, T = p.availability.shape
-        r_star = lp.col(first.x, "R")
         lo = np.concatenate(lp.col_lo)
         hi = np.concatenate(lp.col_hi)
-        s, e_ = lp.blocks["R"]
-        lo[s:e_] = r_star
-        hi[s:e_] = r_star
+        for block in ("R", "C"):
+            if block in lp.blocks:
+                s, e_ = lp.blocks[block]
+                lo[s:e_] = first.x[s:e_]
+                hi[s:e_] = first.x[s:e_]
         lp.col_lo, lp.col_hi = [lo], [hi]
         _, mm, tt = model.cells
         mt = mm * T + tt
-        supply = p.availability.ravel() + r_star
+        rel, conv_in, _ = _stock_flows(p, lp, first.x)
+        supply = p.availability.ravel() + (rel + conv_in).ravel()
         dsum = np.bincount(mt, weights=d, minlength=M * T)
         share = np.minimum(1.0, np.divide(supply, dsum, out=np.ones_like(supply), where=dsum > 0))
         floor = alpha * d * share[mt]
@@ -640,8 +710,7 @@ def _results(
         }
     )
     # --- materials x periods
-    release = lp.col(sol.x, "R").reshape(M, T)
-    release[release < TOL] = 0.0
+    release, conv_in, conv_out = _stock_flows(p, lp, sol.x)
     stock_end = lp.col(sol.x, "I").reshape(M, T)
     stock_end = np.where(np.abs(stock_end) < TOL, 0.0, stock_end)
     value = -lp.row(sol.row_dual, "availability").reshape(M, T)
@@ -672,6 +741,8 @@ def _results(
             "period": np.tile(periods, M),
             "availability_t": p.availability.ravel(),
             "release_t": release.ravel(),
+            "converted_in_t": conv_in.ravel(),
+            "converted_out_t": conv_out.ravel(),
             "stock_end_t": stock_end.ravel(),
             **{k: v.ravel() for k, v in agg.items()},
             "value_per_t": value.ravel(),
@@ -758,7 +829,12 @@ def _binding(p, lp, sol, mats, alloc, release, stock_end) -> pd.DataFrame:
     rows: list[dict] = []
     M, T = release.shape
     avail_val = mats["value_per_t"].to_numpy().reshape(M, T)
-    slack = (mats["availability_t"] + mats["release_t"] - mats["allocated_t"]).to_numpy().reshape(M, T)
+    conv_in = mats["converted_in_t"].to_numpy().reshape(M, T)
+    slack = (
+        (mats["availability_t"] + mats["release_t"] + mats["converted_in_t"] - mats["allocated_t"])
+        .to_numpy()
+        .reshape(M, T)
+    )
     unit = p.weight_unit
     for m in range(M):
         name = p.materials[m]
@@ -767,7 +843,9 @@ def _binding(p, lp, sol, mats, alloc, release, stock_end) -> pd.DataFrame:
             marg = mats["marginal_sector"].iat[m * T + t]
             text = (
                 f"{name}, {p.periods[t]}: all supply is used ({p.availability[m, t]:.4g} t market"
-                f" + {release[m, t]:.4g} t from stock)"
+                f" + {release[m, t]:.4g} t from stock"
+                + (f" + {conv_in[m, t]:.4g} t converted from another form" if conv_in[m, t] > 0 else "")
+                + ")"
             )
             if val > 0:
                 text += f"; one more tonne is worth {val:.4g} {unit}" + (
@@ -810,6 +888,25 @@ def _binding(p, lp, sol, mats, alloc, release, stock_end) -> pd.DataFrame:
                         "period": p.periods[t],
                         "dual": float("nan"),
                         "explanation": f"{name}: stock down to {what} from {p.periods[t]} on",
+                    }
+                )
+    conv = p.conversion_arrays()
+    if conv is not None and "C" in lp.blocks:
+        src, dst, yld, cap = conv
+        c = lp.col(sol.x, "C").reshape(src.size, T)
+        for j in range(src.size):
+            if not np.isfinite(cap[j]) or cap[j] <= 0:
+                continue
+            for t in np.flatnonzero(c[j] >= cap[j] - 1e-6):
+                rows.append(
+                    {
+                        "constraint": "conversion_capacity",
+                        "material_id": p.materials[dst[j]],
+                        "sector": "",
+                        "period": p.periods[t],
+                        "dual": float("nan"),
+                        "explanation": f"{p.periods[t]}: conversion of {p.materials[src[j]]} stock into "
+                        f"{p.materials[dst[j]]} at its capacity of {cap[j]:.4g} t per period",
                     }
                 )
     ue = alloc[alloc["unmet_essential_t"] > 1e-6]

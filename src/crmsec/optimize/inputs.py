@@ -14,6 +14,8 @@ Example (``crmsec allocate INPUT.yaml``; a complete file ships as
       - {material_id: gallium, availability_t: 45, stock_t: 60, release_limit_t: 15, reserve_floor_t: 0}
     demand:                         # per period; a list gives one value per period
       - {sector: hospitals, material_id: gallium, demand_t: 10, essential_t: 10}
+    conversions:                    # optional: stock in another form (methods §5.5)
+      - {from_material: gallium_crude, to_material: gallium, yield: 0.95, capacity_t_per_period: 0.2}
 
 Every error names the field (``demand[3].essential_t``) and the fix.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError, model_validator
 
@@ -62,6 +65,19 @@ class MaterialIn(_Base):
     reserve_floor_t: NonNegativeFloat = 0.0
 
 
+class ConversionIn(_Base):
+    """A stock held in another form (ore, oxide, crude metal) that reaches users through conversion
+    (methods §5.5): ``yield`` t of ``to_material`` per t of ``from_material``, at most ``capacity_t_per_period``
+    t of input per period."""
+
+    from_material: str
+    to_material: str
+    conversion_yield: float = Field(gt=0, alias="yield")
+    capacity_t_per_period: NonNegativeFloat | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
 class DemandIn(_Base):
     sector: str
     material_id: str
@@ -88,6 +104,7 @@ class AllocationInput(_Base):
     sectors: list[SectorIn] = Field(min_length=1)
     materials: list[MaterialIn] = Field(min_length=1)
     demand: list[DemandIn] = Field(min_length=1)
+    conversions: list[ConversionIn] = Field(default_factory=list)
 
     @property
     def period_labels(self) -> list[str]:
@@ -134,6 +151,14 @@ class AllocationInput(_Base):
                     f"materials[{i}].reserve_floor_t ({m.reserve_floor_t:g} t) is above "
                     f"stock_t ({m.stock_t:g} t) for {m.material_id!r}; lower the floor or raise the stock"
                 )
+        for i, c in enumerate(self.conversions):
+            for col in ("from_material", "to_material"):
+                if getattr(c, col) not in mat:
+                    raise ValueError(
+                        f"conversions[{i}].{col} {getattr(c, col)!r} is not listed under materials"
+                    )
+            if c.from_material == c.to_material:
+                raise ValueError(f"conversions[{i}]: from_material and to_material must differ")
         seen: set[tuple[str, str]] = set()
         for i, d in enumerate(self.demand):
             if d.sector not in sec:
@@ -203,6 +228,20 @@ class AllocationInput(_Base):
             restart_cost=np.array([s.restart_cost for s in self.sectors]),
             weight_unit=self.weight_unit,
             name=self.name,
+            conversions=pd.DataFrame(
+                [
+                    {
+                        "from_material": c.from_material,
+                        "to_material": c.to_material,
+                        "conversion_yield": c.conversion_yield,
+                        "capacity_t_per_period": np.nan
+                        if c.capacity_t_per_period is None
+                        else c.capacity_t_per_period,
+                    }
+                    for c in self.conversions
+                ],
+                columns=["from_material", "to_material", "conversion_yield", "capacity_t_per_period"],
+            ),
         )
 
 
