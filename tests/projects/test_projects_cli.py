@@ -114,3 +114,14 @@ def test_calibrate_command() -> None:
     assert r.exit_code == 0, r.output
     frame = pd.read_csv(io.StringIO(r.stdout))
     assert list(frame["commodity"]) == ["copper", "zinc"] and (frame["sigma"] > 0).all()
+
+
+def test_update_sets_fields_and_case(db: str) -> None:
+    runner.invoke(app, ["project", "seed", "--db", db])
+    r = runner.invoke(app, ["project", "update", "SP-EU1-04", "--set", "status=construction", "--set",
+                            "capex_meur=85", "--case", str(EXAMPLE_CASE), "--db", db])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["project", "appraise", "SP-EU1-04", "--db", db, "--paths", "500", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["project", "update", "SP-EU1-04", "--set", "status=dreaming", "--db", db])
+    assert r.exit_code != 0 and "status" in str(r.exception)

@@ -14,7 +14,9 @@ Cash flows follow methods §6.1, instrument effects and public cost §6.4, outpu
 
 Investor value is the NPV of the *private* equity cash flows after senior debt service (annuity debt, a debt
 service reserve, default when cash available for debt service plus the reserve falls short of scheduled
-service; equity receives nothing after default). The project (unlevered) NPV is reported beside it.
+service; equity receives nothing after default, while the asset keeps operating for the lenders, so
+price-support payments continue). The project (unlevered) NPV is reported beside it. Not modelled:
+offtaker counterparty default, construction delays and cost overruns (model them as scenarios of the case).
 
 Valuation convention (methods §6.2) is one switch for the whole result, never mixed: ``real_world``
 (calibrated drifts; investor at cost of equity, project at WACC, public cost at the public rate) or

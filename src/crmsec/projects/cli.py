@@ -68,6 +68,36 @@ def add(
     stderr.print(f"[green]added[/green] project {code} to {reg.safe_url}")
 
 
+@app.command("update")
+def update(
+    code: Annotated[str, typer.Argument(help="project code")],
+    field: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeat), e.g. status=construction")] = None,
+    case: Annotated[Path | None, typer.Option(help="economic case YAML to store (validated first)")] = None,
+    actor: Annotated[str, typer.Option(help="name recorded in the audit trail")] = "cli",
+    db: DbOpt = None,
+) -> None:
+    """Change fields of a project and/or store its economic case (each change audited)."""
+    reg = _registry(db)
+    changes = {}
+    for item in field or []:
+        if "=" not in item:
+            raise InputError(f"--set {item!r}: write FIELD=VALUE")
+        k, v = item.split("=", 1)
+        changes[k.strip()] = v.strip()
+    if not changes and case is None:
+        raise InputError("nothing to update: give --set FIELD=VALUE and/or --case FILE")
+    case_data = None
+    if case is not None:
+        from crmsec.projects.case import load_case
+
+        case_data = load_case(case).model_dump(mode="json")
+    if changes:
+        reg.update(code, changes, actor=actor)
+    if case_data is not None:
+        reg.set_case(code, case_data, actor=actor)
+    stderr.print(f"[green]updated[/green] project {code}")
+
+
 @app.command("import")
 def import_(
     path: Annotated[Path, typer.Argument(help="CSV or XLSX file, one project per row (columns as `project export`)")],
