@@ -368,3 +368,12 @@ def test_conversion_arc_brings_other_stock_form_to_users():
     assert lam == pytest.approx(0.4)  # 2 of 5 t
     with pytest.raises(InputError, match=r"conversions\[0\]\.to_material 'steel'"):
         AllocationProblem(**{**p.__dict__, "conversions": p.conversions.assign(to_material="steel")})
+
+
+def test_allocation_result_json_safe(methods_5_4_example):
+    import json
+
+    d = allocate(methods_5_4_example, "maxmin").to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["summary"]["lambda"] == pytest.approx(0.6)
+    assert d["sectors"][0]["va_lost_meur"] is None  # NaN (no VA given) → null, not 0

@@ -341,3 +341,17 @@ def test_pooling_never_costs_more(hits, raw_p, voll_ratio, split, rate):
     res = pool_stockpile(scen, mats, members, split=split)
     assert res.summary["pooled_cost_eur_yr"] <= res.summary["national_cost_eur_yr"] * (1 + 1e-9) + 1e-6
     assert res.flows.groupby("scenario_id")["net_inflow_t"].sum().abs().max() < 1e-6
+
+
+def test_results_are_json_safe(three_member_coalition, methods_5_3c_example):
+    import json
+
+    scen, mats, members = three_member_coalition
+    d = pool_stockpile(scen, mats, members, service_level=0.9).to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["comparison"][0]["pooled_stock_t"] == pytest.approx(195, abs=1e-4)
+    assert d["national"]["stock"][0]["stock_t"] == pytest.approx(90, abs=1e-4)
+    scen, mats = methods_5_3c_example
+    d = size_stockpile(scen, mats).to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["stock"][0]["stock_t"] == pytest.approx(172.6, abs=0.1)

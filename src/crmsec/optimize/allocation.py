@@ -291,6 +291,12 @@ class AllocationResult:
     summary: dict = field(default_factory=dict)
     explanation: str = ""
 
+    def to_dict(self) -> dict:
+        """JSON-safe form: every table as a list of records, NaN as None (for the REST API)."""
+        from crmsec.optimize._json import result_to_dict
+
+        return result_to_dict(self)
+
 
 @dataclass
 class _Model:

@@ -474,6 +474,12 @@ class StockpileResult:
         default_factory=lambda: pd.DataFrame(columns=["scenario_id", "material_id", "reason"])
     )
 
+    def to_dict(self) -> dict:
+        """JSON-safe form: every table as a list of records, NaN as None (for the REST API)."""
+        from crmsec.optimize._json import result_to_dict
+
+        return result_to_dict(self)
+
 
 def _solve_two_stage(
     st: _Structure,
@@ -871,6 +877,12 @@ class PoolResult:
     pooled: StockpileResult
     summary: dict = field(default_factory=dict)
     explanation: str = ""
+
+    def to_dict(self) -> dict:
+        """JSON-safe form: every table as a list of records, NaN as None (for the REST API)."""
+        from crmsec.optimize._json import result_to_dict
+
+        return result_to_dict(self)
 
 
 def pool_stockpile(
