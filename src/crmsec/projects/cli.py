@@ -16,7 +16,7 @@ app = typer.Typer(help="Strategic-project pipeline, business-case appraisal with
                   no_args_is_help=True)
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="registry database: SQLAlchemy URL or SQLite file "
-                                           "(default $CRMSEC_PROJECTS_DB_URL or data/projects.sqlite)")]
+                                           "(default $CRMSEC_PROJECTS_DB_URL, $CRMSEC_PROJECTS_DB or data/projects/projects.sqlite)")]
 FmtOpt = Annotated[Format, typer.Option("--format", help="table, csv or json")]
 OutOpt = Annotated[Path | None, typer.Option("--output", help="write the result to this file (.csv/.json/.xlsx/.parquet)")]
 RoleOpt = Annotated[str, typer.Option("--role", help="viewer role: public (no restricted records), analyst, admin")]

@@ -8,8 +8,8 @@ Confidentiality: each project is ``public`` or ``restricted``. Reads take a ``ro
 ``analyst``, ``admin``, as in :mod:`crmsec.api.auth`); the public role never sees restricted records.
 
 Database location: ``url`` argument, else the environment variable ``CRMSEC_PROJECTS_DB_URL`` (any SQLAlchemy
-URL, e.g. ``postgresql+psycopg2://user@host/db``), else the SQLite file ``data/projects.sqlite`` below the
-current directory (override the file with ``CRMSEC_PROJECTS_DB``).
+URL, e.g. ``postgresql+psycopg2://user@host/db``), else the SQLite file ``CRMSEC_PROJECTS_DB`` or, by default,
+``<repo>/data/projects/projects.sqlite`` (next to the vintage store ``<repo>/data/store``; git-ignored).
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from crmsec.errors import DataError, InputError, StoreError
 
+#: default SQLite file of the registry (same root as the store's ``data/store/default.duckdb``)
+DEFAULT_DB = Path(__file__).resolve().parents[3] / "data" / "projects" / "projects.sqlite"
 Role = Literal["public", "analyst", "admin"]
 ROLES = ("public", "analyst", "admin")
 CONFIDENTIALITY = ("public", "restricted")
@@ -305,11 +307,11 @@ def _apply(p: ProjectRow, rec: Mapping[str, Any]) -> None:
 
 def default_url() -> str:
     """Database URL from ``CRMSEC_PROJECTS_DB_URL``, else ``sqlite:///`` of ``CRMSEC_PROJECTS_DB`` or
-    ``data/projects.sqlite``."""
+    :data:`DEFAULT_DB`."""
     url = os.environ.get("CRMSEC_PROJECTS_DB_URL")
     if url:
         return url
-    path = Path(os.environ.get("CRMSEC_PROJECTS_DB", "data/projects.sqlite"))
+    path = Path(os.environ.get("CRMSEC_PROJECTS_DB", str(DEFAULT_DB)))
     return f"sqlite:///{path}"
 
 
