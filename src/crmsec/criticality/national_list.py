@@ -198,11 +198,14 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
     ``change`` (``entered``/``left``/``moved``), ranks and scores before/after, Δ of every input, the Shapley
     contribution of each input to Δ log(score) (columns ``contrib_<input>``; they sum to the total),
     ``cutoff_before``/``cutoff_after`` (score of the N-th material) and ``explanation`` (text naming the
-    inputs that moved the material, largest first, and the cutoff shift).
+    inputs that moved the material relative to the others — contribution minus the median contribution of
+    that input over all materials, so uniform shifts such as the NL VA level cancel — largest first, and the
+    cutoff shift).
     """
     cfg = after.attrs.get("config") or before.attrs.get("config") or ListConfig()
     key = "material_id"
-    both = before.set_index(key).join(after.set_index(key), lsuffix="_a", rsuffix="_b", how="outer")
+    both = before.set_index(key).merge(after.set_index(key), left_index=True, right_index=True, how="outer",
+                                       suffixes=("_a", "_b"))
     a = pd.DataFrame({c: both[f"{c}_a"] for c in SCORE_INPUTS})
     b = pd.DataFrame({c: both[f"{c}_b"] for c in SCORE_INPUTS})
     a["sr_fallback"] = both.get("sr_eu_a", np.nan)
@@ -220,6 +223,11 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
         return float(ranked["score"].iloc[min(cfg.n, len(ranked)) - 1]) if len(ranked) else np.nan
 
     cut_a, cut_b = cutoff(before), cutoff(after)
+    net = contrib - contrib.median(axis=0)
+
+    def fmt_of(c: str) -> str:
+        return ",.0f" if c == "va_exposed_meur" else ".2f"
+
     rows = []
     for mid in both.index[change != ""]:
         i = both.index.get_loc(mid)
@@ -238,12 +246,13 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
             row[f"delta_{c}"] = b[c].iloc[i] - a[c].iloc[i]
         for c in contrib.columns:
             row[f"contrib_{c}"] = contrib[c].iloc[i]
-        parts = sorted(((c, contrib[c].iloc[i]) for c in contrib.columns), key=lambda t: -abs(np.nan_to_num(t[1])))
+        # ranks depend on scores relative to the other materials: explain with each input's contribution net
+        # of the median contribution over all materials (uniform shifts, e.g. the NL VA level, cancel)
+        parts = sorted(((c, net[c].iloc[i]) for c in SCORE_INPUTS), key=lambda t: -abs(np.nan_to_num(t[1])))
         text = ", ".join(
-            f"{c} {_fmt(a[c].iloc[i] if c in a else np.nan)}→{_fmt(b[c].iloc[i] if c in b else np.nan)} "
-            f"(Δlog score {v:+.3f})"
+            f"{c} {_fmt(a[c].iloc[i], fmt_of(c))}→{_fmt(b[c].iloc[i], fmt_of(c))} (Δlog score {v:+.3f} vs. other materials)"
             for c, v in parts[:3]
-            if np.isfinite(v) and abs(v) > 1e-6
+            if np.isfinite(v) and abs(v) > 5e-3
         )
         if np.isfinite(cut_a) and np.isfinite(cut_b) and abs(cut_b - cut_a) > 1e-12:
             text += f"; list cutoff score {cut_a:.3f}→{cut_b:.3f}"

@@ -1,0 +1,154 @@
+"""National list: scoring, selection, drivers, year-over-year diff; NL value-added proxy and CBS loader."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmsec.criticality import national_list as nl
+from crmsec.criticality import nl_value_added as va
+from crmsec.errors import InputError
+
+
+def _inputs(hhi_nl=(6.0, 1.0, 3.0, 2.0), va_meur=(100.0, 400.0, 200.0, 50.0)) -> pd.DataFrame:
+    return pd.DataFrame({
+        "material_id": ["a", "b", "c", "d"],
+        "material": ["A", "B", "C", "D"],
+        "hhi_gs": [4.0, 1.0, 2.0, 2.0],
+        "hhi_nl": list(hhi_nl),
+        "ir_nl": [1.0, 1.0, 1.0, 1.0],
+        "eol_rir": [0.0, 0.5, 0.1, 0.0],
+        "si_sr": [1.0, 1.0, 0.9, 1.0],
+        "va_exposed_meur": list(va_meur),
+        "sr_eu": [np.nan, np.nan, np.nan, 2.0],
+        "va_basis": "proxy: test",
+    })
+
+
+def test_sr_nl_formula():
+    """methods §1.14: SR_NL = [HHI_GS·IR/2 + HHI_NL·(1 − IR/2)]·(1 − EoL)·SI_SR."""
+    s = nl.sr_nl(_inputs())
+    assert s[0] == pytest.approx(4 * 0.5 + 6 * 0.5)
+    assert s[2] == pytest.approx((2 * 0.5 + 3 * 0.5) * 0.9 * 0.9)
+
+
+def test_score_rank_select_and_drivers():
+    out = nl.score_materials(_inputs(), nl.ListConfig(n=2))
+    assert list(out["material_id"]) == ["a", "c", "b", "d"]
+    assert out["on_list"].sum() == 2 and list(out.loc[out["on_list"], "material_id"]) == ["a", "c"]
+    sr_max = 5.0
+    assert out.loc[0, "score"] == pytest.approx(1.0 * 100 / 400)
+    assert out.loc[1, "score"] == pytest.approx(nl.sr_nl(_inputs())[2] / sr_max * 0.5)
+    assert "VA is a PROXY" in out.loc[0, "drivers"] and "HHI_NL 6.00" in out.loc[0, "drivers"]
+    assert (out["sr_source"] == "nl_trade").all()
+
+
+def test_weights_change_the_order():
+    sr_only = nl.score_materials(_inputs(), nl.ListConfig(n=1, w_ei=0.0))
+    assert sr_only.iloc[0]["material_id"] == "a"
+    va_only = nl.score_materials(_inputs(), nl.ListConfig(n=1, w_sr=0.0))
+    assert va_only.iloc[0]["material_id"] == "b"
+
+
+def test_eu_fallback_when_no_nl_mix():
+    f = _inputs(hhi_nl=(6.0, 1.0, 3.0, np.nan))
+    out = nl.score_materials(f).set_index("material_id")
+    assert out.loc["d", "sr_source"] == "eu_fallback" and out.loc["d", "sr_nl"] == 2.0
+
+
+@pytest.mark.parametrize("kwargs", [{"n": 0}, {"w_sr": -1.0}, {"w_sr": 0.0, "w_ei": 0.0}])
+def test_bad_config(kwargs):
+    with pytest.raises(InputError):
+        nl.ListConfig(**kwargs)
+
+
+def test_diff_names_the_input_that_moved():
+    """b's NL sourcing concentration jumps (1 → 8): it enters the top 2, c leaves; Shapley parts sum to the
+    total Δ log score and the explanation names hhi_nl first."""
+    cfg = nl.ListConfig(n=2)
+    before = nl.score_materials(_inputs(), cfg)
+    after = nl.score_materials(_inputs(hhi_nl=(6.0, 8.0, 3.0, 2.0)), cfg)
+    d = nl.diff_lists(before, after, label_before="2022", label_after="2023").set_index("material_id")
+    assert d.loc["b", "change"] == "entered" and d.loc["c", "change"] == "left"
+    contrib = d.loc["b", [c for c in d.columns if c.startswith("contrib_")]].astype(float)
+    total = np.log(d.loc["b", "score_2023"]) - np.log(d.loc["b", "score_2022"])
+    assert contrib.sum() == pytest.approx(total, abs=1e-9)
+    assert d.loc["b", "explanation"].startswith("hhi_nl 1.00→8.00")
+    assert d.loc["b", "delta_hhi_nl"] == pytest.approx(7.0)
+
+
+# --- NL value added -------------------------------------------------------------------------------------
+
+
+def _end_use() -> pd.DataFrame:
+    return pd.DataFrame({
+        "material_id": ["x", "x", "y", "z"],
+        "share": [0.5, 0.5, 1.0, 1.0],
+        "nace": ["C28", "C24", "C28", "C24"],
+        "va_meur": [200_000.0, 60_000.0, 200_000.0, 204_200.0],  # one shifted row (z): modal value used
+    })
+
+
+def test_eu_sector_va_uses_modal_value():
+    eu = va.eu_sector_va(pd.concat([_end_use(), _end_use().iloc[[1]]]))
+    assert eu["C24"] == 60_000.0 and eu["C28"] == 200_000.0
+
+
+def test_proxy_is_labelled_and_scales_uniformly(tmp_path):
+    out = va.nl_value_added(_end_use(), folder=tmp_path)  # empty folder: no CBS extract → proxy
+    assert out.basis.startswith("proxy")
+    assert any("109,965" in n for n in out.notes)  # NL section C 2023 (CBS 85925ENG)
+    ratio = out.va_meur["C28"] / 200_000.0
+    assert out.va_meur["C24"] / 60_000.0 == pytest.approx(ratio)
+    assert ratio == pytest.approx(109_965 / 260_000.0)
+
+
+def test_cbs_85867ned_dropped_in_replaces_proxy(tmp_path):
+    """A StatLine CSV download taken as-is (';'-separated, Dutch headers, '2023*' periods)."""
+    (tmp_path / "85867NED_download.csv").write_text(
+        '"Bedrijfstakken/branches (SBI 2008)";"Perioden";"Bruto toegevoegde waarde basisprijzen (mln euro)"\n'
+        '"C Industrie";"2023*";"109965"\n'
+        '"24-25 Basismetaal en metaalproducten";"2023*";"12000"\n'
+        '"28 Machine-industrie";"2023*";"15000"\n'
+        '"28 Machine-industrie";"2022";"14000"\n',
+        encoding="utf-8",
+    )
+    out = va.nl_value_added(_end_use(), folder=tmp_path)
+    assert out.basis == "CBS 85867NED 2023"
+    assert out.va_meur["C28"] == 15_000.0
+    assert out.va_meur["C24"] == pytest.approx(12_000.0)  # only C24 of 24-25 is in the end-use table
+    exp = va.va_exposed(_end_use(), out.va_meur, pd.Series({"x": 1.0, "y": 0.5, "z": 1.0})).set_index("material_id")
+    assert exp.loc["x", "va_exposed_meur"] == pytest.approx(0.5 * 15_000 + 0.5 * 12_000)
+    assert exp.loc["y", "va_exposed_meur"] == pytest.approx(7_500.0)
+
+
+def test_cbs_file_without_gva_column_is_a_data_error(tmp_path):
+    from crmsec.errors import DataError
+
+    (tmp_path / "85867NED.csv").write_text("a;b;c\n1;2;3\n", encoding="utf-8")
+    with pytest.raises(DataError, match="gross-value-added column"):
+        va.nl_value_added(_end_use(), folder=tmp_path)
+
+
+def test_assumption_table_has_sources():
+    t = va.assumptions_table()
+    assert {"parameter", "value", "source", "note"} <= set(t.columns) and t["source"].notna().all()
+
+
+@pytest.mark.slow
+def test_national_list_from_store(store):
+    """The latest-year list has 17 materials, each with drivers and the VA-basis label; a year-over-year diff
+    names, for every change, the input that caused it."""
+    from crmsec.criticality import pipeline as P
+
+    data = P.load_data(store)
+    lst = P.national_list(data, 2023)
+    on = lst[lst["on_list"]]
+    assert len(on) == 17
+    assert on["drivers"].str.len().gt(40).all() and on["va_basis"].str.startswith("proxy").all()
+    assert lst["material_id"].is_unique
+    diff = P.list_diff(data, 2023, 2021)
+    changed = diff[diff["change"].isin(["entered", "left"])]
+    assert len(changed) > 0
+    assert changed["explanation"].str.contains("→").all()
