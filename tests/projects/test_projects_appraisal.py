@@ -8,6 +8,8 @@ import math
 import numpy as np
 import numpy_financial as npf
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crmsec.errors import InputError
 from crmsec.projects.appraisal import _tax_with_loss_carry_forward, appraise, debt_schedule
@@ -226,3 +228,25 @@ def test_case_defaults_match_the_assumption_table() -> None:
     for param, row in table.iterrows():
         model, name = (Debt, param.split(".", 1)[1]) if param.startswith("debt.") else (Case, param)
         assert model.model_fields[name].default == pytest.approx(float(row["value"])), param
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.floats(5_000, 25_000), st.floats(100, 5_000))
+def test_price_support_monotone_and_linear_in_strike(example_small, k: float, dk: float) -> None:
+    """Floor cost >= 0 and non-decreasing in K; CfD cost linear in K: cost(K + dK) − cost(K) = dK·PV(tonnes)."""
+    case, prices = example_small
+    res = appraise(case, [package("f1", f"floor:strike={k}"), package("f2", f"floor:strike={k + dk}"),
+                          package("c1", f"cfd:strike={k}"), package("c2", f"cfd:strike={k + dk}")],
+                   n_paths=200, prices=prices, with_fan=False)
+    c = {name: o.public_cost for name, o in res.outcomes.items()}
+    assert np.all(c["f1"] >= 0) and np.all(c["f2"] >= c["f1"] - 1e-6)
+    p = case.products[0]
+    pv_tonnes = (np.asarray(p.quantity) * p.payable) @ ((1 + case.public_rate) ** -np.arange(case.n_years + 1))
+    np.testing.assert_allclose(c["c2"] - c["c1"], dk * pv_tonnes, rtol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def example_small(example):
+    from crmsec.projects.appraisal import simulate_case_prices
+
+    return example, simulate_case_prices(example, n_paths=200, seed=11)
