@@ -1,0 +1,89 @@
+"""End-to-end: ``crmsec assess`` and ``crmsec list nl`` on the session store (CliRunner on crmsec.cli.app)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from crmsec.cli import app
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def runner(store_path, monkeypatch_module):
+    monkeypatch_module.setenv("CRMSEC_STORE", str(store_path))
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_assess_eu_2023_csv(runner):
+    res = runner.invoke(app, ["assess", "--scope", "eu", "--year", "2023", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    frame = pd.read_csv(io.StringIO(res.stdout))
+    assert int(frame["critical"].sum()) == 32
+    assert {"material_id", "sr", "ei", "critical", "stage_assessed", "near_threshold"} <= set(frame.columns)
+
+
+def test_assess_bad_year_exit_1(runner):
+    res = runner.invoke(app, ["assess", "--scope", "eu", "--year", "2019"])
+    assert res.exit_code != 0
+    assert "assessed in" in str(res.exception) or "assessed in" in res.output
+
+
+def test_list_nl_json_and_xlsx(runner, tmp_path):
+    res = runner.invoke(app, ["list", "nl", "--year", "2023", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert len(rows) == 17 and all(r["on_list"] for r in rows)
+    assert all(r["va_basis"].startswith("proxy") for r in rows)
+    out = tmp_path / "nl.xlsx"
+    res = runner.invoke(app, ["list", "nl", "--year", "2023", "--n", "10", "--output", str(out), "--format", "csv"])
+    assert res.exit_code == 0 and out.exists()
+    assert len(pd.read_excel(out)) == 10
+
+
+def test_list_nl_vs(runner):
+    res = runner.invoke(app, ["list", "nl", "--year", "2023", "--vs", "2021", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    diff = pd.read_csv(io.StringIO(res.stdout))
+    assert {"entered", "left"} & set(diff["change"])
+    assert diff["explanation"].notna().all()
+
+
+def test_assess_geopolrisk_world_parquet(runner, tmp_path):
+    out = tmp_path / "gpr.parquet"
+    res = runner.invoke(app, ["assess", "--scope", "world", "--method", "geopolrisk", "--year", "2022",
+                              "--format", "csv", "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    frame = pd.read_parquet(out)
+    assert frame["country"].nunique() > 150 and (frame["year"] == 2022).all()
+
+
+def test_assess_nl_with_draws(runner):
+    res = runner.invoke(app, ["assess", "--scope", "nl", "--year", "2023", "--draws", "500", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    frame = pd.read_csv(io.StringIO(res.stdout))
+    assert {"p_critical", "p_on_list", "rank_p05", "rank_p95", "driver_nl"} <= set(frame.columns)
+    assert frame["p_on_list"].between(0, 1).all()
+
+
+def test_assess_all_matrix_and_compare_modes(runner):
+    res = runner.invoke(app, ["assess", "--method", "all", "--year", "2023", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    m = pd.read_csv(io.StringIO(res.stdout))
+    assert {"sr_eu", "sr_nl", "on_list", "gpr_score_nl", "gpr_score_nl_compatible"} <= set(m.columns)
+    res = runner.invoke(app, ["assess", "--scope", "nl", "--method", "geopolrisk", "--compare-modes", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    d = pd.read_csv(io.StringIO(res.stdout))
+    assert {"material_id", "median_ratio", "main_cause"} <= set(d.columns)
