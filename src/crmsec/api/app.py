@@ -31,23 +31,33 @@ CSP = (
 )
 
 
-def _store_opener(settings: Settings):
+class _StoreOpener:
     """A lazily opened, shared read-only connection; each request takes its own cursor."""
-    lock = threading.Lock()
-    holder: dict[str, duckdb.DuckDBPyConnection] = {}
 
-    def open_() -> duckdb.DuckDBPyConnection:
-        with lock:
-            if "con" not in holder:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def __call__(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._con is None:
                 from crmsec import store
 
                 opener = getattr(store, "open_store", None)
                 if opener is None:
-                    raise StoreError("this build has no store module yet (crmsec.store.open_store missing)")
-                holder["con"] = opener(settings.store_path)
-            return holder["con"]
+                    raise StoreError("this build has no store module (crmsec.store.open_store missing)")
+                self._con = opener(self.settings.store_path)
+            return self._con
 
-    return open_
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+
+_store_opener = _StoreOpener
 
 
 def create_app(settings: Settings | None = None, *, users: UserStore | None = None) -> FastAPI:

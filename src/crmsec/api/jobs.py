@@ -43,7 +43,8 @@ class JobManager:
     """Runs callables in worker threads and tracks their state (thread-safe)."""
 
     def __init__(self, workers: int = 2, keep: int = 200) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crmsec-job")
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._keep = keep
@@ -54,7 +55,10 @@ class JobManager:
             self._jobs[job.id] = job
             while len(self._jobs) > self._keep:
                 self._jobs.popitem(last=False)
-        self._pool.submit(self._run, job, fn)
+        with self._lock:  # (re)started lazily: a lifespan shutdown does not break later submissions
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="crmsec-job")
+            self._pool.submit(self._run, job, fn)
         return job
 
     def _run(self, job: Job, fn: Callable[[Progress], Any]) -> None:
@@ -93,4 +97,7 @@ class JobManager:
         return self.get(job_id)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
