@@ -162,3 +162,23 @@ def test_run_examples(tmp_path):
     } <= names
     ref = pd.read_csv(tmp_path / "optimize" / "stockpile_worked_example_5_3c.csv")
     assert ref["total_cost_eur_yr"].iat[0] == pytest.approx(776712, abs=1)
+
+
+def test_pool_unknown_country_code():
+    res = runner.invoke(
+        app,
+        [
+            "stockpile",
+            "size",
+            "--scenarios",
+            str(EXAMPLES / "stockpile_scenarios_example.csv"),
+            "--materials",
+            str(EXAMPLES / "stockpile_materials_example.csv"),
+            "--pool",
+            "NL,XX",
+            "--members",
+            str(EXAMPLES / "stockpile_members_example.csv"),
+        ],
+    )
+    assert res.exit_code == 1
+    assert "country code 'XX' unknown" in str(res.exception)

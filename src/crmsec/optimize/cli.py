@@ -57,6 +57,26 @@ def _read_csv(path: Path, what: str) -> pd.DataFrame:
         raise InputError(f"{what} {path}: not a readable CSV ({err})") from None
 
 
+def _iso3(codes: list[str]) -> list[str]:
+    """Member codes as ISO3; two-letter codes (NL, DE, …) are mapped with the country registry."""
+    if all(len(c) == 3 for c in codes):
+        return codes
+    from crmsec.registry.countries import countries
+
+    reg = countries()
+    iso2 = dict(zip(reg["iso2"].astype(str).str.upper(), reg["iso3"], strict=True))
+    known = set(reg["iso3"])
+    out = []
+    for c in codes:
+        if c in known:
+            out.append(c)
+        elif c in iso2:
+            out.append(iso2[c])
+        else:
+            raise InputError(f"--pool: country code {c!r} unknown; use ISO3 (NLD) or ISO2 (NL) codes")
+    return out
+
+
 def _explain(text: str, title: str) -> None:
     stderr.print(Panel(text, title=title, expand=False))
 
@@ -138,7 +158,7 @@ def size_cmd(
     ),
     country: str | None = typer.Option(None, "--country", help="Member (ISO3) whose scenario rows to use"),
     pool: str | None = typer.Option(
-        None, "--pool", help="Coalition members, e.g. NLD,DEU,BEL: pooled vs national"
+        None, "--pool", help="Coalition members, e.g. NL,DE,BE or NLD,DEU,BEL: pooled vs national"
     ),
     members: Path | None = typer.Option(
         None, "--members", help="Members CSV (country, material_id, consumption_t_per_yr); needed with --pool"
@@ -164,7 +184,7 @@ def size_cmd(
     if pool:
         if members is None:
             raise InputError("--pool needs --members (country, material_id, consumption_t_per_yr)")
-        codes = [c.strip().upper() for c in pool.split(",") if c.strip()]
+        codes = _iso3([c.strip().upper() for c in pool.split(",") if c.strip()])
         if len(codes) < 2:
             raise InputError(f"--pool {pool!r}: give at least two member codes, e.g. NLD,DEU,BEL")
         mem = _read_csv(members, "--members")
