@@ -87,16 +87,25 @@ def irr(
         cb = c[bis]
         lo = grid[idx_change[bis]]
         hi = grid[idx_change[bis] + 1]
-        f_lo = _npv_at(cb, lo)
-        n_iter = int(np.ceil(np.log2(max(np.max(hi - lo), tol) / tol))) + 1
-        for _ in range(n_iter):  # bisection, vectorised over paths
-            mid = 0.5 * (lo + hi)
-            f_mid = _npv_at(cb, mid)
-            left = np.sign(f_mid) == np.sign(f_lo)
-            lo = np.where(left, mid, lo)
-            f_lo = np.where(left, f_mid, f_lo)
-            hi = np.where(left, hi, mid)
-        res[bis] = 0.5 * (lo + hi)
+        f_lo = vals[bis, idx_change[bis]]
+        f_hi = vals[bis, idx_change[bis] + 1]
+        side = np.zeros(lo.size, dtype=np.int8)
+        for _ in range(200):  # Illinois regula falsi, vectorised over paths (superlinear, always bracketed)
+            new = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+            f_new = _npv_at(cb, new)
+            same_as_lo = np.sign(f_new) == np.sign(f_lo)
+            # replace the end with the same sign; halve the stale end's value when it is kept twice
+            lo, f_lo, hi, f_hi = (
+                np.where(same_as_lo, new, lo), np.where(same_as_lo, f_new, f_lo),
+                np.where(same_as_lo, hi, new), np.where(same_as_lo, f_hi, f_new),
+            )
+            f_hi = np.where(same_as_lo & (side == 1), 0.5 * f_hi, f_hi)
+            f_lo = np.where(~same_as_lo & (side == -1), 0.5 * f_lo, f_lo)
+            side = np.where(same_as_lo, 1, -1).astype(np.int8)
+            done = ((hi - lo) < tol) | (f_lo == 0) | (f_hi == 0)
+            if done.all():
+                break
+        res[bis] = np.where(np.abs(f_lo) < np.abs(f_hi), lo, hi)
     out[candidate] = res
     return out if np.ndim(cash_flows) > 1 else out[0]
 
