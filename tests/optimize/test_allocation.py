@@ -377,3 +377,39 @@ def test_allocation_result_json_safe(methods_5_4_example):
     json.dumps(d, allow_nan=False)
     assert d["summary"]["lambda"] == pytest.approx(0.6)
     assert d["sectors"][0]["va_lost_meur"] is None  # NaN (no VA given) → null, not 0
+
+
+def test_input_from_long_frames():
+    import pandas as pd
+
+    from crmsec.optimize import AllocationInput
+
+    tiers = pd.DataFrame(
+        {
+            "tier": ["T1", "T3"],
+            "rank": [1, 3],
+            "weight_essential": [1000.0, 100.0],
+            "weight_nonessential": [50.0, 10.0],
+        }
+    )
+    sectors = pd.DataFrame({"sector": ["health", "other"], "tier": ["T1", "T3"]})
+    materials = pd.DataFrame({"material_id": ["m"], "availability_t": [6.0], "stock_t": [0.0]})
+    demand = pd.DataFrame(
+        {
+            "sector": ["health", "health", "other", "other"],
+            "material_id": "m",
+            "period": ["w1", "w2", "w1", "w2"],
+            "demand_t": [4.0, 5.0, 4.0, 4.0],
+            "essential_t": [4.0, 5.0, 0.0, 0.0],
+        }
+    )
+    inp = AllocationInput.from_frames(
+        periods=2, tiers=tiers, sectors=sectors, materials=materials, demand=demand
+    )
+    res = allocate(inp)
+    x = res.allocation.set_index(["sector", "period"])["allocated_t"]
+    assert x[("health", "w2")] == pytest.approx(5) and x[("other", "w2")] == pytest.approx(1)
+    with pytest.raises(InputError, match="period 'w9'"):
+        AllocationInput.from_frames(
+            periods=2, tiers=tiers, sectors=sectors, materials=materials, demand=demand.assign(period="w9")
+        )

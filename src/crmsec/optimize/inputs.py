@@ -178,6 +178,68 @@ class AllocationInput(_Base):
                 )
         return self
 
+    @classmethod
+    def from_frames(
+        cls,
+        *,
+        periods: int | list[str],
+        tiers: pd.DataFrame,
+        sectors: pd.DataFrame,
+        materials: pd.DataFrame,
+        demand: pd.DataFrame,
+        conversions: pd.DataFrame | None = None,
+        name: str = "",
+        weight_unit: str = "points/t",
+    ) -> AllocationInput:
+        """Build from tidy frames whose columns are the field names above (for the dashboard/API).
+
+        ``demand`` may be long (one row per sector × material × ``period``): the per-period values are
+        then gathered into lists in period order. Raises :class:`InputError` naming the field.
+        """
+        labels = (
+            [f"w{i + 1}" for i in range(periods)] if isinstance(periods, int) else [str(p) for p in periods]
+        )
+
+        def records(frame: pd.DataFrame | None) -> list[dict]:
+            if frame is None:
+                return []
+            return [
+                {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+                for r in frame.to_dict(orient="records")
+            ]
+
+        dem = demand
+        if "period" in demand.columns:
+            dem = demand.assign(period=demand["period"].astype(str))
+            unknown = sorted(set(dem["period"]) - set(labels))
+            if unknown:
+                raise InputError(f"demand: period {unknown[0]!r} is not one of the periods {labels}")
+            cols = ["demand_t"] + (["essential_t"] if "essential_t" in dem else [])
+            wide = dem.pivot_table(
+                index=["sector", "material_id"], columns="period", values=cols, aggfunc="sum", fill_value=0.0
+            )
+            dem = pd.DataFrame(
+                {
+                    "sector": [k[0] for k in wide.index],
+                    "material_id": [k[1] for k in wide.index],
+                    **{
+                        c: [list(row) for row in wide[c].reindex(columns=labels, fill_value=0.0).to_numpy()]
+                        for c in cols
+                    },
+                }
+            )
+        data = {
+            "name": name,
+            "periods": periods,
+            "weight_unit": weight_unit,
+            "tiers": records(tiers),
+            "sectors": records(sectors),
+            "materials": records(materials),
+            "demand": records(dem),
+            "conversions": records(conversions),
+        }
+        return parse_allocation(data, source="frames")
+
     def to_problem(self):
         """The array form :class:`crmsec.optimize.allocation.AllocationProblem`."""
         from crmsec.optimize.allocation import AllocationProblem
