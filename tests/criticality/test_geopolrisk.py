@@ -214,3 +214,15 @@ def test_all_countries_materials_years_one_call(store):
     c = P.geopolrisk_table(data, "compatible")
     lib0 = c[(c["reason"] == "library_zero_for_no_trade_no_production") & c["hhi"].notna()]
     assert len(lib0) > 0 and (lib0["score"] == 0).all()
+
+
+@pytest.mark.slow
+def test_trade_read_keeps_missing_quantities(store):
+    """BACI flows without a quantity stay NaN through the fast categorical read (never 0)."""
+    from crmsec.criticality import pipeline as P
+
+    t = P._read_trade(store)
+    n_null = store.execute("select count(*) from trade where tonnes is null and material_id is not null").fetchone()[0]
+    n_rows = store.execute("select count(*) from trade where material_id is not null").fetchone()[0]
+    assert len(t) == n_rows
+    assert int(t["tonnes"].isna().sum()) == n_null > 0

@@ -37,11 +37,11 @@ class GprMode(enum.StrEnum):
 list_app = typer.Typer(help="National critical raw materials lists.", no_args_is_help=True)
 
 
-def _data():
+def _data(tables: tuple[str, ...] | None = None):
     from crmsec.criticality import pipeline as P
 
     t0 = time.perf_counter()
-    data = P.load_data()
+    data = P.load_data(tables=tables) if tables else P.load_data()
     stderr.print(f"[dim]store vintage {data.vintage} loaded in {time.perf_counter() - t0:.1f} s[/dim]")
     return data
 
@@ -83,7 +83,8 @@ def assess(
 
     if draws < 0:
         raise InputError(f"--draws must be >= 0, got {draws}")
-    data = _data()
+    gpr_only = (method is Method.geopolrisk or scope is Scope.world) and method is not Method.all
+    data = _data(("production", "trade", "wgi_pv", "materials", "countries") if gpr_only else None)
     cfg = _config(n, w_sr, w_ei)
     title = ""
     notes: object = ()

@@ -69,7 +69,7 @@ _STORE_TABLES = ("eu_assessment", "eu_supply_shares", "end_use", "governance", "
                  "materials", "countries")
 
 
-def load_data(con: object | None = None, *, tables: Sequence[str] = _STORE_TABLES) -> CriticalityData:
+def load_data(con: object | None = None, *, tables: Sequence[str] | None = None) -> CriticalityData:
     """Read the criticality tables from a store connection (``crmsec.store.open_store()`` when ``None``).
 
     ``trade`` is read only for rows mapped to a material.
@@ -78,7 +78,8 @@ def load_data(con: object | None = None, *, tables: Sequence[str] = _STORE_TABLE
         from crmsec.store import open_store
 
         con = open_store()
-    frames: dict[str, pd.DataFrame | None] = {}
+    tables = tuple(tables) if tables else _STORE_TABLES
+    frames: dict[str, pd.DataFrame | None] = {t: None for t in _STORE_TABLES}
     have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}  # type: ignore[attr-defined]
     for t in tables:
         if t not in have:
@@ -87,15 +88,52 @@ def load_data(con: object | None = None, *, tables: Sequence[str] = _STORE_TABLE
             frames[t] = None
             continue
         if t == "trade":
-            q = ("select reporter, partner, hs6, material_id, year, tonnes, value_kusd from trade "
-                 "where material_id is not null")
-        else:
-            q = f'select * from "{t}"'
-        frames[t] = con.execute(q).df()  # type: ignore[attr-defined]
+            frames[t] = _read_trade(con)
+            continue
+        frames[t] = con.execute(f'select * from "{t}"').df()  # type: ignore[attr-defined]
     vintage = "unknown"
     if "meta_build" in have:
         vintage = str(con.execute("select vintage from meta_build").fetchone()[0])  # type: ignore[attr-defined]
+    empty = pd.DataFrame()
+    for t in ("eu_assessment", "eu_supply_shares", "end_use", "governance"):
+        if frames[t] is None:
+            frames[t] = empty  # not requested (e.g. a GeoPolRisk-only run)
     return CriticalityData(**{k: v for k, v in frames.items()}, vintage=vintage)  # type: ignore[arg-type]
+
+
+def _read_trade(con: object) -> pd.DataFrame:
+    """The trade rows mapped to a material, with reporter/partner/material_id as pandas Categoricals.
+
+    Codes are joined in DuckDB and fetched as numpy arrays: ~0.2 s for 1.1 M rows instead of ~1.4 s for
+    the string columns (the dominant cost of a whole-process run).
+    """
+    def distinct(col: str) -> list[str]:
+        q = f"select distinct {col} from trade where material_id is not null and {col} is not null order by 1"
+        return [r[0] for r in con.execute(q).fetchall()]  # type: ignore[attr-defined]
+
+    iso = sorted(set(distinct("reporter")) | set(distinct("partner")))
+    mats = distinct("material_id")
+    con.register("_crit_iso", pd.DataFrame({"k": iso, "i": np.arange(len(iso), dtype=np.int32)}))  # type: ignore[attr-defined]
+    con.register("_crit_mat", pd.DataFrame({"k": mats, "i": np.arange(len(mats), dtype=np.int32)}))  # type: ignore[attr-defined]
+    try:
+        arr = con.execute(  # type: ignore[attr-defined]
+            "select r.i as r, p.i as p, m.i as m, t.year, t.hs6, t.tonnes, t.value_kusd from trade t "
+            "join _crit_iso r on t.reporter = r.k join _crit_iso p on t.partner = p.k "
+            "join _crit_mat m on t.material_id = m.k"
+        ).fetchnumpy()
+    finally:
+        con.unregister("_crit_iso")  # type: ignore[attr-defined]
+        con.unregister("_crit_mat")  # type: ignore[attr-defined]
+    return pd.DataFrame({
+        "reporter": pd.Categorical.from_codes(np.asarray(arr["r"]), iso),
+        "partner": pd.Categorical.from_codes(np.asarray(arr["p"]), iso),
+        "hs6": np.asarray(arr["hs6"]),
+        "material_id": pd.Categorical.from_codes(np.asarray(arr["m"]), mats),
+        "year": np.asarray(arr["year"]),
+        # NULL quantities (BACI 'no_quantity') arrive masked: fill with NaN, never with the masked payload
+        "tonnes": np.ma.filled(np.ma.asarray(arr["tonnes"], dtype=float), np.nan),
+        "value_kusd": np.ma.filled(np.ma.asarray(arr["value_kusd"], dtype=float), np.nan),
+    })
 
 
 def load_data_from_sources() -> CriticalityData:
