@@ -221,3 +221,15 @@ def test_default_url_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert default_url() == f"sqlite:///{tmp_path / 'x.sqlite'}"
     monkeypatch.setenv("CRMSEC_PROJECTS_DB_URL", "postgresql+psycopg2://u@h/db")
     assert default_url() == "postgresql+psycopg2://u@h/db"
+
+
+def test_new_registry_is_seeded_once(tmp_path: Path) -> None:
+    from crmsec.projects.service import open_registry
+
+    url = tmp_path / "fresh.sqlite"
+    reg = open_registry(url)
+    assert reg.count() == 60
+    for code in reg.list_projects(role="admin")["code"]:
+        reg.delete(code)
+    reg.close()
+    assert open_registry(url).count() == 0  # deleted on purpose: not re-seeded

@@ -23,9 +23,9 @@ RoleOpt = Annotated[str, typer.Option("--role", help="viewer role: public (no re
 
 
 def _registry(db: str | None):  # noqa: ANN202 - local import keeps `crmsec --help` fast
-    from crmsec.projects.registry import ProjectRegistry
+    from crmsec.projects.service import open_registry
 
-    return ProjectRegistry(db)
+    return open_registry(db)  # a brand-new registry starts with the 60 CRMA Strategic Projects
 
 
 @app.command("add")

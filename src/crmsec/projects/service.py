@@ -15,16 +15,26 @@ from crmsec.projects.instruments import Instrument, Package, package, parse_inst
 from crmsec.projects.registry import ProjectRegistry, Role
 
 
-def open_registry(url: str | Path | None = None) -> ProjectRegistry:
-    """The project registry at ``url`` (SQLAlchemy URL or SQLite path; default see :func:`registry.default_url`)."""
-    return ProjectRegistry(url)
+def open_registry(url: str | Path | None = None, *, seed_if_new: bool = True) -> ProjectRegistry:
+    """The project registry at ``url`` (SQLAlchemy URL or SQLite path; default see :func:`registry.default_url`).
+
+    With ``seed_if_new`` a brand-new registry (no projects and no audit history) is seeded with the 60 CRMA
+    Strategic Projects, so the pipeline is real from day one; a registry whose projects were deleted on
+    purpose is never re-seeded.
+    """
+    reg = ProjectRegistry(url)
+    if seed_if_new and reg.count() == 0 and reg.history().empty:
+        from crmsec.projects.seed import seed_strategic_projects
+
+        seed_strategic_projects(reg, actor="seed (new registry)")
+    return reg
 
 
 def list_projects(role: Role = "public", *, registry: ProjectRegistry | None = None, url: str | None = None,
                   **filters: str | None) -> pd.DataFrame:
     """Projects visible to ``role`` (public never sees restricted ones); filters: material, country, stage,
     status."""
-    reg = registry or ProjectRegistry(url)
+    reg = registry or open_registry(url)
     return reg.list_projects(role=role, **filters)
 
 
