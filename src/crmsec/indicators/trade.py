@@ -189,6 +189,7 @@ def look_through(
     eu_set = set(eu)
     years = list(years)
     world = trade[trade["year"].isin(years) & trade["material_id"].isin(flows["material_id"].unique())]
+    world = world.assign(**{c: world[c].astype(str) for c in ("material_id", "reporter", "partner")})
     world = world.groupby(["material_id", "reporter", "partner"], as_index=False)[col].sum(min_count=1)
     world[col] = world[col].fillna(0.0) / len(years)
     results = []
