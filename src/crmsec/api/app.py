@@ -13,6 +13,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crmsec.api.auth import CSRF_COOKIE, LANG_COOKIE, Signer, UserStore, new_csrf_token
@@ -60,6 +61,50 @@ class _StoreOpener:
 _store_opener = _StoreOpener
 
 
+class LangCsrfHeaders:
+    """Pure ASGI middleware: the request's language, a CSRF cookie for pages, security headers."""
+
+    def __init__(self, app, settings: Settings) -> None:  # noqa: ANN001
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        state = scope.setdefault("state", {})
+        cookies = request.cookies
+        state["lang"] = pick_lang(
+            cookies.get(LANG_COOKIE), request.query_params.get("lang"),
+            request.headers.get("accept-language") if LANG_COOKIE not in cookies else None,
+            self.settings.default_lang,
+        )
+        token = cookies.get(CSRF_COOKIE)
+        fresh = not token or len(token) < 16
+        state["csrf_token"] = new_csrf_token() if fresh else token
+        path = scope.get("path", "")
+        set_cookie = fresh and not path.startswith(("/api/", "/static/", "/vendor/"))
+        settings = self.settings
+
+        async def send_wrapper(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if set_cookie:
+                    secure = "; Secure" if settings.cookie_secure else ""
+                    headers.append("set-cookie", f"{CSRF_COOKIE}={state['csrf_token']}; HttpOnly; Path=/; "
+                                                 f"SameSite=strict{secure}")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", CSP)
+                    headers.setdefault("X-Frame-Options", "DENY")
+                    headers.setdefault("Content-Language", state["lang"])
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
 def create_app(settings: Settings | None = None, *, users: UserStore | None = None) -> FastAPI:
     """Build the app. ``settings`` default to the environment (:func:`get_settings`); tests pass their own
     settings and a :class:`UserStore` with test users, and swap the store via ``dependency_overrides``."""
@@ -85,27 +130,7 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     app.state.cache = {}
     app.state.cache_lock = threading.Lock()
 
-    @app.middleware("http")
-    async def lang_csrf_headers(request: Request, call_next):
-        request.state.lang = pick_lang(
-            request.cookies.get(LANG_COOKIE), request.query_params.get("lang"),
-            request.headers.get("accept-language") if LANG_COOKIE not in request.cookies else None,
-            settings.default_lang,
-        )
-        token = request.cookies.get(CSRF_COOKIE)
-        fresh = not token or len(token) < 16
-        request.state.csrf_token = new_csrf_token() if fresh else token
-        response = await call_next(request)
-        if fresh and not request.url.path.startswith(("/api/", "/static/", "/vendor/")):
-            response.set_cookie(CSRF_COOKIE, request.state.csrf_token, httponly=True, samesite="strict",
-                                secure=settings.cookie_secure, path="/")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers.setdefault("Content-Security-Policy", CSP)
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("Content-Language", request.state.lang)
-        return response
+    app.add_middleware(LangCsrfHeaders, settings=settings)
 
     def _wants_html(request: Request) -> bool:
         return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")

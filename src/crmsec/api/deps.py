@@ -176,3 +176,41 @@ def get_projects(request: Request):  # noqa: ANN201 - crmsec.projects.registry.P
 
 
 ProjectsDep = Annotated[object, Depends(get_projects)]
+
+
+class StoreHandle:
+    """Cheap access to the store's identity (file + modification time) without opening a cursor, so cached
+    API answers are served straight from memory; ``cursor()`` opens one only on a cache miss."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._override = request.app.dependency_overrides.get(get_store)
+
+    def key(self) -> tuple:
+        if self._override is not None:  # tests swap the store: identify it by its content
+            from crmsec.api.engines import store_key
+
+            gen = self._override()
+            con = next(gen) if hasattr(gen, "__next__") else gen
+            return ("override",) + store_key(con)
+        import os
+
+        from crmsec.store.build import store_path
+
+        path = self._request.app.state.settings.store_path or store_path()
+        try:
+            return (str(path), os.stat(path).st_mtime_ns)
+        except OSError:
+            from crmsec.errors import StoreError
+
+            raise StoreError(f"no data store at {path}; build it with `crmsec data build` (or `make data`)") from None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return get_store_factory(self._request)()
+
+
+def get_store_handle(request: Request) -> StoreHandle:
+    return StoreHandle(request)
+
+
+StoreHandleDep = Annotated[StoreHandle, Depends(get_store_handle)]

@@ -83,7 +83,16 @@ def store_key(con: Any) -> tuple:
 
 def cached(con: Any, name: str, *args: Any, compute: Callable[[], Any]) -> Any:
     """Compute once per store vintage and arguments (per-key lock: concurrent requests wait, not recompute)."""
-    key = (store_key(con), name, args)
+    return cached_by_key(store_key(con), name, *args, compute=compute)
+
+
+def cache_peek(skey: tuple, name: str, *args: Any) -> Any:
+    """The cached value or None (no computation; used on the hot path of the API)."""
+    return _CACHE.get((skey, name, args))
+
+
+def cached_by_key(skey: tuple, name: str, *args: Any, compute: Callable[[], Any]) -> Any:
+    key = (skey, name, args)
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]

@@ -1,0 +1,122 @@
+"""Load benchmark of the criticality API: N concurrent clients for T seconds against `crmsec serve` on localhost.
+
+Starts the server as a subprocess (the real CLI, default store), warms the result caches once, then runs
+``--clients`` asyncio clients (httpx) that request the criticality endpoints in a loop for ``--duration``
+seconds. Prints requests, throughput, p50/p95/p99/max latency and the error count (non-200 or exception).
+
+    .venv/bin/python benchmarks/bench_api_load.py [--clients 50] [--duration 30] [--store PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+
+ENDPOINTS = [
+    "/api/v1/criticality?scope=eu&method=eu",
+    "/api/v1/criticality?scope=eu&method=eu&year=2020",
+    "/api/v1/criticality?scope=nl&method=eu",
+    "/api/v1/criticality?scope=nl&method=geopolrisk",
+    "/api/v1/national-list",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int, store: str | None) -> subprocess.Popen:
+    cmd = [sys.executable, "-c", "from crmsec.cli import main; main()", "serve", "--port", str(port)]
+    if store:
+        cmd += ["--store", store]
+    env = {**os.environ, "CRMSEC_SECRET_KEY": "bench-secret-key-0123456789"}
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(base + "/api/v1/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("server did not start in time")
+
+
+async def client(base: str, stop: float, lat: list[float], errors: list[str], offset: int) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=10.0) as http:
+        i = offset
+        while time.perf_counter() < stop:
+            url = ENDPOINTS[i % len(ENDPOINTS)]
+            i += 1
+            t0 = time.perf_counter()
+            try:
+                r = await http.get(url)
+                await r.aread()
+                if r.status_code != 200:
+                    errors.append(f"{url}: {r.status_code}")
+            except httpx.HTTPError as err:
+                errors.append(f"{url}: {type(err).__name__}")
+            lat.append(time.perf_counter() - t0)
+
+
+async def run(base: str, clients: int, duration: float) -> tuple[list[float], list[str], float]:
+    lat: list[float] = []
+    errors: list[str] = []
+    t0 = time.perf_counter()
+    stop = t0 + duration
+    await asyncio.wait_for(asyncio.gather(*(client(base, stop, lat, errors, k) for k in range(clients))),
+                           timeout=duration + 30)
+    return lat, errors, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--duration", type=float, default=30.0)
+    ap.add_argument("--store", default=None)
+    args = ap.parse_args()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_server(port, args.store)
+    try:
+        wait_ready(base, proc)
+        t0 = time.perf_counter()
+        for url in ENDPOINTS:  # warm the per-vintage result caches (first computation is not what we load-test)
+            r = httpx.get(base + url, timeout=120.0)
+            r.raise_for_status()
+        warm = time.perf_counter() - t0
+        lat, errors, wall = asyncio.run(run(base, args.clients, args.duration))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    a = np.asarray(lat) * 1000.0
+    print(f"crmsec API load: {args.clients} concurrent clients × {args.duration:.0f} s on localhost, "
+          f"{len(ENDPOINTS)} criticality endpoints (cache warm-up {warm:.1f} s)")
+    print(f"requests {a.size}, throughput {a.size / wall:.0f} req/s, errors {len(errors)}")
+    if a.size:
+        print(f"latency ms: p50 {np.percentile(a, 50):.1f}  p95 {np.percentile(a, 95):.1f}  "
+              f"p99 {np.percentile(a, 99):.1f}  max {a.max():.1f}")
+    if errors:
+        print("first errors:", errors[:5])
+
+
+if __name__ == "__main__":
+    main()
