@@ -46,3 +46,23 @@ def test_write_outputs_on_store(store, tmp_path):
     # every material without a stock figure says why
     assert cov.loc[cov["stock_t"].isna(), "reason"].notna().all()
     assert any(p.name == "stockpile_pool_comparison.csv" for p in paths)
+
+
+def test_scenario_engine_output_feeds_the_stockpile_lp(store):
+    """Contract with crmsec.scenarios: its ``scenario_set`` frame (NaN shortfall where consumption is
+    unknown) is accepted as is; unknown rows are skipped with a reason, never read as 0."""
+    from crmsec.optimize import size_stockpile
+    from crmsec.scenarios.api import run_scenario_from_store, store_inputs
+    from crmsec.scenarios.spec import builtin_scenarios
+
+    inp = store_inputs(store)
+    frames = [run_scenario_from_store(s, inputs=inp).scenario_set for s in builtin_scenarios()[:3]]
+    scen = pd.concat(frames, ignore_index=True)
+    scen = scen[scen["shortfall_t"].isna() | (scen["shortfall_t"] >= 0)]
+    mats = pd.DataFrame({"material_id": sorted(scen["material_id"].unique())})
+    mats["carrying_cost_eur_per_t_yr"] = 1000.0  # uniform test parameters, not data
+    mats["voll_eur_per_t"] = 50000.0
+    res = size_stockpile(scen, mats)
+    assert res.summary["status"] == "Optimal"
+    assert len(res.skipped) == int(scen["shortfall_t"].isna().sum())
+    assert (res.stock["stock_t"] >= 0).all()

@@ -4,7 +4,8 @@ Public API (pure, no I/O except the ``load_*`` helpers):
 
 * :func:`allocate` ``(problem, rule="weighted", *, alpha=0.8, maxmin_scope="all", time_limit=120.0)
   -> AllocationResult`` — the allocation LP–MIP with four fairness rules.
-* :class:`AllocationProblem` (array form), :class:`AllocationInput` (pydantic YAML/JSON form),
+* :class:`AllocationProblem` (array form), :class:`AllocationInput` (pydantic YAML/JSON form;
+  ``AllocationInput.from_frames(periods=, tiers=, sectors=, materials=, demand=, conversions=None)``),
   :func:`load_allocation` (file), :func:`parse_allocation` (dict).
 * :func:`size_stockpile` ``(scenarios, materials, *, tiers=None, budget_eur=None, cvar_alpha=None,
   cvar_weight=0.0, service_level=None, country=None, time_limit=300.0) -> StockpileResult``.
@@ -12,6 +13,11 @@ Public API (pure, no I/O except the ``load_*`` helpers):
   tiers=None, service_level=None, budget_eur=None, time_limit=300.0) -> PoolResult``.
 * :func:`coverage_days_stock`, :func:`risk_tiers`, :func:`coverage_tiers`, :func:`critical_fractile_stock`,
   :func:`expected_cost`, :func:`validate_scenarios`.
+
+Every result (``AllocationResult``, ``StockpileResult``, ``PoolResult``) is a frozen dataclass of pandas
+frames + ``summary`` dict + ``explanation`` text, with ``to_dict()`` giving a JSON-safe form (NaN → null).
+Main-job step: :func:`crmsec.optimize.main_job.write_outputs`; example runner:
+:func:`crmsec.optimize.demo.run_examples`.
 """
 
 from crmsec.optimize.allocation import RULES, AllocationProblem, AllocationResult, allocate
