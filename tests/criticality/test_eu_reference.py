@@ -120,3 +120,18 @@ def test_assessment_frame_columns_2023(data):
     assert not row["critical"] and row["sr"] == pytest.approx(0.9)  # near miss 2023 (methods §1.13b)
     assert a["material_id"].is_unique
     assert np.isfinite(a["sr_recomputed"]).sum() >= 50
+
+
+def test_group_averages_2017(data):
+    """methods §8.2: group results are member averages — LREEs SR 5.0 / EI 3.6, HREEs 4.9 / 3.7, PGMs 2.5 / 5.0
+    (2017 study; tolerance 0.05 on the published member values, 0.1 on the recomputed SRs)."""
+    groups = P.group_members(data)
+    t = data.eu_assessment[data.eu_assessment["source"] == "eu-crm-2017-table3"].set_index("material_id")
+    avg = eu.group_average(t, groups)
+    for gid, (sr, ei) in {"lree": (5.0, 3.6), "hree": (4.9, 3.7), "pgm": (2.5, 5.0)}.items():
+        assert avg.loc[gid, "sr"] == pytest.approx(sr, abs=0.05)
+        assert avg.loc[gid, "ei"] == pytest.approx(ei, abs=0.05)
+    a = P.eu_assessment(data, 2017).set_index("material_id")
+    assert a.loc["lree", "sr_recomputed"] == pytest.approx(5.0, abs=0.1)
+    assert a.loc["pgm", "sr_recomputed"] == pytest.approx(2.5, abs=0.1)
+    assert a.loc["hree", "reason"] == "group_average_of_10_members"

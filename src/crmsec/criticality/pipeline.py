@@ -163,6 +163,14 @@ def _by_source(assessment: pd.DataFrame, source: str) -> pd.DataFrame:
     return sub.dropna(axis=1, how="all").reset_index(drop=True)
 
 
+def group_members(data: CriticalityData) -> dict[str, list[str]]:
+    """Members of the EU groups (LREE, HREE, PGM) from the material registry (``parent_id``)."""
+    names = data.material_names()  # ensures the registry is loaded
+    del names
+    m = data.materials
+    return {g: list(m.loc[m["parent_id"] == g, "material_id"]) for g in ("lree", "hree", "pgm")}
+
+
 def recompute_sr_2017(data: CriticalityData) -> pd.DataFrame:
     """SR from the published 2017 inputs (Table 3/18: HHI_WGI,t GS/EU, IR, EoL-RIR, SI_SR, case).
 
@@ -255,6 +263,7 @@ def eu_assessment(data: CriticalityData, year: int = 2023, *, window: tuple[int,
     out["material"] = out["material_id"].map(names).fillna(out["material_id"])
     out["year"] = year
     out["stage_assessed"] = ""
+    member_vals: pd.DataFrame | None = None
     if year == 2023:
         rec = recompute_sr_2023(data, window=window or eu.WGI_WINDOWS[2023], preset=preset or "eu2023")
         wide = rec.pivot_table(index="material_id", columns="stage", values="sr", aggfunc="first")
@@ -263,6 +272,7 @@ def eu_assessment(data: CriticalityData, year: int = 2023, *, window: tuple[int,
         res = _by_source(a, "eu-crm-2023-results").drop_duplicates("material_id").set_index("material_id")
         stage_pub = res["stage_assessed"]
         ei = recompute_ei_2023(data).set_index("material_id")
+        member_vals = pd.DataFrame({"sr_recomputed": bn["sr"], "ei_recomputed": ei["ei"].reindex(bn.index)})
         out = out.set_index("material_id")
         # published stage where available, otherwise the recomputed bottleneck
         out["stage_assessed"] = stage_pub.reindex(out.index).fillna(bn["stage_assessed"].reindex(out.index)).fillna("")
@@ -281,6 +291,7 @@ def eu_assessment(data: CriticalityData, year: int = 2023, *, window: tuple[int,
         out["wgi_window"] = f"{(window or eu.WGI_WINDOWS[2023])[0]}-{(window or eu.WGI_WINDOWS[2023])[1]}"
     elif year == 2017:
         rec = recompute_sr_2017(data).set_index("material_id")
+        member_vals = pd.DataFrame({"sr_recomputed": rec["sr"]})
         out = out.set_index("material_id")
         out["stage_assessed"] = rec["stage_assessed"].reindex(out.index).fillna("")
         out["sr_recomputed"] = rec["sr"].reindex(out.index)
@@ -293,6 +304,16 @@ def eu_assessment(data: CriticalityData, year: int = 2023, *, window: tuple[int,
         out["si_ei"] = rec["si_ei"].reindex(out.index)
         out["reason"] = np.where(out["sr_recomputed"].isna(), "group_or_not_in_2017_table", "")
         out = out.reset_index()
+    # group rows (LREE, HREE, PGM): the average of the members' recomputed values ([1] §3.5.2, methods §1.12)
+    if member_vals is not None:
+        groups = group_members(data)
+        idx = out.set_index("material_id")
+        cols = tuple(c for c in ("sr_recomputed", "ei_recomputed") if c in member_vals.columns)
+        avg = eu.group_average(member_vals, groups, cols=cols)
+        for gid in avg.index.intersection(idx.index):
+            for c in cols:
+                out.loc[out["material_id"] == gid, c] = avg.loc[gid, c]
+            out.loc[out["material_id"] == gid, "reason"] = f"group_average_of_{int(avg.loc[gid, 'n_members'])}_members"
     out["critical"] = np.asarray(eu.is_critical(out["sr"].to_numpy(float), out["ei"].to_numpy(float)))
     out["near_threshold"] = np.asarray(eu.near_threshold(out["sr"].to_numpy(float), out["ei"].to_numpy(float)))
     first = ["material_id", "material", "year", "sr", "ei", "critical", "stage_assessed", "near_threshold"]
