@@ -18,7 +18,7 @@ from crmsec.api.auth import UserStore
 from crmsec.api.deps import get_store
 
 REG = Path(__file__).resolve().parents[2] / "src" / "crmsec" / "registry"
-PASSWORDS = {"ana": "analyst-pass-1", "root": "admin-pass-1"}
+from apihelp import PASSWORDS, RESTRICTED_CODE, RESTRICTED_NAME  # noqa: E402
 
 
 def build_mini_store(path: Path) -> Path:
@@ -65,10 +65,6 @@ def test_users() -> UserStore:
 def settings() -> Settings:
     return Settings(secret_key="test-secret-key-0123456789", bcrypt_rounds=4, cookie_secure=True,
                     max_upload_bytes=2048)
-
-
-RESTRICTED_CODE = "NL-SECRET-REFINERY"
-RESTRICTED_NAME = "Confidential Rotterdam gallium recovery"
 
 
 @pytest.fixture(scope="session")
@@ -120,20 +116,3 @@ def client(app):
         yield c
 
 
-def csrf_of(client: TestClient) -> str:
-    """Fetch a page so the CSRF cookie is set; return its value."""
-    client.get("/login")
-    return client.cookies.get("crmsec_csrf")
-
-
-def login(client: TestClient, username: str) -> None:
-    token = csrf_of(client)
-    r = client.post("/login", data={"username": username, "password": PASSWORDS[username], "csrf_token": token,
-                                    "next": "/"}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-
-
-def bearer(client: TestClient, username: str) -> dict[str, str]:
-    r = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORDS[username]})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}

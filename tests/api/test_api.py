@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import RESTRICTED_CODE, RESTRICTED_NAME, bearer, csrf_of, login
+from apihelp import RESTRICTED_CODE, RESTRICTED_NAME, bearer, csrf_of, login
 
 from crmsec.api import engines
 

@@ -15,9 +15,7 @@ import pytest
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-PASSWORD = "e2e-analyst-pass"
-RESTRICTED_CODE = "NL-E2E-RESTRICTED"
-RESTRICTED_NAME = "E2E confidential magnet recycler"
+from e2ehelp import PASSWORD, RESTRICTED_CODE, RESTRICTED_NAME  # noqa: E402
 
 
 def _seed_projects(url: str) -> None:
@@ -74,9 +72,3 @@ def page(browser, live_server):
     ctx.close()
 
 
-def sign_in(page, username: str = "analyst", password: str = PASSWORD) -> None:
-    page.goto("/login?next=/")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
-    page.wait_for_url("**/")

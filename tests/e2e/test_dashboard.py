@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import RESTRICTED_CODE, RESTRICTED_NAME, sign_in
+from e2ehelp import RESTRICTED_CODE, RESTRICTED_NAME, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
