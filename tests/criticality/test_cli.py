@@ -31,7 +31,8 @@ def test_assess_eu_2023_csv(runner):
     res = runner.invoke(app, ["assess", "--scope", "eu", "--year", "2023", "--format", "csv"])
     assert res.exit_code == 0, res.output
     frame = pd.read_csv(io.StringIO(res.stdout))
-    assert int(frame["critical"].sum()) == 32
+    assert int(frame.loc[frame["published_source"] == "annex4", "critical"].sum()) == 32
+    assert "dysprosium" in set(frame["material_id"])  # individual REEs from the 2023 results
     assert {"material_id", "sr", "ei", "critical", "stage_assessed", "near_threshold"} <= set(frame.columns)
 
 

@@ -257,7 +257,11 @@ def eu_assessment(data: CriticalityData, year: int = 2023, *, window: tuple[int,
         raise InputError(f"--year {year}: the EU assessed in {', '.join(map(str, ASSESSMENT_YEARS))}")
     a = data.eu_assessment
     pub = a[(a["source"] == "eu-crm-2023-annex4") & (a["year"] == year)][["material_id", "sr", "ei"]]
-    pub = pub.dropna(subset=["sr", "ei"], how="all")
+    pub = pub.dropna(subset=["sr", "ei"], how="all").assign(published_source="annex4")
+    if year == 2023:  # individual REEs and PGMs are published in the per-material results, not in Annex 4
+        res = a[(a["source"] == "eu-crm-2023-results") & ~a["material_id"].isin(pub["material_id"])]
+        extra = res.drop_duplicates("material_id")[["material_id", "sr", "ei"]].dropna(subset=["sr"])
+        pub = pd.concat([pub, extra.assign(published_source="results_2023")], ignore_index=True)
     names = data.material_names()
     out = pub.copy()
     out["material"] = out["material_id"].map(names).fillna(out["material_id"])
