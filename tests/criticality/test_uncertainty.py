@@ -76,10 +76,12 @@ def test_dask_local_cluster_gives_identical_results():
 
     m = _model()
     local = U.monte_carlo(m, 2_000, seed=5, chunk=500)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        remote = U.monte_carlo(m, 2_000, seed=5, chunk=500, scheduler=client)
-    pd.testing.assert_frame_equal(local, remote)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        by_address = U.monte_carlo(m, 2_000, seed=5, chunk=500, scheduler=cluster.scheduler_address)
+        with Client(cluster) as client:
+            by_client = U.monte_carlo(m, 2_000, seed=5, chunk=500, scheduler=client)
+    pd.testing.assert_frame_equal(local, by_address)
+    pd.testing.assert_frame_equal(local, by_client)
 
 
 def test_sobol_names_the_driver():

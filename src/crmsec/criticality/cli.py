@@ -147,6 +147,7 @@ def assess(
 def list_nl(
     year: int | None = typer.Option(None, "--year", help="Data year (default: latest with trade and WGI)"),
     vs: int | None = typer.Option(None, "--vs", help="Compare with this data year: which materials entered/left and why"),
+    vs_store: Path | None = typer.Option(None, "--vs-store", help="Compare with another data vintage (store file)"),
     n: int = typer.Option(17, "--n", help="List size"),
     w_sr: float = typer.Option(1.0, "--w-sr", help="Score weight (exponent) of supply uncertainty"),
     w_ei: float = typer.Option(1.0, "--w-ei", help="Score weight (exponent) of Dutch value added"),
@@ -163,14 +164,21 @@ def list_nl(
     cfg = _config(n, w_sr, w_ei)
     y = year or _latest_year(data)
     kw = {"window": window, "look_through_eu": look_through}
-    if vs is not None:
-        frame = P.list_diff(data, y, vs, cfg, **kw)
+    if vs is not None or vs_store is not None:
+        before = None
+        if vs_store is not None:
+            from crmsec.store import open_store
+
+            before = P.load_data(open_store(vs_store))
+            stderr.print(f"[dim]comparing with vintage {before.vintage} ({vs_store})[/dim]")
+        frame = P.list_diff(data, y, vs if vs is not None else y, cfg, data_before=before, **kw)
         lst = P.national_list(data, y, cfg, **kw)
         _show_va_notes(lst.attrs.get("va_notes", ()))
         if frame.empty:
             stderr.print(f"no material entered or left the list between {vs} and {y}")
             frame = pd.DataFrame(columns=["material_id", "material", "change", "explanation"])
-        emit(frame, fmt, output, title=f"NL list {vs} → {y}: changes and their causes (VA: {lst['va_basis'].iloc[0]})")
+        label = f"{vs if vs is not None else y}{' (' + str(vs_store) + ')' if vs_store else ''}"
+        emit(frame, fmt, output, title=f"NL list {label} → {y}: changes and their causes (VA: {lst['va_basis'].iloc[0]})")
         return
     frame = P.national_list(data, y, cfg, **kw)
     _show_va_notes(frame.attrs.get("va_notes", ()))

@@ -368,11 +368,14 @@ def nl_inputs(
     look_through_eu: bool = False,
     wgi_years: int = 5,
     reporter: str = "NLD",
+    domestic_use: pd.DataFrame | None = None,
+    reexports: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Inputs of SR_NL and of the NL value-added axis per candidate material for a data year.
 
     Trade: BACI imports of ``reporter`` over ``window`` years ending ``year`` (value basis by default),
-    re-export adjusted (methods §7.3, trade-only), optionally looked through EU partners to ultimate origin.
+    re-export adjusted (methods §7.3: CBS ``domestic_use`` / ``reexports`` when given, else trade-only),
+    optionally looked through EU partners to ultimate origin.
     HHI_NL = Σ sh_p² · WGI_p · t_p with EU partners t = 0.8, App. 7 t of the material's stage for others
     (default 1.0), scaled WGI ``eu2023`` averaged over ``wgi_years`` ending at ``year`` (capped at the last
     WGI year). HHI_GS, EoL-RIR, SI_SR, SI_EI: EU 2023 (stage of the EU bottleneck). VA exposed: SI_EI ·
@@ -397,7 +400,9 @@ def nl_inputs(
     tmats = sorted({m for m in cand["trade_material_id"] if isinstance(m, str)})
     flows = T.partner_flows(tr, reporter, years, basis=basis, materials=tmats)  # type: ignore[arg-type]
     exports = T.total_exports(tr[tr["material_id"].isin(tmats)], reporter, years, basis=basis)  # type: ignore[arg-type]
-    adj = T.adjust_reexports(flows, exports)
+    # CBS hooks (methods §7.3 preferences 1 and 2): imports for domestic use by partner, or total re-exports,
+    # in the same basis and window as ``basis``/``window``; without them the trade-only approximation applies
+    adj = T.adjust_reexports(flows, exports, domestic_use=domestic_use, reexports=reexports)
     # sourcing-mix shares: the re-export adjustment is pro rata (shares unchanged) unless CBS gives imports for
     # domestic use by partner; hub materials with X ≥ M keep their gross import structure for the shares
     dom_tot = adj.groupby("material_id")["imports_dom"].transform("sum")
