@@ -359,7 +359,12 @@ def _trade_material(mid: str, parents: pd.Series, traded: set[str]) -> str | Non
     return None
 
 
-def nl_inputs(
+def nl_inputs(data: CriticalityData, year: int, **kwargs: object) -> pd.DataFrame:
+    """Inputs of SR_NL and of the NL value-added axis per candidate material (see :func:`nl_inputs_and_mix`)."""
+    return nl_inputs_and_mix(data, year, **kwargs)[0]  # type: ignore[arg-type]
+
+
+def nl_inputs_and_mix(
     data: CriticalityData,
     year: int,
     *,
@@ -370,8 +375,9 @@ def nl_inputs(
     reporter: str = "NLD",
     domestic_use: pd.DataFrame | None = None,
     reexports: pd.Series | None = None,
-) -> pd.DataFrame:
-    """Inputs of SR_NL and of the NL value-added axis per candidate material for a data year.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Inputs of SR_NL and of the NL value-added axis per candidate material for a data year, and the NL
+    sourcing mix (``material_id`` = trade material, ``partner``, ``v``) they were computed from.
 
     Trade: BACI imports of ``reporter`` over ``window`` years ending ``year`` (value basis by default),
     re-export adjusted (methods §7.3: CBS ``domestic_use`` / ``reexports`` when given, else trade-only),
@@ -487,9 +493,8 @@ def nl_inputs(
     out["va_basis"] = va.basis
     out.attrs["va_notes"] = va.notes
     out.attrs["year"], out.attrs["window"], out.attrs["basis"] = year, years, basis
-    out.attrs["mix"] = mix  # NL sourcing mix by (trade) material and partner, for the uncertainty model
     out.attrs["wgi_window_nl"] = (wy1 - wgi_years + 1, wy1)
-    return out
+    return out, mix
 
 
 def national_list(
@@ -705,7 +710,8 @@ def uncertainty_model(data: CriticalityData, year: int, config: nl.ListConfig | 
     keyed = inputs.set_index(["material_id", "stage"])
     mats = [m for m in res.index if (m, stage[m]) in keyed.index]
     sel = keyed.loc[[(m, stage[m]) for m in mats]]
-    nli = nl_inputs(data, year, **nl_kwargs).set_index("material_id")  # type: ignore[arg-type]
+    nli, mix = nl_inputs_and_mix(data, year, **nl_kwargs)  # type: ignore[arg-type]
+    nli = nli.set_index("material_id")
     wwin = eu.WGI_WINDOWS[2023]
     w_eu = eu.scaled_wgi_window(data.governance, wwin, "eu2023")
     w_nl = eu.scaled_wgi_window(data.governance, nli.attrs["wgi_window_nl"], "eu2023")
@@ -719,7 +725,6 @@ def uncertainty_model(data: CriticalityData, year: int, config: nl.ListConfig | 
     gsh = sh[sh["scope"] == "global"].merge(key, on=["material_id", "stage"])
     esh = sh[sh["scope"] == "eu"].merge(key, on=["material_id", "stage"])
     # NL mix per candidate, from its trade material; t: EU members 0.8, App. 7 t of the stage, else 1.0
-    mix = nli.attrs["mix"]
     eu27 = set(data.eu27())
     tglob = gsh.set_index(["material_id", "country"])["t"]
     nl_rows = []
