@@ -40,7 +40,9 @@ EI_SCALING_2023_MEUR = 204_200.0
 #: Scaled-WGI presets of methods §1.16, implemented once in :func:`crmsec.indicators.governance.eu_scaled_wgi`:
 #: ``eu2017`` 10·(3 − mean6)/6 (Nigeria 2010–14 → 6.92), ``eu2023`` 2·(2.5 − mean6) (2023 stage SRs).
 WGI_PRESETS: tuple[str, ...] = ("eu2017", "eu2023")
-#: Supply-data window per assessment (5-year averages, [1] §2.1.2; 2023 window per methods §1.16).
+#: Supply-data window per assessment (5-year averages, [1] §2.1.2): 2017 → 2010–2014 ([1]); 2023 → 2016–2020
+#: (best fit of methods §1.16; 2015–19 … 2018–22 fit about equally); 2020 → 2012–2016 is an ASSUMPTION
+#: (the 2020 study's window was not checked) — pass ``window=`` explicitly where it matters.
 WGI_WINDOWS: dict[int, tuple[int, int]] = {2017: (2010, 2014), 2020: (2012, 2016), 2023: (2016, 2020)}
 
 CASES: tuple[str, ...] = ("GS+EU", "GS only", "EU only")

@@ -335,7 +335,7 @@ def candidates(data: CriticalityData) -> pd.DataFrame:
     Group rows (LREE, HREE, PGM) and aggregates without their own assessment (e.g. ``graphite``,
     ``rare_earths``) are left out so that no material is counted twice; their members are scored.
     """
-    mats = data.materials if data.materials is not None else data.material_names().to_frame()
+    data.material_names()  # loads the registry when the store copy is absent
     mats = data.materials
     flag = (mats["eu_crm_2023"].astype(int) == 1) | (mats["crma_critical"].astype(int) == 1) | (
         mats["crma_strategic"].astype(int) == 1)
