@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from crmsec.errors import DataError, UnknownNameError
@@ -145,7 +146,7 @@ def resolve_countries(names: pd.Series, source: str, *, file: str | Path | None 
     bad = [u for u, v in mapped.items() if v is None]
     if bad:
         first = names[names.astype(str) == bad[0]].index[0]
-        row = int(first) + 2 if isinstance(first, (int,)) else None
+        row = int(first) + 2 if isinstance(first, (int, np.integer)) else None
         raise UnknownNameError(
             f"unknown country name from source '{source}'", file=file, row=row, field="country", value=bad[0],
             hint=f"add a row '{source},<name>,<ISO3>' to src/crmsec/registry/country_aliases.csv "

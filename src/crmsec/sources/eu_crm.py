@@ -23,7 +23,7 @@ Notes
   Natural cork, Strontium) are shifted back (``repaired_shift``); "EU" as data case -> ``EUonly``
   (``repaired_case``); the duplicated Tungsten row is dropped.
 * Country spellings of [2] that the registry cannot know ("Brasilia", "Turkyie", "Congo, D.R.") are corrected
-  by :data:`COUNTRY_FIXES` before lookup.
+  by ``eu2023`` rows of ``registry/country_aliases.csv``.
 * Stages: E -> extraction, P -> processing; ``primary`` -> extraction, ``refined`` -> processing.
 * VA of Appendix 6 is in million EUR (``va_meur``); ``nace`` is the NACE Rev. 2 two-digit code (e.g. C23).
   Applications without a sector ("Other") have empty ``nace`` and NaN ``va_meur`` with ``va_flag = no_sector``
@@ -52,7 +52,6 @@ _STAGE = {"E": "extraction", "P": "processing", "Extraction": "extraction", "Pro
 _CASES = {"GS+EU", "GSonly", "EUonly"}
 #: Spelling defects of the PDF extraction [2], corrected before the country registry resolves the name
 #: ("Brasilia" is Brazil's capital, used for the country in one row; "Turkyie" is a typo of Türkiye).
-COUNTRY_FIXES = {"Brasil": "Brazil", "Brasilia": "Brazil", "Turkyie": "Türkiye", "Congo, D.R.": "Congo (Kinshasa)"}
 
 #: 2017 table column -> tidy column.
 COLUMN_MAP_2017 = {"material": "material", "stage_assessed": "stage_assessed", "SR": "sr", "EI": "ei",
@@ -193,7 +192,7 @@ def read_supply_shares(path_global: str | Path | None = None, path_eu: str | Pat
                             value=raw["Stage"].iloc[pos], hint="use E or P")
         share, flag = parse_percent(raw["Share"], file=file, field="Share", rows=raw["row"].to_numpy())
         t, _ = parse_numbers(raw["t"], file=file, field="t", rows=raw["row"].to_numpy())
-        iso = resolve_country_names(raw["Country"].str.strip().replace(COUNTRY_FIXES), "eu2023", file=file, rows=raw["row"].to_numpy())
+        iso = resolve_country_names(raw["Country"].str.strip(), "eu2023", file=file, rows=raw["row"].to_numpy())
         parts.append(pd.DataFrame({"material_id": mid.to_numpy(), "stage": stage.to_numpy(), "scope": scope,
                                    "country": iso.to_numpy(), "share": share.to_numpy(), "t": t.to_numpy(),
                                    "share_flag": flag.to_numpy(), "source": "eu-crm-2023-app7"}))
@@ -240,7 +239,7 @@ def read_trade_parameters(path: str | Path | None = None) -> tuple[pd.DataFrame,
         pos = int(np.flatnonzero(stage.isna().to_numpy())[0])
         raise DataError("unknown category", file=file, row=int(raw["row"].iloc[pos]), field="category",
                         value=raw["category"].iloc[pos], hint="use primary or refined")
-    iso = resolve_country_names(raw["country_name"].str.strip().replace(COUNTRY_FIXES), "eu2023", file=file, rows=raw["row"].to_numpy())
+    iso = resolve_country_names(raw["country_name"].str.strip(), "eu2023", file=file, rows=raw["row"].to_numpy())
     out = pd.DataFrame({"material_id": mid.to_numpy(), "stage": stage.to_numpy(),
                         "scope": raw["scope"].map({"world": "global", "eu": "eu"}).fillna(raw["scope"]).to_numpy(),
                         "country": iso.to_numpy(), "t": t.to_numpy(), "source": "eu-crm-2023-results"})
