@@ -17,7 +17,9 @@ from crmsec.projects.security import (
     host_instability,
     import_reliance_after,
     mix_after,
+    project_delta_sr,
     secure_tonnes,
+    shares_after,
 )
 
 
@@ -111,3 +113,55 @@ def test_benchmark_gap_closed() -> None:
     assert out.loc[("cobalt", "processing"), "reason"] == "no_value"
     with pytest.raises(InputError, match="unknown benchmark"):
         benchmark_contribution(bench.assign(benchmark="mining"), deltas)
+
+
+def _mix(rows: list[tuple[str, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"material_id": "x", "stage": "processing", "country": c, "share": s, "t": t}
+                         for c, s, t in rows])
+
+
+def test_shares_after_matches_the_worked_example() -> None:
+    """Shares-based form of methods §6.5: q = 100/1000 of a mix CN .6, AU .25, CL .1, other .05."""
+    eu = _mix([("CHN", 0.6, 1.0), ("AUS", 0.25, 1.0), ("CHL", 0.1, 1.0), ("OTH", 0.05, 1.0)])
+    add = shares_after(eu, 0.1, "FIN", host_t=0.8, counterfactual="additive")
+    disp = shares_after(eu, 0.1, "FIN", host_t=0.8, counterfactual="displacement")
+    assert float((add["share"] ** 2).sum()) == pytest.approx(0.368, abs=5e-4)
+    assert float((disp["share"] ** 2).sum()) == pytest.approx(0.335, abs=5e-4)
+    assert add.loc[add["country"] == "FIN", "t"].item() == 0.8
+    partial = shares_after(_mix([("CHN", 0.6, 1.0), ("AUS", 0.3, 1.0)]), 0.0, "FIN", counterfactual="additive")
+    assert partial["share"].sum() == pytest.approx(0.9)  # coverage of the published shares is kept
+
+
+def test_project_delta_sr_hand_case() -> None:
+    """SR before/after by the EU formula with WGI 2 (EU) and 8 (CHN); EU project displacing China."""
+    gs = _mix([("CHN", 0.8, 1.0), ("FIN", 0.2, 0.8)])
+    eu = _mix([("CHN", 0.7, 1.0), ("FIN", 0.3, 0.8)])
+    wgi = pd.Series({"CHN": 8.0, "FIN": 2.0})
+    inputs = pd.DataFrame([{"material_id": "x", "stage": "processing", "case": "GS+EU", "ir": 0.7,
+                            "eol_rir": 0.1, "si_sr": 0.9}])
+    r = project_delta_sr(gs, eu, wgi, inputs, material_id="x", stage="processing", q_share=0.2, host="FIN",
+                         host_in_eu=True, eu_members={"FIN"})
+    hhi_gs = 0.64 * 8 + 0.04 * 2 * 0.8
+    hhi_eu0 = 0.49 * 8 + 0.09 * 2 * 0.8
+    hhi_eu1 = 0.25 * 8 + 0.25 * 2 * 0.8
+    sr = lambda h_eu, ir: (hhi_gs * ir / 2 + h_eu * (1 - ir / 2)) * 0.9 * 0.9  # noqa: E731
+    assert r["displaced"] == "CHN" and r["ir_after"] == pytest.approx(0.5)
+    assert r["sr_before"] == pytest.approx(sr(hhi_eu0, 0.7))
+    assert r["sr_after"] == pytest.approx(sr(hhi_eu1, 0.5))
+    assert r["delta_sr"] < 0 and r["leading_share_after"] == pytest.approx(0.5)
+    with pytest.raises(InputError, match="assessed stages"):
+        project_delta_sr(gs, eu, wgi, inputs, material_id="x", stage="extraction", q_share=0.1, host="FIN",
+                         host_in_eu=True)
+
+
+@pytest.mark.slow
+def test_project_delta_sr_from_store(store) -> None:  # noqa: ANN001
+    """Lithium processing (EU 2023 inputs from the store): a German refinery supplying 10 % of EU sourcing
+    that displaces the largest third-country supplier lowers SR; zero output changes nothing."""
+    from crmsec.projects.data import project_delta_sr_from_store
+
+    zero = project_delta_sr_from_store("lithium", "processing", 0.0, "DEU", con=store)
+    assert zero["delta_sr"] == pytest.approx(0.0, abs=1e-12)
+    r = project_delta_sr_from_store("lithium", "processing", 0.1, "DEU", con=store)
+    assert r["delta_sr"] < 0 and r["ir_after"] < r["ir_before"]
+    assert r["leading_share_after"] < r["leading_share_before"]

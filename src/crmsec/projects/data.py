@@ -93,3 +93,26 @@ def _read_annual_all() -> pd.DataFrame:
         return pd.read_csv(path, low_memory=False)
     except (OSError, pd.errors.ParserError) as err:
         raise DataError(f"cannot read annual prices: {err}", file=path) from err
+
+
+def project_delta_sr_from_store(
+    material_id: str, stage: str, q_share: float, host: str, *, counterfactual: str = "displacement",
+    con: object | None = None, window: tuple[int, int] | None = None,
+) -> dict[str, object]:
+    """ΔSR of a project with the 2023 EU assessment inputs from the vintage store (I/O edge of
+    :func:`crmsec.projects.security.project_delta_sr`): App. 7 shares and t, six-dimension scaled WGI over the
+    2023 window (2016–2020), IR / EoL-RIR / SI_SR and the supply case of the 2023 results."""
+    from crmsec.criticality import eu_method as eu
+    from crmsec.criticality.pipeline import load_data, stage_inputs_2023
+    from crmsec.projects.security import project_delta_sr
+    from crmsec.registry import group_members
+
+    data = load_data(con, tables=("eu_assessment", "eu_supply_shares", "governance"))
+    eu27 = set(group_members("eu27"))
+    w = eu.scaled_wgi_window(data.governance, window or eu.WGI_WINDOWS[2023], "eu2023")
+    sh = data.eu_supply_shares
+    return project_delta_sr(
+        sh[sh["scope"] == "global"], sh[sh["scope"] == "eu"], w, stage_inputs_2023(data),
+        material_id=material_id, stage=stage, q_share=q_share, host=host.upper(),
+        host_in_eu=host.upper() in eu27, counterfactual=counterfactual, eu_members=eu27,  # type: ignore[arg-type]
+    )

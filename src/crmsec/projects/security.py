@@ -248,3 +248,113 @@ def benchmark_deltas(material_id: str, quantity_by_stage: Mapping[str, float], c
         delta = q / consumption_t if consumption_t and consumption_t > 0 else float("nan")
         rows.append({"material_id": material_id, "benchmark": stage, "delta": delta})
     return pd.DataFrame(rows, columns=["material_id", "benchmark", "delta"])
+
+
+def shares_after(
+    shares: pd.DataFrame, q_share: float, host: str, *, host_t: float = 1.0,
+    counterfactual: Counterfactual = "displacement", displaced: str | None = None,
+) -> pd.DataFrame:
+    """A tidy share table (``country``, ``share``, ``t``, …) of ONE mix after a project adds ``q_share``.
+
+    ``q_share`` is the project's output as a fraction of the mix's volume S (q = Q / S). Shares are treated as
+    volumes in units of S (they may sum to slightly less than 1 when small suppliers are not listed; that
+    coverage is kept, never re-normalised away). Additive: v_host += q, total 1 + q; displacement: the
+    dominant supplier ``displaced`` (default: the largest other than the host) loses q (not below 0) and the
+    host gains q, total 1 + q − moved (methods §6.5 item 2).
+    """
+    if q_share < 0 or not np.isfinite(q_share):
+        raise InputError(f"project share of the mix must be a finite number >= 0, got {q_share!r}")
+    s = shares.copy()
+    key_cols = [c for c in s.columns if c not in ("country", "share", "t", "share_flag", "source")]
+    template = s.iloc[0][key_cols].to_dict() if len(s) else {}
+    if counterfactual == "additive":
+        moved = 0.0
+    elif counterfactual == "displacement":
+        d = displaced or s.loc[s["country"] != host].sort_values("share", ascending=False)["country"].iloc[0]
+        if d not in set(s["country"]):
+            raise InputError(f"displaced supplier '{d}' is not in the mix")
+        moved = min(q_share, float(s.loc[s["country"] == d, "share"].sum()))
+        s.loc[s["country"] == d, "share"] -= moved  # V'_d = V_d − Q
+    else:
+        raise InputError(f"counterfactual must be 'additive' or 'displacement', not {counterfactual!r}")
+    if host in set(s["country"]):
+        s.loc[s["country"] == host, "share"] += q_share
+    else:
+        s = pd.concat([s, pd.DataFrame([{**template, "country": host, "share": q_share, "t": host_t}])],
+                      ignore_index=True)
+    s["share"] = s["share"] / (1.0 + q_share - moved)
+    return s
+
+
+def project_delta_sr(
+    global_shares: pd.DataFrame,
+    eu_shares: pd.DataFrame,
+    wgi_scaled: pd.Series,
+    stage_inputs: pd.DataFrame,
+    *,
+    material_id: str,
+    stage: str,
+    q_share: float,
+    host: str,
+    host_in_eu: bool,
+    counterfactual: Counterfactual = "displacement",
+    displaced: str | None = None,
+    host_t: float | None = None,
+    eu_t: float = 0.8,
+    eu_members: set[str] | None = None,
+) -> dict[str, object]:
+    """ΔSR of the EU method for a project supplying ``q_share`` of EU sourcing at a stage (methods §6.5 item 3).
+
+    The EU sourcing mix changes as in :func:`shares_after`; import reliance changes with domestic
+    production (S ≈ apparent consumption C, q = Q/C):
+
+    * EU host, displacement (consumption unchanged, imports fall by Q): IR' = max(IR − q, 0);
+    * EU host, additive (consumption grows by Q): IR' = IR / (1 + q);
+    * non-EU host, displacement: IR' = IR (one import source replaces another);
+    * non-EU host, additive: IR' = (IR + q) / (1 + q).
+
+    With displacement, the displaced supplier defaults to the largest third-country supplier of the EU mix
+    (``eu_members`` = the EU-27 ISO3 codes; the policy case of a project replacing the dominant third
+    country). The global mix is left unchanged (a single project rarely moves world shares; pass modified
+    ``global_shares`` to include it). SR is evaluated by :func:`crmsec.criticality.eu_method.stage_supply_risk`
+    before and after (one implementation of the SR formula, methods §1.2).
+    """
+    from crmsec.criticality.eu_method import stage_supply_risk
+
+    key = (stage_inputs["material_id"] == material_id) & (stage_inputs["stage"] == stage)
+    if not key.any():
+        have = sorted(stage_inputs.loc[stage_inputs["material_id"] == material_id, "stage"])
+        raise InputError(f"no SR inputs for {material_id} at stage {stage}; assessed stages: {have or 'none'}")
+    inp = stage_inputs[key].iloc[[0]].reset_index(drop=True)
+    sel = lambda f: f[(f["material_id"] == material_id) & (f["stage"] == stage)]  # noqa: E731
+    gs, eu = sel(global_shares), sel(eu_shares)
+    if eu.empty:
+        raise InputError(f"no EU sourcing shares for {material_id} at stage {stage}")
+    t_host = host_t if host_t is not None else (eu_t if host_in_eu else float(
+        eu.loc[eu["country"] == host, "t"].iloc[0]) if (eu["country"] == host).any() else 1.0)
+    if displaced is None and counterfactual == "displacement" and eu_members is not None:
+        third = eu.loc[~eu["country"].isin(eu_members | {host})].sort_values("share")
+        displaced = str(third["country"].iloc[-1]) if len(third) else None
+    eu_after = shares_after(eu, q_share, host, host_t=t_host, counterfactual=counterfactual, displaced=displaced)
+    ir = float(inp["ir"].iloc[0])
+    if host_in_eu:
+        ir_after = max(ir - q_share, 0.0) if counterfactual == "displacement" else ir / (1 + q_share)
+    else:
+        ir_after = ir if counterfactual == "displacement" else (ir + q_share) / (1 + q_share)
+    before = stage_supply_risk(gs, eu, wgi_scaled, inp)
+    after = stage_supply_risk(gs, eu_after, wgi_scaled, inp.assign(ir=ir_after))
+    outside = eu.loc[~eu["country"].isin((eu_members or set()) | {host})]
+    lead_b = (outside if len(outside) else eu.loc[eu["country"] != host]).sort_values("share").iloc[-1]
+    lead_a_share = float(eu_after.loc[eu_after["country"] == lead_b["country"], "share"].sum())
+    return {
+        "material_id": material_id, "stage": stage, "counterfactual": counterfactual, "host": host,
+        "q_share": q_share, "case": before["case"].iloc[0],
+        "hhi_eu_before": float(before["hhi_eu"].iloc[0]), "hhi_eu_after": float(after["hhi_eu"].iloc[0]),
+        "ir_before": ir, "ir_after": ir_after,
+        "sr_before": float(before["sr"].iloc[0]), "sr_after": float(after["sr"].iloc[0]),
+        "delta_sr": float(after["sr"].iloc[0] - before["sr"].iloc[0]),
+        "displaced": displaced if counterfactual == "displacement" else None,
+        "leading_supplier": lead_b["country"], "leading_share_before": float(lead_b["share"]),
+        "leading_share_after": lead_a_share,
+        "reason": after["reason"].iloc[0],
+    }
