@@ -84,7 +84,7 @@ def assess(
     if draws < 0:
         raise InputError(f"--draws must be >= 0, got {draws}")
     gpr_only = (method is Method.geopolrisk or scope is Scope.world) and method is not Method.all
-    data = _data(("production", "trade", "wgi_pv", "materials", "countries") if gpr_only else None)
+    data = _data(("production", "trade", "wgi_pv", "materials", "countries", "wmd_hs_map") if gpr_only else None)
     cfg = _config(n, w_sr, w_ei)
     title = ""
     notes: object = ()

