@@ -125,3 +125,16 @@ def test_update_sets_fields_and_case(db: str) -> None:
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["project", "update", "SP-EU1-04", "--set", "status=dreaming", "--db", db])
     assert r.exit_code != 0 and "status" in str(r.exception)
+
+
+@pytest.mark.slow
+def test_security_command(store, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    import crmsec.store
+
+    monkeypatch.setattr(crmsec.store, "open_store", lambda *a, **k: store)
+    r = runner.invoke(app, ["project", "security", "--material", "lithium", "--stage", "processing",
+                            "--q-share", "0.1", "--host", "DEU", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    frame = pd.read_csv(io.StringIO(r.stdout))
+    assert list(frame["counterfactual"]) == ["displacement", "additive"]
+    assert (frame["delta_sr"] < 0).all()

@@ -238,6 +238,27 @@ def appraise_cmd(
     emit(frame, fmt, output, title=f"{code}: appraisal ({res.valuation})")
 
 
+@app.command("security")
+def security(
+    material: Annotated[str, typer.Option(help="registry material_id, e.g. lithium")],
+    stage: Annotated[str, typer.Option(help="assessed stage: extraction or processing")],
+    q_share: Annotated[float, typer.Option("--q-share", help="project output as a share of EU sourcing at the stage (Q/S)")],
+    host: Annotated[str, typer.Option(help="host country ISO3")],
+    counterfactual: Annotated[str, typer.Option(help="displacement or additive (or both)")] = "both",
+    fmt: FmtOpt = Format.table,
+    output: OutOpt = None,
+) -> None:
+    """ΔSR, ΔHHI_WGI,t of EU sourcing, IR and the largest third-country share for a project (EU 2023 inputs
+    from the store; methods §6.5)."""
+    from crmsec.projects.data import project_delta_sr_from_store
+
+    kinds = ("displacement", "additive") if counterfactual == "both" else (counterfactual,)
+    if any(k not in ("displacement", "additive") for k in kinds):
+        raise InputError(f"--counterfactual must be displacement, additive or both, not {counterfactual!r}")
+    rows = [project_delta_sr_from_store(material, stage, q_share, host, counterfactual=k) for k in kinds]
+    emit(pd.DataFrame(rows), fmt, output, title=f"security contribution: {material} {stage}")
+
+
 @app.command("calibrate")
 def calibrate(
     commodity: Annotated[list[str], typer.Argument(help="World Bank series: copper nickel aluminium zinc lead tin ...")],
