@@ -69,3 +69,17 @@ def test_expected_shortfall_tails() -> None:
     v = np.arange(100.0)
     assert expected_shortfall(v, 0.05, tail="low") == pytest.approx(2.0)
     assert expected_shortfall(v, 0.05, tail="high") == pytest.approx(97.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6).map(lambda v: round(v, 2)), min_size=3, max_size=20),
+       st.floats(0.0, 0.3), st.floats(0.0, 0.3))
+def test_mirr_equals_numpy_financial(cf: list[float], fin: float, rein: float) -> None:
+    from crmsec.projects.finance import mirr
+
+    ref = npf.mirr(cf, fin, rein)
+    got = mirr(np.array(cf), fin, rein)
+    if np.isnan(ref):
+        assert np.isnan(got)
+    else:
+        assert got == pytest.approx(ref, rel=1e-9, abs=1e-12)

@@ -41,7 +41,7 @@ import pandas as pd
 
 from crmsec.errors import InputError
 from crmsec.projects.case import Case
-from crmsec.projects.finance import discount_factors, expected_shortfall, irr, payback_period
+from crmsec.projects.finance import discount_factors, expected_shortfall, irr, mirr, payback_period
 from crmsec.projects.instruments import (
     CapexGrant,
     Collar,
@@ -190,6 +190,7 @@ class PackageOutcome:
     public_cost: np.ndarray
     public_cost_by_instrument: dict[str, np.ndarray]
     irr: np.ndarray
+    mirr: np.ndarray
     payback: np.ndarray
     min_dscr: np.ndarray
     defaulted: np.ndarray
@@ -383,7 +384,8 @@ def evaluate_package(case: Case, prices: dict[str, np.ndarray], pkg: Package, ra
     min_dscr[~np.isfinite(min_dscr)] = np.nan
     return PackageOutcome(
         package=pkg, investor_npv=investor_npv, project_npv=project_npv, equity_cf=priv, project_fcf=fcf,
-        public_cost=public_cost, public_cost_by_instrument=public, irr=irr(priv), payback=payback_period(priv),
+        public_cost=public_cost, public_cost_by_instrument=public, irr=irr(priv),
+        mirr=mirr(priv, rates.investor, rates.investor), payback=payback_period(priv),
         min_dscr=min_dscr, defaulted=defaulted,
     )
 
@@ -417,6 +419,7 @@ def summarise(out: PackageOutcome, base: PackageOutcome, case: Case, rates: Rate
         "irr_p50": _pct(out.irr, 50),
         "irr_p90": _pct(out.irr, 90),
         "irr_undefined_share": float(np.mean(~np.isfinite(out.irr))),
+        "mirr_p50": _pct(out.mirr, 50),
         "min_dscr_p5": _pct(out.min_dscr, 5) if has_debt else float("nan"),
         "min_dscr_p50": _pct(out.min_dscr, 50) if has_debt else float("nan"),
         "p_default": float(out.defaulted.mean()),

@@ -110,6 +110,22 @@ def irr(
     return out if np.ndim(cash_flows) > 1 else out[0]
 
 
+def mirr(cash_flows: np.ndarray, finance_rate: float, reinvest_rate: float) -> np.ndarray:
+    """Modified IRR per path [1/yr], reported where the IRR is ambiguous (methods §6.1).
+
+    MIRR = (FV of inflows at ``reinvest_rate`` / PV of outflows at ``finance_rate``)^(1/(n − 1)) − 1 with n
+    periods; NaN when there are no inflows or no outflows. Equals ``numpy_financial.mirr`` per path [1].
+    """
+    cf = np.atleast_2d(np.asarray(cash_flows, dtype=float))
+    n = cf.shape[1]
+    t = np.arange(n, dtype=float)
+    pos = np.where(cf > 0, cf, 0.0) @ ((1 + reinvest_rate) ** (n - 1 - t))
+    neg = np.where(cf < 0, cf, 0.0) @ ((1 + finance_rate) ** -t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where((pos > 0) & (neg < 0), (pos / -neg) ** (1.0 / (n - 1)) - 1.0, np.nan)
+    return out if np.ndim(cash_flows) > 1 else out[0]
+
+
 def payback_period(cash_flows: np.ndarray) -> np.ndarray:
     """Undiscounted payback [yr]: first period at which cumulative cash flow turns >= 0 after being negative.
 
