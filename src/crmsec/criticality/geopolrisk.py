@@ -8,9 +8,10 @@ fixed copper normaliser 0.409412948.
 
 ``corrected`` fixes what methods §3.3–§3.6 and §9 list: g from the PV estimate with NaN (+ reason) where
 it is missing (optional explicit imputation), Taiwan mapped like any country, quantities on the basis the
-caller supplies (the pipeline converts to contained content), intra-region flows excluded from numerator
-and denominator (no double counting), NaN instead of 0 when nothing is traded or produced, and CF
-normalised by copper's midpoint of the same unit and year (the documented Eq. 3).
+caller supplies (the pipeline converts to contained content and refuses to add unlike bases), intra-region
+flows excluded from numerator and denominator (no double counting), NaN instead of 0 when nothing is
+traded or produced, unit values from flows that carry a quantity only, and CF normalised by copper's
+midpoint of the same unit and year (the documented Eq. 3).
 
 All countries × materials × years are computed in one vectorised pass (groupby on the tidy trade table).
 
@@ -215,13 +216,16 @@ def geopolrisk(
     if compat:
         gv = np.where(np.isnan(gv) & t["g"].isna().to_numpy() & ~_present(t, instability), LIBRARY_UNMATCHED_G, gv)
         gv = np.where(intra, 0.0, gv)
-    q = t["tonnes"].to_numpy(float)
-    q = np.nan_to_num(q)
+    q_raw = t["tonnes"].to_numpy(float)
+    q = np.nan_to_num(q_raw)
+    v = np.nan_to_num(t["value_kusd"].to_numpy(float))
+    if not compat:  # corrected: the unit value uses only flows that have a quantity (library: all values)
+        v = np.where(np.isnan(q_raw), 0.0, v)
     t = t.assign(
         _q=q,
         _num=q * np.nan_to_num(gv),
         _qnan=np.where(np.isnan(gv) & (q > 0), q, 0.0),
-        _v=np.nan_to_num(t["value_kusd"].to_numpy(float)),
+        _v=v,
     )
     agg = t.groupby(["unit", "material_id", "year"], sort=False)[["_num", "_q", "_qnan", "_v"]].sum()
 
