@@ -203,3 +203,31 @@ def test_material_briefing_pdf_and_xlsx(client, lang):
     assert {"producers", "nl_suppliers", "sources"} <= set(wb.sheetnames)
     html = client.get(f"/api/v1/briefings/material/gallium.html?lang={lang}").text
     assert f'<html lang="{lang}">' in html and "<svg" in html and "test (test-1)" in html
+
+
+def test_page_uploads_start_a_job_or_show_the_error(client, app):
+    login(client, "ana")
+    token = client.cookies.get("crmsec_csrf")
+    body = b"""periods: 2
+tiers:
+  - {tier: T1, rank: 1, weight_essential: 100, weight_nonessential: 10}
+sectors:
+  - {sector: health, tier: T1, va_meur_per_period: 1}
+materials:
+  - {material_id: gallium, availability_t: [1.0, 0.5], stock_t: 0.2, release_limit_t: 0.1}
+demand:
+  - {sector: health, material_id: gallium, demand_t: 1.0, essential_t: 0.5}
+"""
+    r = client.post("/crisis/upload", data={"csrf_token": token, "rule": "maxmin"},
+                    files={"file": ("crisis.yaml", body)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")
+    job_id = r.headers["location"].rsplit("/", 1)[1]
+    assert app.state.jobs.wait(job_id, timeout=60).status == "done"
+    page = client.get(r.headers["location"])
+    assert page.status_code == 200 and f"/api/v1/jobs/{job_id}" in page.text
+    r = client.post("/crisis/upload", data={"csrf_token": token}, headers={"Accept": "text/html"},
+                    files={"file": ("crisis.yaml", b"periods: [1\n")})
+    assert r.status_code == 422 and "not valid YAML" in r.text and "<html" in r.text
+    # without the CSRF field the upload is refused
+    r = client.post("/crisis/upload", files={"file": ("crisis.yaml", body)}, follow_redirects=False)
+    assert r.status_code == 403

@@ -200,7 +200,8 @@ def geopolrisk_trend(con: Any, material_id: str, country: str = "NLD") -> list[d
     rows = table[table["material_id"] == material_id].sort_values("year")
     if rows.empty:
         return None
-    return [{"year": int(r.year), "value": clean(r.score)} for r in rows.itertuples()]
+    return [{"year": int(r.year), "value": clean(r.score), "reason": (getattr(r, "reason", "") or None)}
+            for r in rows.itertuples()]
 
 
 def material_criticality(con: Any, material_id: str) -> dict[str, Any] | None:

@@ -30,7 +30,7 @@ def criticality_matrix(rows: Sequence[dict[str, Any]], sr_threshold: float | Non
                                           (False, _("other"), PALETTE[0], "circle")):
         sel = [r for r in pts if bool(r.get("critical")) is critical]
         traces.append({
-            "type": "scatter", "mode": "markers+text", "name": name,
+            "type": "scatter", "mode": "markers", "name": name,
             "x": [r["ei"] for r in sel], "y": [r["sr"] for r in sel],
             "text": [r.get("material") or r["material_id"] for r in sel],
             "textposition": "top center", "textfont": {"size": 10},
@@ -74,14 +74,17 @@ def world_map(countries: Sequence[str], values: Sequence[float], labels: Sequenc
         "data": [{
             "type": "choropleth", "locationmode": "ISO-3", "locations": list(countries),
             "z": [v if _finite(v) else None for v in values], "text": list(labels),
-            "colorscale": "Blues", "zmin": 0, "marker": {"line": {"color": "#555", "width": 0.4}},
+            "colorscale": [[0, "#deebf7"], [0.5, "#4292c6"], [1, "#08306b"]], "zmin": 0,
+            "marker": {"line": {"color": "#555", "width": 0.4}},
             "colorbar": {"title": {"text": colorbar}, "tickformat": ".0%"},
             "hovertemplate": "%{text}: %{z:.1%}<extra></extra>",
         }],
         "layout": {
             "title": {"text": title}, "font": FONT, "height": 420,
-            "geo": {"projection": {"type": "natural earth"}, "showframe": False, "showcoastlines": True,
-                    "showcountries": True, "countrycolor": "#999", "landcolor": "#f0f0f0", "showland": True},
+            "geo": {"projection": {"type": "natural earth", "scale": 1}, "center": {"lon": 10, "lat": 15},
+                    "lonaxis": {"range": [-180, 180]}, "lataxis": {"range": [-60, 85]}, "showframe": False,
+                    "showcoastlines": True, "showcountries": True, "countrycolor": "#999", "landcolor": "#f0f0f0",
+                    "showland": True},
             "margin": {"t": 40, "r": 0, "b": 0, "l": 0},
         },
     }
@@ -177,7 +180,7 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], z: Sequence[Sequence[float
     zz = [[v if _finite(v) else None for v in r] for r in z]
     text = [["NaN" if v is None else f"{100 * v:.0f}%" for v in r] for r in zz]
     return {"data": [{"type": "heatmap", "x": list(cols), "y": list(rows), "z": zz, "text": text,
-                      "texttemplate": "%{text}", "colorscale": "Blues", "zmin": 0, "zmax": 1,
+                      "texttemplate": "%{text}", "colorscale": [[0, "#f7fbff"], [1, "#2171b5"]], "zmin": 0, "zmax": 1,
                       "colorbar": {"title": {"text": colorbar}, "tickformat": ".0%"},
                       "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>"}],
             "layout": {"title": {"text": title}, "font": FONT, "height": max(320, 26 * len(rows) + 120),

@@ -54,6 +54,6 @@ def N_(text: str) -> str:  # noqa: N802 - conventional name for "mark for extrac
 DYNAMIC = (
     N_("extraction"), N_("processing"), N_("refining"), N_("recycling"), N_("manufacturing"),
     N_("Extraction"), N_("Processing"), N_("Refining"), N_("Recycling"), N_("Manufacturing"),
-    N_("public"), N_("analyst"), N_("admin"), N_("entered"), N_("left"), N_("stayed"),
+    N_("public"), N_("analyst"), N_("admin"), N_("entered"), N_("left"), N_("stayed"), N_("moved"),
     N_("queued"), N_("running"), N_("done"), N_("failed"),
 )

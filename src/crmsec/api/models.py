@@ -60,6 +60,7 @@ class SourcePublic(BaseModel):
 class TrendPointPublic(BaseModel):
     year: int
     value: float | None
+    reason: str | None = Field(None, description="why the value is missing (NaN), when it is")
 
 
 class FactsheetPublic(BaseModel):

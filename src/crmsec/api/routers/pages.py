@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crmsec.api import engines, figures, services
@@ -61,13 +61,15 @@ def factsheet_page(request: Request, material_id: MaterialId, user: CurrentUser,
                                  [p.share for p in fs.trade_partners],
                                  _("Largest suppliers to the Netherlands ({year}, tonnes)").format(
                                      year=fs.trade_partners[0].year), _("share of imports"), percent=True)
-    trend_fig = None
-    if fs.geopolrisk_trend:
+    trend_fig, trend_reason = None, None
+    if fs.geopolrisk_trend and all(p.value is None for p in fs.geopolrisk_trend):
+        trend_reason = ", ".join(sorted({p.reason for p in fs.geopolrisk_trend if p.reason})) or "NaN"
+    elif fs.geopolrisk_trend:
         trend_fig = figures.lines([p.year for p in fs.geopolrisk_trend],
                                   {"GeoPolRisk NL": [p.value for p in fs.geopolrisk_trend]},
                                   _("GeoPolRisk of Dutch imports"), _("year"), _("score"))
     return render(request, "pages/factsheet.html", user, fs=fs, name=name, maps=maps, trade_fig=trade_fig,
-                  trend_fig=trend_fig, stage_tables=stage_tables)
+                  trend_fig=trend_fig, trend_reason=trend_reason, stage_tables=stage_tables)
 
 
 def _try(fn):  # noqa: ANN001, ANN202
@@ -97,8 +99,10 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
             y_label=_("Supply risk for the Netherlands (SR_NL)") if nl_view else None,
             highlight=_("on the national list") if nl_view else None)
     n_points = sum(1 for r in rows if r.get("sr") is not None and r.get("ei") is not None)
+    steps = {b - a for a, b in zip(years, years[1:], strict=False)}
+    year_step = steps.pop() if len(steps) == 1 else 1
     return render(request, "pages/criticality.html", user, fig=fig, rows=rows, years=years, scope=scope,
-                  year=res["year"] if res else year, missing=missing, n_points=n_points,
+                  year=res["year"] if res else year, missing=missing, n_points=n_points, year_step=year_step,
                   notes=res.get("notes", []) if res else [])
 
 
@@ -210,6 +214,18 @@ async def scenario_upload_page(request: Request, file: Annotated[UploadFile, Fil
     from crmsec.api.routers.scenarios import upload_scenario_run
 
     job = await upload_scenario_run(file, user, jobs, settings, con_factory)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+@router.post("/crisis/upload", response_class=HTMLResponse, dependencies=[CsrfDep])
+async def allocation_upload_page(file: Annotated[UploadFile, File()], user: AnalystUser, jobs: JobsDep,
+                                 settings: SettingsDep, rule: Annotated[str, Form()] = "weighted"):
+    """Page form: upload an allocation YAML; validation errors are shown on the page, success opens the job."""
+    from crmsec.api.routers.crisis import upload_allocation
+
+    if rule not in ("weighted", "strict_tiers", "maxmin", "floors_prorata", "proportional_floor"):
+        rule = "weighted"
+    job = await upload_allocation(file, user, jobs, settings, rule)  # type: ignore[arg-type]
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 

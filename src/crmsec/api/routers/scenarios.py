@@ -53,7 +53,7 @@ def scenario_figure(result: dict[str, Any]):  # noqa: ANN201
         piv = st.pivot_table(index="t", columns="group", values="value", aggfunc="max").sort_index()
         fig = figures.lines(piv.index.tolist(), {str(c): piv[c].tolist() for c in piv.columns},
                             f"{label} — {result['title']}", _("day"), _("share of supply lost"))
-        fig["layout"]["yaxis"]["tickformat"] = ".0%"
+        fig["layout"]["yaxis"].update(tickformat=".0%", rangemode="tozero")
         return fig
 
     return build
