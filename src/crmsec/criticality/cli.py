@@ -57,6 +57,32 @@ def _show_va_notes(notes: object) -> None:
         stderr.print(f"[yellow]NL value added:[/yellow] {line}")
 
 
+TABLE_COLS = {
+    "eu": ["material_id", "material", "sr", "ei", "critical", "stage_assessed", "near_threshold", "sr_recomputed",
+           "ei_recomputed", "case", "reason", "p_critical", "driver_eu"],
+    "nl": ["rank", "material", "score", "on_list", "sr_nl", "sr_source", "va_exposed_meur", "top_origin", "hub",
+           "p_on_list", "rank_p05", "rank_p95", "drivers"],
+    "all": ["material", "sr_eu", "ei_eu", "critical_eu", "rank", "on_list", "sr_nl", "va_exposed_meur",
+            "gpr_score_nl", "gpr_score_nl_compatible", "p_critical", "p_on_list"],
+    "gpr": ["country", "material", "year", "hhi", "wta", "score", "price_usd_per_kg", "cf", "reason"],
+    "diff": ["material", "change", "explanation"],
+}
+
+
+def _emit(frame: pd.DataFrame, fmt: Format, output: Path | None, title: str, kind: str) -> None:
+    """Full frame to files and csv/json; a compact column subset for the rich table on a terminal."""
+    compact = frame[[c for c in TABLE_COLS[kind] if c in frame.columns]]
+    if output is not None:
+        from crmsec.output import write_frame
+
+        write_frame(frame, output)
+        stderr.print(f"[green]wrote[/green] {output} ({len(frame)} rows, {frame.shape[1]} columns)")
+        if fmt is Format.table:
+            emit(compact, fmt, None, title=title)
+        return
+    emit(compact if fmt is Format.table else frame, fmt, None, title=title)
+
+
 def _latest_year(data) -> int:
     return int(min(data.trade["year"].max(), data.governance["year"].max() + 1))
 
@@ -108,10 +134,13 @@ def assess(
                 title = "GeoPolRisk: corrected vs compatible, per material"
         if not compare_modes:
             cols = ["country", "material_id", "material", "year", "hhi", "wta", "score", "price_usd_per_kg", "cf",
-                    "import_t", "domestic_production_t", "share_no_wgi", "reason", "mode"]
+                    "cf_fixed_cu", "cf_same_unit_cu", "midpoint", "numerator", "import_t", "domestic_production_t",
+                    "share_no_wgi", "reason", "mode"]
             frame = frame[cols]
             title = f"GeoPolRisk ({mode.value})"
-        emit(frame, fmt, output, title=title)
+            _emit(frame, fmt, output, title, "gpr")
+        else:
+            emit(frame, fmt, output, title=title)
         return
     if method is Method.all:
         y = year or _latest_year(data)
@@ -140,7 +169,7 @@ def assess(
         frame = frame.merge(mc[[c for c in keep if c in mc.columns]], on="material_id", how="left")
         stderr.print(f"[dim]Monte Carlo: {draws:,} draws, seed {seed}; EU status with the 2023 inputs[/dim]")
     _show_va_notes(notes)
-    emit(frame, fmt, output, title=title)
+    _emit(frame, fmt, output, title, "all" if method is Method.all else scope.value)
 
 
 @list_app.command("nl")
@@ -178,17 +207,14 @@ def list_nl(
             stderr.print(f"no material entered or left the list between {vs} and {y}")
             frame = pd.DataFrame(columns=["material_id", "material", "change", "explanation"])
         label = f"{vs if vs is not None else y}{' (' + str(vs_store) + ')' if vs_store else ''}"
-        emit(frame, fmt, output, title=f"NL list {label} → {y}: changes and their causes (VA: {lst['va_basis'].iloc[0]})")
+        _emit(frame, fmt, output, f"NL list {label} → {y}: changes and their causes (VA: {lst['va_basis'].iloc[0]})",
+              "diff")
         return
     frame = P.national_list(data, y, cfg, **kw)
     _show_va_notes(frame.attrs.get("va_notes", ()))
     if not all_rows:
         frame = frame[frame["on_list"]]
-    cols = ["rank", "material_id", "material", "score", "on_list", "sr_nl", "sr_source", "va_exposed_meur",
-            "va_basis", "top_origin", "top_origin_share", "hub", "drivers"]
-    rest = [c for c in frame.columns if c not in cols]
-    emit(frame[cols + rest] if fmt is not Format.table else frame[cols], fmt, output,
-         title=f"NL critical raw materials list {y} (N = {n}; VA: {frame['va_basis'].iloc[0]})")
+    _emit(frame, fmt, output, f"NL critical raw materials list {y} (N = {n}; VA: {frame['va_basis'].iloc[0]})", "nl")
 
 
 def register(app: typer.Typer) -> None:
