@@ -195,7 +195,8 @@ def list_briefing(con: Any, year: int | None = None, lang: str = "en") -> Briefi
         b.tables["matrix"] = mat
     cols = {"rank": _("rank"), "material": _("material"), "score": _("score"), "on_list": _("on list"),
             "drivers": _("drivers")}
-    b.sections.append(_section_from_frame(_("Ranking"), frame.sort_values("rank"), cols, _("No ranking."), 80))
+    ranked = frame.sort_values("rank").assign(rank=lambda f: f["rank"].astype("Int64"))
+    b.sections.append(_section_from_frame(_("Ranking"), ranked, cols, _("No ranking."), 80))
     if diff is not None and not diff.empty:
         dcols = {"material_id": _("material"), "change": _("change"), "cause": _("cause")}
         diff_out = diff.assign(material_id=diff["material_id"].map(names).fillna(diff["material_id"]))
@@ -236,7 +237,8 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     mcols = {"region": _("region"), "material": _("material"), "binding_stage": _("stage"),
              "shortfall_share": _("share lost"), "shortfall_t": _("tonnes"), "effective_days": _("days"),
              "days_to_stockout": _("days to stock-out"), "reason": _("reason")}
-    b.sections.append(_section_from_frame(_("Supply lost per material"), mats, mcols, "–"))
+    b.sections.append(_section_from_frame(_("Supply lost per material"),
+                                          mats.assign(shortfall_share=mats["shortfall_share"].map(pct)), mcols, "–"))
     scols = {"region": _("region"), "nace": "NACE", "binding_material": _("binding material"),
              "va_at_risk_meur": _("value added at risk (M EUR)"), "va_basis": _("basis"), "reason": _("reason")}
     b.sections.append(_section_from_frame(_("Sectors hit"), secs, scols, "–"))
