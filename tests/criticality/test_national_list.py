@@ -152,3 +152,27 @@ def test_national_list_from_store(store):
     changed = diff[diff["change"].isin(["entered", "left"])]
     assert len(changed) > 0
     assert changed["explanation"].str.contains("→").all()
+
+
+@pytest.mark.slow
+def test_main_job_writes_outputs(store, tmp_path):
+    """``crmsec run`` step: national_list.csv/.xlsx, criticality_matrix.csv, geopolrisk_nl.csv and the notes."""
+    from crmsec.criticality.main_job import write_outputs
+
+    paths = write_outputs(tmp_path, store)
+    names = {p.name for p in paths}
+    assert {"national_list.csv", "national_list.xlsx", "criticality_matrix.csv", "geopolrisk_nl.csv",
+            "national_list_NOTES.txt"} <= names
+    lst = pd.read_csv(tmp_path / "national_list.csv")
+    assert int(lst["on_list"].sum()) == 17 and lst["va_basis"].str.startswith("proxy").all()
+    assert "proxy" in (tmp_path / "national_list_NOTES.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_public_entry_points(store):
+    from crmsec.criticality import eu_assessment, national_list
+
+    a = eu_assessment(2023, store)
+    assert {"material_id", "sr", "ei", "critical", "stage_assessed", "near_threshold"} <= set(a.columns)
+    lst = national_list(2023, store, n=10)
+    assert int(lst["on_list"].sum()) == 10

@@ -1,6 +1,41 @@
 """Criticality methods: EU SR/EI, GeoPolRisk, the Dutch national list and their uncertainty.
 
-Modules: :mod:`~crmsec.criticality.eu_method`, :mod:`~crmsec.criticality.geopolrisk`,
-:mod:`~crmsec.criticality.national_list`, :mod:`~crmsec.criticality.uncertainty`; the pipelines that read
-the store live in :mod:`~crmsec.criticality.pipeline`.
+Pure cores: :mod:`~crmsec.criticality.eu_method` (``supply_risk``, ``economic_importance``, ``is_critical`` …),
+:mod:`~crmsec.criticality.geopolrisk`, :mod:`~crmsec.criticality.national_list`,
+:mod:`~crmsec.criticality.uncertainty`; store-reading pipelines in :mod:`~crmsec.criticality.pipeline`.
+
+Convenience entry points for other capabilities (read the default store unless ``con`` is given)::
+
+    from crmsec.criticality import eu_assessment, national_list
+    frame = eu_assessment(2023)            # material_id, material, sr, ei, critical, stage_assessed, near_threshold, …
+    nl17 = national_list(2023)             # rank, material_id, score, on_list, drivers, va_basis, …
 """
+
+from __future__ import annotations
+
+import pandas as pd
+
+from crmsec.criticality.eu_method import economic_importance, is_critical, near_threshold, supply_risk
+
+__all__ = ["economic_importance", "eu_assessment", "is_critical", "national_list", "near_threshold", "supply_risk"]
+
+
+def eu_assessment(year: int = 2023, con: object | None = None) -> pd.DataFrame:
+    """EU criticality per material for an assessment year (DESIGN §2a columns); see
+    :func:`crmsec.criticality.pipeline.eu_assessment`."""
+    from crmsec.criticality import pipeline as P
+
+    return P.eu_assessment(P.load_data(con), year)
+
+
+def national_list(year: int | None = None, con: object | None = None, *, n: int = 17, w_sr: float = 1.0,
+                  w_ei: float = 1.0, **kwargs: object) -> pd.DataFrame:
+    """The Dutch national list for a data year (default: latest with trade and WGI data); see
+    :func:`crmsec.criticality.pipeline.national_list`."""
+    from crmsec.criticality import pipeline as P
+    from crmsec.criticality.national_list import ListConfig
+
+    data = P.load_data(con)
+    if year is None:
+        year = int(min(data.trade["year"].max(), data.governance["year"].max() + 1))  # type: ignore[union-attr]
+    return P.national_list(data, year, ListConfig(n=n, w_sr=w_sr, w_ei=w_ei), **kwargs)
