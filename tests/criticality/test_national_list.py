@@ -170,9 +170,9 @@ def test_main_job_writes_outputs(store, tmp_path):
 
 @pytest.mark.slow
 def test_public_entry_points(store):
-    from crmsec.criticality import eu_assessment, national_list
+    from crmsec.criticality import eu_assessment, nl_critical_list
 
     a = eu_assessment(2023, store)
     assert {"material_id", "sr", "ei", "critical", "stage_assessed", "near_threshold"} <= set(a.columns)
-    lst = national_list(2023, store, n=10)
+    lst = nl_critical_list(2023, store, n=10)
     assert int(lst["on_list"].sum()) == 10

@@ -6,9 +6,9 @@ Pure cores: :mod:`~crmsec.criticality.eu_method` (``supply_risk``, ``economic_im
 
 Convenience entry points for other capabilities (read the default store unless ``con`` is given)::
 
-    from crmsec.criticality import eu_assessment, national_list
+    from crmsec.criticality import eu_assessment, nl_critical_list
     frame = eu_assessment(2023)            # material_id, material, sr, ei, critical, stage_assessed, near_threshold, …
-    nl17 = national_list(2023)             # rank, material_id, score, on_list, drivers, va_basis, …
+    nl17 = nl_critical_list(2023)             # rank, material_id, score, on_list, drivers, va_basis, …
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 
 from crmsec.criticality.eu_method import economic_importance, is_critical, near_threshold, supply_risk
 
-__all__ = ["economic_importance", "eu_assessment", "is_critical", "national_list", "near_threshold", "supply_risk"]
+__all__ = ["economic_importance", "eu_assessment", "is_critical", "near_threshold", "nl_critical_list", "supply_risk"]
 
 
 def eu_assessment(year: int = 2023, con: object | None = None) -> pd.DataFrame:
@@ -28,7 +28,7 @@ def eu_assessment(year: int = 2023, con: object | None = None) -> pd.DataFrame:
     return P.eu_assessment(P.load_data(con), year)
 
 
-def national_list(year: int | None = None, con: object | None = None, *, n: int = 17, w_sr: float = 1.0,
+def nl_critical_list(year: int | None = None, con: object | None = None, *, n: int = 17, w_sr: float = 1.0,
                   w_ei: float = 1.0, **kwargs: object) -> pd.DataFrame:
     """The Dutch national list for a data year (default: latest with trade and WGI data); see
     :func:`crmsec.criticality.pipeline.national_list`."""
