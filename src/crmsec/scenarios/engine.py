@@ -346,7 +346,7 @@ def stage_losses(block: Block, depth: np.ndarray | float) -> tuple[np.ndarray, l
             loss = np.maximum(0.0, d * ws - block.spare)  # Eq. 2 in [1]
             a = a * (1.0 - loss)
             avail.append(a.copy())
-        return 1.0 - a, avail
+        return np.clip(1.0 - a, 0.0, 1.0), avail
     a_prev: np.ndarray | None = None
     for sb in block.stages:
         # u: upstream availability per supplier, shape (n, n_sup)
@@ -357,7 +357,7 @@ def stage_losses(block: Block, depth: np.ndarray | float) -> tuple[np.ndarray, l
         a = ((1.0 - d[:, None] * sb.expo[None, :]) * u) @ sb.shares  # Eq. 1 in [1]
         avail.append(a)
         a_prev = a
-    return 1.0 - avail[-1], avail
+    return np.clip(1.0 - avail[-1], 0.0, 1.0), avail  # clip float noise only (a ∈ [0, 1] analytically)
 
 
 def reroute_integral(duration: np.ndarray, lag: np.ndarray, ramp: np.ndarray) -> np.ndarray:
