@@ -112,3 +112,15 @@ def test_usgs_annual_level_and_volatility_check() -> None:
     assert lb.loc["latest_price_usd_per_t", "usgs"] == pytest.approx(15.0 * 1000 / 0.45359237)
     with pytest.raises(DataError, match="available"):
         usgs_annual_check("unobtainium")
+
+
+def test_risk_neutral_eur_price_of_a_usd_product_is_quanto_adjusted() -> None:
+    """Under Q the EUR value P·X of a USD-priced product grows at the EUR rate (no double drift via FX)."""
+    prod = PriceModel("gbm", p0=10_000, sigma=0.3, mu=0.1, name="ni")
+    fx = PriceModel("gbm", p0=0.9, sigma=0.1, mu=0.05, name="fx")
+    ps = PriceSet(products=(prod,), fx=fx, corr=np.array([[1.0, -0.4], [-0.4, 1.0]]))
+    p = simulate_prices(ps, 5, n_paths=400_000, seed=3, measure="risk_neutral", rate=0.03)
+    assert p["ni"][:, 5].mean() == pytest.approx(9_000 * math.exp(0.15), rel=0.004)
+    assert p["fx"][:, 5].mean() == pytest.approx(0.9, rel=0.004)
+    eur = simulate_prices(ps, 5, n_paths=1_000, seed=3, foreign=set())
+    assert eur["ni"][0, 0] == pytest.approx(10_000)  # EUR-priced product is not converted

@@ -86,24 +86,14 @@ def simulate_case_prices(
 ) -> dict[str, np.ndarray]:
     """EUR price paths ``{product: (n_paths, n_years + 1)}`` for a case under the chosen measure.
 
-    Products priced in USD are converted with the simulated EUR-per-USD path; EUR-priced ones are not.
-    Under ``risk_neutral`` a USD product's EUR price carries no quanto adjustment (stated limitation).
+    Products priced in USD are converted with the simulated EUR-per-USD path (quanto-adjusted under the
+    risk-neutral measure, see :func:`crmsec.projects.prices.simulate_prices`); EUR-priced ones are not.
     """
     rates = Rates.of(case, valuation)
-    ps = case.price_set()
-    raw = simulate_prices(
-        ps, case.n_years, n_paths=n_paths, seed=seed, antithetic=antithetic,
-        measure=valuation, rate=rates.drift_rate,
+    return simulate_prices(
+        case.price_set(), case.n_years, n_paths=n_paths, seed=seed, antithetic=antithetic,
+        measure=valuation, rate=rates.drift_rate, foreign={p.name for p in case.products if p.currency == "USD"},
     )
-    out = {}
-    for p in case.products:
-        path = raw[p.name]
-        if ps.fx is not None and p.currency == "EUR":
-            path = path / raw["fx"]  # simulate_prices applied FX to every product; undo for EUR-priced ones
-        out[p.name] = path
-    if "fx" in raw:
-        out["fx"] = raw["fx"]
-    return out
 
 
 def _tax_with_loss_carry_forward(taxable: np.ndarray, rate: float) -> np.ndarray:

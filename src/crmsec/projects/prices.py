@@ -353,20 +353,39 @@ def simulate_prices(
     antithetic: bool = True,
     measure: Measure = "real_world",
     rate: float = 0.0,
+    foreign: set[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Joint price paths in EUR: ``{product name: (n_paths, n_years + 1)}`` plus ``"fx"`` when modelled.
 
-    Product paths are multiplied by the FX path when an FX factor is given (EUR = price × EUR per unit).
-    ``rate`` is the continuously compounded risk-free rate used for the risk-neutral drift.
+    Products named in ``foreign`` (default: all, when an FX factor is given) are quoted in the foreign
+    currency and multiplied by the FX path (EUR = price × EUR per unit); the others are already in EUR.
+    ``rate`` is the continuously compounded EUR risk-free rate of the risk-neutral drift.
+
+    Under ``risk_neutral`` with a GBM FX factor, the FX path is simulated as a martingale (drift 0) and each
+    foreign GBM product's drift is quanto-adjusted by −rho·sigma_P·sigma_X, so the EUR price
+    P·X has the risk-neutral drift ``rate`` − y exactly (Hull, ch. 30, quanto adjustment). An OU FX factor is
+    used as given (its level shifted by its market price of risk) — a stated approximation.
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    z = correlated_normals(n_paths, n_years, prices.correlation(), rng, antithetic=antithetic)
+    corr = prices.correlation()
+    z = correlated_normals(n_paths, n_years, corr, rng, antithetic=antithetic)
     out: dict[str, np.ndarray] = {}
     fx = None
-    if prices.fx is not None:
-        fx = np.exp(simulate_log_paths(prices.fx, z[-1], measure=measure, rate=rate))
+    fx_model = prices.fx
+    if fx_model is not None:
+        if measure == "risk_neutral" and fx_model.kind == "gbm":
+            fx = np.exp(simulate_log_paths(replace(fx_model, mu=0.0), z[-1], measure="real_world"))
+        else:
+            fx = np.exp(simulate_log_paths(fx_model, z[-1], measure=measure, rate=rate))
         out["fx"] = fx
+    names = {m.name for m in prices.products} if foreign is None else set(foreign)
     for i, model in enumerate(prices.products):
-        p = np.exp(simulate_log_paths(model, z[i], measure=measure, rate=rate))
-        out[model.name] = p * fx if fx is not None else p
+        in_fx = fx is not None and model.name in names
+        m = model
+        if in_fx and measure == "risk_neutral" and model.kind == "gbm" and fx_model is not None \
+                and fx_model.kind == "gbm":
+            quanto = corr[i, -1] * model.sigma * fx_model.sigma
+            m = replace(model, convenience_yield=model.convenience_yield + quanto)
+        p = np.exp(simulate_log_paths(m, z[i], measure=measure, rate=rate))
+        out[model.name] = p * fx if in_fx else p
     return out
