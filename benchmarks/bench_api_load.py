@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -35,19 +36,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int, store: str | None) -> subprocess.Popen:
+def start_server(port: int, store: str | None, log) -> subprocess.Popen:  # noqa: ANN001
     cmd = [sys.executable, "-c", "from crmsec.cli import main; main()", "serve", "--port", str(port)]
     if store:
         cmd += ["--store", store]
     env = {**os.environ, "CRMSEC_SECRET_KEY": "bench-secret-key-0123456789"}
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
 def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
     end = time.time() + timeout
     while time.time() < end:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+            raise SystemExit("server exited (see its log)")
         try:
             if httpx.get(base + "/api/v1/health", timeout=1.0).status_code == 200:
                 return
@@ -92,13 +93,15 @@ def main() -> None:
     args = ap.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = start_server(port, args.store)
+    log = tempfile.NamedTemporaryFile(prefix="crmsec-bench-server-", suffix=".log", delete=False)
+    proc = start_server(port, args.store, log)
     try:
         wait_ready(base, proc)
         t0 = time.perf_counter()
         for url in ENDPOINTS:  # warm the per-vintage result caches (first computation is not what we load-test)
             r = httpx.get(base + url, timeout=120.0)
-            r.raise_for_status()
+            if r.status_code != 200:
+                raise SystemExit(f"warm-up {url}: HTTP {r.status_code} {r.text[:300]} (server log: {log.name})")
         warm = time.perf_counter() - t0
         lat, errors, wall = asyncio.run(run(base, args.clients, args.duration))
     finally:
@@ -115,7 +118,7 @@ def main() -> None:
         print(f"latency ms: p50 {np.percentile(a, 50):.1f}  p95 {np.percentile(a, 95):.1f}  "
               f"p99 {np.percentile(a, 99):.1f}  max {a.max():.1f}")
     if errors:
-        print("first errors:", errors[:5])
+        print("first errors:", errors[:5], f"(server log: {log.name})")
 
 
 if __name__ == "__main__":

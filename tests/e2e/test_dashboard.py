@@ -72,3 +72,36 @@ def test_pdf_briefing_downloads_with_more_than_one_page(page):
     pdf = pypdf.PdfReader(io.BytesIO(data))
     assert len(pdf.pages) > 1
     assert "National list" in pdf.pages[0].extract_text()
+
+
+A11Y_CHECK = """() => {
+  const problems = [];
+  if (!document.documentElement.lang) problems.push('no lang attribute');
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+    const labelled = (el.id && document.querySelector('label[for="' + el.id + '"]')) || el.closest('label')
+      || el.getAttribute('aria-label');
+    if (!labelled) problems.push('unlabelled ' + el.tagName + ' ' + (el.name || el.id));
+  }
+  for (const el of document.querySelectorAll('div.chart')) {
+    if (!el.getAttribute('aria-label')) problems.push('chart without aria-label ' + el.id);
+  }
+  if (document.querySelectorAll('h1').length !== 1) problems.push('not exactly one h1');
+  return problems;
+}"""
+
+
+def test_accessibility_basics(page):
+    from e2ehelp import sign_in as _sign_in
+
+    pages = ["/", "/criticality", "/list", "/materials/cobalt", "/chains", "/crma", "/projects", "/briefings",
+             "/login"]
+    for path in pages:
+        page.goto(path)
+        assert page.evaluate(A11Y_CHECK) == [], path
+    page.goto("/criticality")
+    page.keyboard.press("Tab")  # the first Tab stop is the skip link, visible when focused
+    assert page.evaluate("document.activeElement.className") == "skip"
+    _sign_in(page)
+    for path in ("/scenarios", "/crisis", "/projects/NL-E2E-PUBLIC"):
+        page.goto(path)
+        assert page.evaluate(A11Y_CHECK) == [], path

@@ -55,5 +55,7 @@ DYNAMIC = (
     N_("extraction"), N_("processing"), N_("refining"), N_("recycling"), N_("manufacturing"),
     N_("Extraction"), N_("Processing"), N_("Refining"), N_("Recycling"), N_("Manufacturing"),
     N_("public"), N_("analyst"), N_("admin"), N_("entered"), N_("left"), N_("stayed"), N_("moved"),
-    N_("queued"), N_("running"), N_("done"), N_("failed"),
+    N_("queued"), N_("running"), N_("done"), N_("failed"), N_("unknown"), N_("substitution"),
+    N_("recognised"), N_("exploration"), N_("feasibility"), N_("permitting"), N_("financing"),
+    N_("construction"), N_("operating"), N_("suspended"), N_("cancelled"),
 )

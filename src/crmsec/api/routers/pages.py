@@ -178,9 +178,20 @@ def crisis_page(request: Request, user: CurrentUser, lang: LangDep) -> HTMLRespo
 def projects_page(request: Request, user: CurrentUser, projects: ProjectsDep, lang: LangDep) -> HTMLResponse:
     from crmsec.api.routers.projects import visible_projects
 
+    _ = translator(lang)
     frame, missing = _try(lambda: visible_projects(projects, user))
     rows = services.records(frame) if frame is not None else []
-    return render(request, "pages/projects.html", user, rows=rows, missing=missing)
+    fig = None
+    if frame is not None and not frame.empty:
+        stages = frame.assign(stage=frame["stages"].fillna("").str.split(";")).explode("stage")
+        stages["stage"] = stages["stage"].replace("", "unknown")
+        counts = stages.groupby(["stage", "status"]).size().unstack(fill_value=0)
+        fig = {"data": [{"type": "bar", "name": _(str(s)), "x": [_(str(i)) for i in counts.index],
+                         "y": counts[s].tolist()} for s in counts.columns],
+               "layout": {"title": {"text": _("Project pipeline by stage and status")}, "barmode": "stack",
+                          "font": figures.FONT, "height": 340, "yaxis": {"title": {"text": _("projects")}},
+                          "margin": {"t": 50, "r": 20, "b": 50, "l": 60}}}
+    return render(request, "pages/projects.html", user, rows=rows, missing=missing, fig=fig)
 
 
 @router.get("/projects/{code}", response_class=HTMLResponse)
