@@ -39,6 +39,15 @@ def main() -> None:
     url = f"sqlite:///{tmp / 'projects.sqlite'}"
     reg = ProjectRegistry(url)
     seed_strategic_projects(reg)
+    # one clearly labelled ILLUSTRATIVE project carrying the example business case, to show the appraisal fan
+    import yaml
+
+    case_file = Path(__file__).resolve().parents[1] / "src/crmsec/projects/examples/illustrative_refinery.yaml"
+    reg.add({"code": "ILLUSTRATIVE-REFINERY", "name": "ILLUSTRATIVE example refinery (not a real project)",
+             "countries": ["NLD"], "materials": ["nickel", "cobalt"], "stages": ["processing"],
+             "status": "feasibility", "confidentiality": "restricted",
+             "notes": "illustrative case from crmsec/projects/examples; not data"})
+    reg.set_case("ILLUSTRATIVE-REFINERY", yaml.safe_load(case_file.read_text(encoding="utf-8")))
     reg.close()
     password = secrets.token_urlsafe(12)
     users = UserStore(rounds=4)
@@ -57,7 +66,11 @@ def main() -> None:
                 page.wait_for_selector(wait)
             page.wait_for_timeout(400)
             out = args.out / f"{name}.png"
-            page.screenshot(path=str(out), full_page=True)
+            save(out)
+
+        def save(out: Path) -> None:
+            height = min(page.evaluate("document.documentElement.scrollHeight"), 2000)
+            page.screenshot(path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": 1360, "height": height})
             shots.append(out)
 
         shot("criticality-matrix-eu", "/criticality?scope=eu&year=2023")
@@ -77,16 +90,19 @@ def main() -> None:
         page.click("#run-scenario")
         page.wait_for_selector("#run-chart[data-rendered=true]", timeout=120_000)
         page.wait_for_timeout(400)
-        page.screenshot(path=str(args.out / "scenario-runner.png"), full_page=True)
-        shots.append(args.out / "scenario-runner.png")
+        save(args.out / "scenario-runner.png")
         page.goto("/crisis")
         page.click("#run-allocation")
         page.wait_for_selector("#alloc-chart[data-rendered=true]", timeout=120_000)
         page.click("#run-stockpile")
         page.wait_for_selector("#stock-chart[data-rendered=true]", timeout=120_000)
         page.wait_for_timeout(400)
-        page.screenshot(path=str(args.out / "crisis-allocation-stockpile.png"), full_page=True)
-        shots.append(args.out / "crisis-allocation-stockpile.png")
+        save(args.out / "crisis-allocation-stockpile.png")
+        page.goto("/projects/ILLUSTRATIVE-REFINERY")
+        page.click("#run-appraisal")
+        page.wait_for_selector("#ap-chart[data-rendered=true]", timeout=120_000)
+        page.wait_for_timeout(400)
+        save(args.out / "project-appraisal-fan.png")
         page.click("#switch-lang")
         page.wait_for_selector("html[lang=nl]")
         shot("criticality-matrix-nl-language", "/criticality?scope=eu&year=2023")
