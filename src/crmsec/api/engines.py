@@ -300,7 +300,8 @@ def scenario_parse(data: dict[str, Any], where: str = "upload") -> Any:
 
 
 def run_scenario(con: Any, scenario: Any, *, draws: int = 0, seed: int = 0,
-                 progress: Callable[[float, str], None] | None = None) -> dict[str, Any]:
+                 progress: Callable[[float, str], None] | None = None, depth: float | None = None,
+                 duration_days: float | None = None) -> dict[str, Any]:
     """Run a scenario (id or :class:`~crmsec.scenarios.Scenario`) on the store (engine
     :func:`crmsec.scenarios.api.run_scenario_from_store`); add an ensemble of ``draws`` when > 0."""
     _scenarios()
@@ -312,7 +313,7 @@ def run_scenario(con: Any, scenario: Any, *, draws: int = 0, seed: int = 0,
     step(0.02, "reading supply inputs")
     inputs = store_inputs(con)
     share = 0.5 if draws else 0.95
-    res = run_scenario_from_store(scenario, con, inputs=inputs,
+    res = run_scenario_from_store(scenario, con, inputs=inputs, depth=depth, duration_days=duration_days,
                                   progress=lambda i, n: step(0.05 + share * i / max(n, 1), f"block {i}/{n}"))
     out: dict[str, Any] = {
         "title": scenario.name, "description": scenario.description, "scenario": scenario.id,
@@ -400,9 +401,9 @@ def _scalar(v: Any) -> bool:
 # --- projects ------------------------------------------------------------------------------------------
 def project_registry(url: str | None) -> Any:
     _import("crmsec.projects.registry", "projects")
-    from crmsec.projects.registry import ProjectRegistry
+    from crmsec.projects.service import open_registry
 
-    return ProjectRegistry(url)
+    return open_registry(url)  # a new registry starts with the 60 CRMA Strategic Projects
 
 
 def appraise_project(case_data: dict[str, Any], instruments: list[str], n_paths: int, seed: int,
