@@ -142,3 +142,21 @@ def test_supply_risk_properties(gs, eu_, ir, eol, si):
     f = (1 - eol) * si
     assert lo * f - 1e-9 <= sr <= hi * f + 1e-9
     assert float(eu.supply_risk(gs, eu_, ir, min(1.0, eol + 0.1), si)) <= sr + 1e-12
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    shares=st.lists(st.floats(0, 1), min_size=1, max_size=6),
+    va=st.lists(st.floats(1, 3e5), min_size=6, max_size=6),
+    si=st.floats(0.5, 1.0),
+    k=st.floats(0.1, 10.0),
+)
+def test_economic_importance_properties(shares, va, si, k):
+    """EI is linear in SI_EI and in the shares, and invariant to a common rescaling of VA and the constant."""
+    a = np.array(shares)
+    q = np.array(va[: len(shares)])
+    base = float(eu.economic_importance(a, q, si, 204_200.0))
+    assert float(eu.economic_importance(a, q, si / 2, 204_200.0)) == pytest.approx(base / 2, rel=1e-9, abs=1e-12)
+    assert float(eu.economic_importance(a * 0.5, q, si, 204_200.0)) == pytest.approx(base / 2, rel=1e-9, abs=1e-12)
+    assert float(eu.economic_importance(a, q * k, si, 204_200.0 * k)) == pytest.approx(base, rel=1e-9, abs=1e-12)
+    assert base >= 0

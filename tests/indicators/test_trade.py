@@ -100,3 +100,27 @@ def test_nl_2022_reference_values(store):
     assert li["imports"] == pytest.approx(3_888, abs=1) and li["x_over_m"] == pytest.approx(3.58, abs=0.01)
     assert li["hub"] and li["top_partner"] == "CHL" and li["top_share"] == pytest.approx(0.437, abs=1e-3)
     assert li["hhi_imp"] == pytest.approx(0.279, abs=1e-3) and li["extra_eu_share"] == pytest.approx(0.634, abs=1e-3)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    nl_from=st.lists(st.floats(0.1, 100), min_size=3, max_size=3),
+    deu_from=st.lists(st.floats(0, 100), min_size=2, max_size=2),
+    deu_exports=st.floats(0, 300),
+)
+def test_look_through_conserves_totals(nl_from, deu_from, deu_exports):
+    """Property: look-through re-allocates NL's imports without creating or losing value; no EU transit
+    partner other than as own (domestic) origin remains."""
+    rows = [("NLD", "CHN", nl_from[0]), ("NLD", "DEU", nl_from[1]), ("NLD", "BEL", nl_from[2]),
+            ("DEU", "CHN", deu_from[0]), ("DEU", "BEL", deu_from[1]), ("FRA", "DEU", deu_exports),
+            ("DEU", "NLD", 1.0)]
+    tr = pd.DataFrame([{"reporter": r, "partner": p, "material_id": "m", "year": 2022, "hs6": 1, "tonnes": v,
+                        "value_kusd": v} for r, p, v in rows])
+    f = T.partner_flows(tr, "NLD", [2022], basis="tonnes").assign(imports_dom=lambda d: d["imports"])
+    lt = T.look_through(f, tr, [2022], EU, basis="tonnes")
+    assert lt["imports_dom"].sum() == pytest.approx(sum(nl_from), rel=1e-9)
+    assert (lt["imports_dom"] >= -1e-12).all()
