@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmsec.errors import InputError
 from crmsec.indicators import trade as T
@@ -100,10 +102,6 @@ def test_nl_2022_reference_values(store):
     assert li["imports"] == pytest.approx(3_888, abs=1) and li["x_over_m"] == pytest.approx(3.58, abs=0.01)
     assert li["hub"] and li["top_partner"] == "CHL" and li["top_share"] == pytest.approx(0.437, abs=1e-3)
     assert li["hhi_imp"] == pytest.approx(0.279, abs=1e-3) and li["extra_eu_share"] == pytest.approx(0.634, abs=1e-3)
-
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None)
