@@ -55,9 +55,11 @@ def run(
     nl_list = out / "national_list.csv"
     if nl_list.exists():
         frame = pd.read_csv(nl_list)
-        cols = [c for c in ("rank", "material_id", "material", "score", "on_list", "drivers") if c in frame.columns]
-        console.print(rich_table(frame[frame["on_list"]][cols] if "on_list" in frame else frame[cols],
-                                 "National critical raw materials list"))
+        cols = [c for c in ("rank", "material", "score", "sr_nl", "va_exposed_meur", "top_origin", "top_origin_share",
+                            "hub") if c in frame.columns]
+        shown = frame[frame["on_list"]] if "on_list" in frame else frame
+        console.print(rich_table(shown[cols], "National critical raw materials list (drivers per material in "
+                                 f"{nl_list}; NL value added is a labelled proxy until a CBS extract is added)"))
     console.print(rich_table(pd.DataFrame(summary), f"crmsec run — outputs in {out}/"))
 
 
