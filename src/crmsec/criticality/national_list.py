@@ -254,8 +254,10 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
             for c, v in parts[:3]
             if np.isfinite(v) and abs(v) > 5e-3
         )
+        if not text:
+            text = "own inputs unchanged relative to the other materials; position moved because others moved"
         if np.isfinite(cut_a) and np.isfinite(cut_b) and abs(cut_b - cut_a) > 1e-12:
             text += f"; list cutoff score {cut_a:.3f}→{cut_b:.3f}"
-        row["explanation"] = text or "no input moved; displaced by other materials"
+        row["explanation"] = text
         rows.append(row)
     return pd.DataFrame(rows)
