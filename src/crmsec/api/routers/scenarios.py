@@ -23,6 +23,8 @@ class ScenarioRunIn(BaseModel):
     scenario: str = Field(pattern=r"^[a-z0-9_]{1,64}$", description="id of a built-in scenario")
     draws: int = Field(0, ge=0, le=100_000, description="ensemble draws (0 = deterministic run only)")
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    depth: float | None = Field(None, ge=0, le=1, description="override: share of the actor's exports cut")
+    duration_days: float | None = Field(None, gt=0, le=3650, description="override: length of the disruption [d]")
 
 
 @router.get("/scenarios", response_model=TablePublic)
@@ -59,18 +61,21 @@ def scenario_figure(result: dict[str, Any]):  # noqa: ANN201
     return build
 
 
-def _submit_scenario(jobs, con_factory, user, scenario: Any, draws: int, seed: int) -> JobPublic:  # noqa: ANN001
+def _submit_scenario(jobs, con_factory, user, scenario: Any, draws: int, seed: int,  # noqa: ANN001
+                     depth: float | None = None, duration_days: float | None = None) -> JobPublic:
     def work(progress):  # noqa: ANN001, ANN202
         con = con_factory()
         try:
-            res = engines.run_scenario(con, scenario, draws=draws, seed=seed, progress=progress)
+            res = engines.run_scenario(con, scenario, draws=draws, seed=seed, progress=progress, depth=depth,
+                                       duration_days=duration_days)
         finally:
             con.close()
         res["figure"] = scenario_figure(res)
         res["display"] = res["tables"]["materials"][
             [c for c in ("region", "material", "binding_stage", "shortfall_share", "shortfall_t", "effective_days",
                          "days_to_stockout", "reason") if c in res["tables"]["materials"].columns]]
-        res["summary"] = {"scenario": res["scenario"], "draws": draws, "seed": seed}
+        res["summary"] = {"scenario": res["scenario"], "draws": draws, "seed": seed, "depth": depth,
+                          "duration_days": duration_days}
         return res
 
     name = scenario if isinstance(scenario, str) else scenario.id
@@ -83,7 +88,8 @@ def start_scenario_run(body: ScenarioRunIn, user: AnalystUser, jobs: JobsDep,
                        con_factory: StoreFactoryDep) -> JobPublic:
     """Start a scenario run in the background; poll ``status_url``, then fetch ``result_url``."""
     engine_call(lambda: engines.scenario_get(body.scenario))
-    return _submit_scenario(jobs, con_factory, user, body.scenario, body.draws, body.seed)
+    return _submit_scenario(jobs, con_factory, user, body.scenario, body.draws, body.seed, body.depth,
+                            body.duration_days)
 
 
 @router.post("/scenario-runs/upload", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,

@@ -1,0 +1,84 @@
+"""API on the session store: the numbers are the engines' numbers, passed through unchanged."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crmsec.api import Settings, create_app
+from crmsec.api.auth import UserStore
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def real(store_path, tmp_path_factory):
+    users = UserStore(rounds=4)
+    users.add("ana", "analyst-pass-1", "analyst")
+    url = f"sqlite:///{tmp_path_factory.mktemp('p') / 'p.sqlite'}"
+    app = create_app(Settings(secret_key="store-backed-secret-0123", store_path=store_path, projects_db_url=url,
+                              bcrypt_rounds=4), users=users)
+    with TestClient(app, base_url="https://testserver") as c:
+        tok = c.post("/api/v1/auth/token", data={"username": "ana", "password": "analyst-pass-1"}).json()
+        yield c, {"Authorization": f"Bearer {tok['access_token']}"}, app
+
+
+def test_criticality_is_the_engine_result(real, store_path):
+    from crmsec.criticality import pipeline as P
+    from crmsec.store import open_store
+
+    c, _, _ = real
+    api = c.get("/api/v1/criticality?scope=eu&year=2023").json()
+    eng = P.eu_assessment(P.load_data(open_store(store_path)), 2023)
+    assert api["count"] == len(eng)
+    by_id = {r["material_id"]: r for r in api["data"]}
+    for row in eng.itertuples():
+        got = by_id[row.material_id]
+        assert got["critical"] == bool(row.critical)
+        assert (got["sr"] is None and math.isnan(row.sr)) or got["sr"] == pytest.approx(row.sr)
+    # threshold rule on the published one-decimal values
+    assert all(r["critical"] == (round(r["sr"], 1) >= 1.0 and round(r["ei"], 1) >= 2.8)
+               for r in api["data"] if r["sr"] is not None and r["ei"] is not None)
+    assert c.get("/api/v1/criticality?scope=eu&year=2012").status_code == 422
+
+
+def test_national_list_and_diff(real):
+    c, _, _ = real
+    lst = c.get("/api/v1/national-list").json()
+    on = [r for r in lst["data"] if r["on_list"]]
+    assert len(on) == 17 and all(r["drivers"] for r in on)
+    diff = c.get("/api/v1/national-list/diff").json()
+    assert diff["count"] > 0 and "cause" in diff["columns"]
+    nl = c.get("/api/v1/criticality?scope=nl").json()
+    assert sum(1 for r in nl["data"] if r["critical"]) == 17
+
+
+def test_crma_chains_factsheet(real):
+    c, _, _ = real
+    crma = c.get("/api/v1/crma/benchmarks").json()
+    assert crma["count"] > 10 and {"extraction", "processing", "recycling", "diversification"} <= set(crma["columns"])
+    chains = {r["chain_id"] for r in c.get("/api/v1/chains").json()["data"]}
+    assert {"magnets", "batteries", "defence", "aluminium", "helium"} <= chains
+    mag = c.get("/api/v1/chains/magnets").json()
+    assert any(r["weakest"] for r in mag["risk"])
+    assert c.get("/api/v1/chains/unicorns").status_code == 404
+    fs = c.get("/api/v1/materials/cobalt/factsheet").json()
+    for stage in {r["stage"] for r in fs["producer_shares"]}:
+        assert math.isclose(sum(r["share"] for r in fs["producer_shares"] if r["stage"] == stage), 1.0)
+
+
+def test_scenario_run_with_an_edited_depth(real):
+    c, headers, app = real
+    shares = {}
+    for depth in (0.25, 1.0):
+        job = c.post("/api/v1/scenario-runs", headers=headers,
+                     json={"scenario": "china_gallium_germanium_2023", "depth": depth}).json()
+        done = app.state.jobs.wait(job["id"], timeout=120)
+        assert done.status == "done", done.error
+        res = c.get(f"/api/v1/jobs/{job['id']}/result", headers=headers).json()
+        rows = res["tables"]["materials"]["data"]
+        shares[depth] = next(r["shortfall_share"] for r in rows if r["region"] == "NLD" and r["material_id"] == "gallium")
+    assert 0 < shares[0.25] < shares[1.0]
+    assert c.post("/api/v1/scenario-runs", headers=headers, json={"scenario": "no_such_thing"}).status_code == 404
