@@ -29,7 +29,9 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+        if value != 0 and abs(value) < 1e-3:
+            return f"{value:.3g}"
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
 
 
