@@ -354,8 +354,9 @@ def compare_modes(compatible: pd.DataFrame, corrected: pd.DataFrame) -> pd.DataF
     Returns one row per ``material_id`` with ``n_units`` (unit-years with a compatible score > 0),
     ``n_nan_corrected`` (became NaN: missing WGI or nothing traded), ``median_ratio``
     (corrected/compatible score over both finite and > 0), ``mean_abs_diff``, ``max_abs_diff`` and
-    ``main_cause`` (the most frequent corrected-mode reason, or ``rounding_basis`` when scores only
-    shift).
+    ``n_changed`` (unit-years whose score differs) and ``main_cause`` (most frequent corrected-mode reason
+    among them; ``g_taiwan_truncation_basis`` when a score only shifts — Taiwan's own PV instead of 0.5, no
+    integer truncation, contained basis, unit values from quantified flows; ``unchanged`` otherwise).
     """
     keys = ["country", "material_id", "year"]
     m = compatible[[*keys, "score"]].merge(corrected[[*keys, "score", "reason"]], on=keys, suffixes=("_compat", "_corr"))
@@ -374,6 +375,9 @@ def compare_modes(compatible: pd.DataFrame, corrected: pd.DataFrame) -> pd.DataF
         mean_abs_diff=("_absdiff", "mean"),
         max_abs_diff=("_absdiff", "max"),
     )
-    causes = m[m["reason"] != ""].groupby("material_id")["reason"].agg(lambda s: s.value_counts().index[0])
-    out["main_cause"] = causes.reindex(out.index).fillna("rounding_basis")
+    changed = (m["_absdiff"] > 1e-12) | (np.isnan(b) != np.isnan(a))
+    ch = m[changed].assign(reason=lambda f: f["reason"].replace("", "g_taiwan_truncation_basis"))
+    causes = ch.groupby("material_id")["reason"].agg(lambda s: s.value_counts().index[0])
+    out["n_changed"] = changed.groupby(m["material_id"]).sum().reindex(out.index).fillna(0).astype(int)
+    out["main_cause"] = causes.reindex(out.index).fillna("unchanged")
     return out.reset_index()
