@@ -16,7 +16,7 @@ from crmsec.scenarios.engine import (
     run_scenario,
     stage_losses,
 )
-from crmsec.scenarios.ensemble import availability_poly
+from crmsec.scenarios.ensemble import availability_polys
 from crmsec.scenarios.spec import parse_scenario
 
 BAN = {
@@ -59,9 +59,12 @@ def test_refining_ban_propagates_to_component_makers(toy_inputs):
     # (u = 1, and component is not a listed stage) → 0.90; the unallocated 10 % are third-country makers that
     # lose China's share of world processing excluding themselves: W = 90/100 → u = 0.1 → 0.1 × 0.1 = 0.01.
     a = 0.90 + 0.10 * (1 - 0.90)
-    assert res.materials["shortfall_share"].iloc[0] == pytest.approx(1 - a)
     stages = res.stages.set_index("stage")
+    assert stages.loc["component", "availability"] == pytest.approx(a)
     assert stages.loc["processing", "availability"] == pytest.approx(0.15)
+    # binding stage (methods §5.2): processing, where availability is lowest
+    assert res.materials["shortfall_share"].iloc[0] == pytest.approx(0.85)
+    assert res.materials["binding_stage"].iloc[0] == "processing"
 
 
 def test_hormuz_takes_out_gulf_aluminium_and_qatari_helium(toy_inputs):
@@ -149,9 +152,12 @@ def test_polynomial_equals_stage_recursion(toy_inputs, d):
     sc = parse_scenario({**BAN, "materials": ["neodymium", "gallium"], "stages": ["extraction", "processing",
                                                                                   "component"]})
     for b in compile_blocks(sc, toy_inputs, ["EU27", "NLD"]):
-        s0, _ = stage_losses(b, np.array(d))
-        poly = 1 - np.polynomial.polynomial.polyval(np.array(d), availability_poly(b))
-        np.testing.assert_allclose(s0, poly, atol=1e-12)
+        s0, avail = stage_losses(b, np.array(d))
+        polys = availability_polys(b)
+        for a, poly in zip(avail, polys, strict=True):
+            np.testing.assert_allclose(a, np.polynomial.polynomial.polyval(np.array(d), poly), atol=1e-12)
+        low = np.min([np.polynomial.polynomial.polyval(np.array(d), p) for p in polys], axis=0)
+        np.testing.assert_allclose(s0, 1 - low, atol=1e-12)
         assert np.all((s0 >= -1e-12) & (s0 <= 1 + 1e-12))
 
 

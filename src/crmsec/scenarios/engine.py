@@ -13,12 +13,13 @@ k = extraction → processing → component of its chain:
                  = 1                   if c is an actor (export measures do not hit domestic supply)
                  = 1 − d · W_{k−1}(c)  otherwise (third-country processors lose the actor's share of the
                                         world upstream market, W = Σ_{c'≠c} e_{c'} · w_{k−1,c'})
-      shortfall share s0 = 1 − a_{r,K}   (K = the last stage with a mix: the binding one)   # Eq. 1 in [1]
+      shortfall share s0 = 1 − min_k a_{r,k}   (the binding stage, methods §5.2)          # Eq. 1 in [1]
 
   so a refining ban hits users of friendly ore, and an ore ban propagates to third-country refiners.
 * **Market-share exposure** (exchange-traded, fungible metals: Al, Cu, Ni, Zn, Co metal)::
 
       L_k = max(0, d · Σ_c e_c · w_{k,c} − spare_k)        # share of world supply lost at stage k
+      (an export measure on ore counts only the ore beyond the actor's own refinery output, same basis)
       s0  = 1 − Π_k (1 − L_k)                               # every buyer loses pro rata   Eq. 2 in [1]
       dP/P ≈ s0 / (|ε_d| + ε_s)                              # short-run price shock        Eq. 2b in [1]
 
@@ -197,6 +198,7 @@ class Block:
     spare: float
     eps: float  # |eps_d| + eps_s
     params: dict[str, float]
+    no_stage: bool = False  # the scenario hits no stage the data cover → shortfall NaN (never a silent 0)
 
 
 def _world_exposure(scenario: Scenario, inputs: SupplyInputs, material: str, stage: str,
@@ -268,8 +270,26 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
                     set(stage_names) | idx.world_stages.get(material, set()),
                     key=lambda s: STAGE_ORDER.get(s, 9),
                 )
+            proxy_basis = ""
+            if mode == "direct" and scenario.measure is not Measure.chokepoint_closure:
+                # an actor's measure at a stage the region's mix lacks: use world production shares as the
+                # region's sourcing proxy at that stage (flagged), e.g. battery-grade graphite processing
+                for st in scenario.stages:
+                    w = idx.world.get((material, st))
+                    if st not in stage_names and w is not None and float(w["quantity"].sum()) > 0:
+                        proxy = w.assign(share=w["quantity"] / float(w["quantity"].sum()), stage=st)
+                        mix = pd.concat([mix, proxy[["country", "share", "stage"]]], ignore_index=True)
+                        stage_names = sorted([*stage_names, st], key=lambda x: STAGE_ORDER.get(x, 9))
+                        proxy_basis = f"world_production_proxy:{st}"
+                        reasons.append(f"world_production_proxy: no sourcing mix at {st}; world production shares used")
             if not stage_names:
                 reasons.append("no_mix: no sourcing mix or world production for this material")
+            no_stage = bool(stage_names) and mode == "direct" and not set(scenario.stages) & set(stage_names)
+            if no_stage:
+                reasons.append(
+                    f"no_stage_data: the scenario hits {', '.join(scenario.stages)}; the data cover only "
+                    f"{', '.join(stage_names)} — shortfall unknown"
+                )
             members = inputs.members.get(region, frozenset({region}))
             sblocks: list[StageBlock] = []
             prev_world: pd.DataFrame | None = None
@@ -298,6 +318,16 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
                 wtot = float(wx["quantity"].sum()) if not wx.empty else 0.0
                 at_risk = float((wx["e"] * wx["quantity"]).sum()) if not wx.empty else math.nan
                 wshare = at_risk / wtot if wtot > 0 else math.nan
+                wp = idx.world.get((material, "processing"))
+                if (mode == "market" and st == "extraction" and scenario.measure is not Measure.chokepoint_closure
+                        and wp is not None and wtot > 0):
+                    # an export measure on ore does not stop the actor's own refineries: only ore beyond the
+                    # actor's refinery output (same contained basis) leaves the world market
+                    own = dict(zip(wp["country"], wp["quantity"].to_numpy(float), strict=True))
+                    exported = np.maximum(wx["quantity"].to_numpy(float)
+                                          - np.array([own.get(c, 0.0) for c in wx["country"]]), 0.0)
+                    wshare = float((wx["e"].to_numpy(float) * exported).sum()) / wtot
+                    reasons.append("ore_export_only: the actor's own refinery output is not counted as lost ore")
                 sblocks.append(
                     StageBlock(
                         stage=st, shares=shares, expo=expo, kind=kind, upstream_world=upstream,
@@ -306,12 +336,14 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
                     )
                 )
                 prev_world = wx
-            basis = ";".join(sorted(set(mix["mix_basis"].astype(str)))) if "mix_basis" in mix else ""
+            basis = ";".join(sorted(set(mix["mix_basis"].dropna().astype(str)))) if "mix_basis" in mix else ""
+            if proxy_basis:
+                basis = ";".join(x for x in (basis, proxy_basis) if x)
             if mode == "market":
                 basis = "world_market_share"
             blocks.append(
                 Block(
-                    scenario_id=scenario.id, region=region, material_id=material, mode=mode, stages=sblocks,
+                    no_stage=no_stage, scenario_id=scenario.id, region=region, material_id=material, mode=mode, stages=sblocks,
                     consumption=consumption, unit=unit, mix_basis=basis, reason="; ".join(reasons),
                     spare=float(prm.get("spare_share", 0.0) or 0.0),
                     eps=abs(float(prm.get("eps_d", math.nan))) + float(prm.get("eps_s", math.nan)),
@@ -337,7 +369,7 @@ def stage_losses(block: Block, depth: np.ndarray | float) -> tuple[np.ndarray, l
     """
     d = np.atleast_1d(np.asarray(depth, dtype=float))
     avail: list[np.ndarray] = []
-    if not block.stages:
+    if not block.stages or block.no_stage:
         return np.full(d.shape, np.nan), avail
     if block.mode == "market":
         a = np.ones_like(d)
@@ -357,7 +389,8 @@ def stage_losses(block: Block, depth: np.ndarray | float) -> tuple[np.ndarray, l
         a = ((1.0 - d[:, None] * sb.expo[None, :]) * u) @ sb.shares  # Eq. 1 in [1]
         avail.append(a)
         a_prev = a
-    return np.clip(1.0 - avail[-1], 0.0, 1.0), avail  # clip float noise only (a ∈ [0, 1] analytically)
+    # binding stage: the lowest availability over the chain's stages (methods §5.2 stage logic)
+    return np.clip(1.0 - np.min(np.stack(avail), axis=0), 0.0, 1.0), avail
 
 
 def reroute_integral(duration: np.ndarray, lag: np.ndarray, ramp: np.ndarray) -> np.ndarray:
@@ -465,10 +498,8 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
         short_t = s0 * b.consumption / 365.0 * eff
         binding = ""
         if avail:
-            drops = [1.0 - float(avail[0][0])] + [
-                float(avail[k - 1][0]) - float(avail[k][0]) for k in range(1, len(avail))
-            ]
-            binding = b.stages[int(np.argmax(drops))].stage if max(drops) > 0 else ""
+            lows = [float(a[0]) for a in avail]
+            binding = b.stages[int(np.argmin(lows))].stage if min(lows) < 1.0 else ""
         reason = b.reason
         if not np.isfinite(sd):
             reason = "; ".join(x for x in (reason, "no_stock_data: user stocks unknown, pass --stock-days") if x)
@@ -486,7 +517,7 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
             "world_at_risk_processing": d * world_risk.get("processing", math.nan),
             "mix_basis": b.mix_basis, "reason": reason,
         })
-        for sb, a in zip(b.stages, avail, strict=True):
+        for sb, a in zip(b.stages, avail if avail else [np.array([math.nan])] * len(b.stages), strict=True):
             direct = float(sb.shares @ (sb.expo * d))
             stage_rows.append({
                 "scenario_id": scenario.id, "region": b.region, "material_id": b.material_id,

@@ -9,8 +9,8 @@ random number per scenario and parameter, so materials hit by one event move tog
     va_lost_{r,k}        = Σ_s B_s · VA_k · φ_k · max_m (s0_{s,r,m} · effdays_s) / 365  [M EUR]
 
 capped at one year of consumption and of value added; durations are clipped to the one-year horizon.
-s0(d) is the engine's Eq. 1/2 written as a polynomial in the depth d (direct mode: exact, the stage
-recursion is polynomial in d) or as a product of clipped linear terms (market mode), so a chunk of draws is
+s0(d) is the engine's Eq. 1/2 written with polynomials in the depth d (direct mode: exact, each stage's
+availability is a polynomial in d and s0 = 1 − min over stages) or as a product of clipped linear terms (market mode), so a chunk of draws is
 evaluated with a few vectorised numpy operations — no Python loop per draw.
 
 Statistics per column: mean, P95 (``numpy.quantile(method="inverted_cdf")``), CVaR95 = mean of the worst
@@ -40,9 +40,10 @@ from crmsec.scenarios.spec import Scenario
 HORIZON_DAYS = 365.0
 
 
-def availability_poly(block: Block) -> np.ndarray:
-    """Coefficients (ascending powers of d) of a_{r,K}(d) for a direct-mode block (Eq. 1 of the engine)."""
+def availability_polys(block: Block) -> list[np.ndarray]:
+    """Coefficients (ascending powers of d) of a_{r,k}(d) for every stage of a direct-mode block (Eq. 1)."""
     prev: np.ndarray | None = None
+    out: list[np.ndarray] = []
     for sb in block.stages:
         acc = np.zeros(1)
         for sh, e, kind, w in zip(sb.shares, sb.expo, sb.kind, sb.upstream_world, strict=True):
@@ -56,14 +57,19 @@ def availability_poly(block: Block) -> np.ndarray:
                 u = np.array([1.0, -w])
             acc = npp.polyadd(acc, sh * npp.polymul(np.array([1.0, -e]), u))
         prev = acc
-    return np.array([1.0]) if prev is None else np.asarray(prev, dtype=float)
+        out.append(np.asarray(acc, dtype=float))
+    return out or [np.array([1.0])]
+
+
+def _is_one(poly: np.ndarray) -> bool:
+    return bool(np.allclose(poly, [1.0] + [0.0] * (len(poly) - 1), atol=1e-15))
 
 
 @dataclass
 class _BlockSpec:
     scen: int
     mode: str
-    poly: np.ndarray  # direct: availability polynomial
+    polys: list[np.ndarray]  # direct: availability polynomial per stage (s0 = 1 − min over stages)
     world_shares: np.ndarray  # market: per-stage world loss share at d = 1
     spare: float
     mat_col: int
@@ -76,7 +82,7 @@ class _BlockSpec:
     def key(self) -> bytes:
         """Identity of the sampled shortfall (blocks with equal keys give equal draws)."""
         head = np.array([*self.lag, *self.ramp, *self.rmax, self.spare, float(self.mode == "direct")])
-        return head.tobytes() + self.poly.tobytes() + b"|" + self.world_shares.tobytes()
+        return head.tobytes() + b"|".join(p.tobytes() for p in self.polys) + b"#" + self.world_shares.tobytes()
 
 
 @dataclass
@@ -115,12 +121,12 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
     su = inputs.sector_use
     for si, sc in enumerate(scenarios):
         for b in compile_blocks(sc, inputs, regions):
-            if not b.stages:
+            if not b.stages or b.no_stage:
                 continue
-            poly = availability_poly(b) if b.mode == "direct" else np.array([1.0])
+            polys = availability_polys(b) if b.mode == "direct" else [np.array([1.0])]
+            polys = [p for p in polys if not _is_one(p)] or [np.array([1.0])]
             wsh = np.array([0.0 if not np.isfinite(s.world_loss_share) else s.world_loss_share for s in b.stages])
-            no_loss = (np.allclose(poly, [1.0] + [0.0] * (len(poly) - 1), atol=1e-15) if b.mode == "direct"
-                       else not np.any(wsh > b.spare))
+            no_loss = (_is_one(polys[0]) and len(polys) == 1) if b.mode == "direct" else not np.any(wsh > b.spare)
             if no_loss:  # the scenario cannot cut this region × material at any depth: nothing to sample
                 continue
             key = (b.region, b.material_id)
@@ -137,7 +143,7 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
             p = b.params
             specs.append(_BlockSpec(
                 scen=si, mode=b.mode,
-                poly=poly, world_shares=wsh,
+                polys=polys, world_shares=wsh,
                 spare=b.spare, mat_col=col, consumption=b.consumption, sec_cols=np.array(scols, dtype=int),
                 lag=_rng_of(sc.reroute_lag_days, p.get("reroute_lag_days", 0.0)),
                 ramp=_rng_of(sc.reroute_ramp_days, p.get("reroute_ramp_days", 0.0)),
@@ -198,7 +204,10 @@ def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -
             sd = cache.get(key)
             if sd is None:
                 if b.mode == "direct":
-                    s0 = 1.0 - npp.polyval(d, b.poly)
+                    a = npp.polyval(d, b.polys[0])
+                    for poly in b.polys[1:]:
+                        a = np.minimum(a, npp.polyval(d, poly))
+                    s0 = 1.0 - a
                 else:
                     a = np.ones_like(d)
                     for ws in b.world_shares:

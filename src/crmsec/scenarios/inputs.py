@@ -8,7 +8,8 @@ What comes from where (each frame keeps its basis/source columns):
   Component-stage mixes (magnets, cells) come from the chain assumption table (``crmsec.chains``).
 * world production: ``production`` (USGS MCS / WMD), per material and stage the source-year with the widest
   country coverage among the three most recent years (USGS lumps e.g. Saudi Arabia and Qatar aluminium into
-  "Other countries", WMD lists them).
+  "Other countries", WMD lists them); IEA 2023 reported supply fills pairs USGS/WMD lack (battery-grade
+  graphite refining, magnet REEs).
 * consumption: EU27 = EU output at the material's last stage / EU members' share of the EU sourcing mix at
   that stage (same basis as the production table; only when that share ≥ 5 %); NLD = net imports of the
   material's HS6 products from ``trade`` (BACI, gross weight, transit not removed — flagged). NaN with a
@@ -131,7 +132,17 @@ def world_production(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     cover = cover.sort_values(["material_id", "stage", "n", "year"], ascending=[True, True, False, False])
     best = cover.drop_duplicates(["material_id", "stage"])[["material_id", "stage", "source", "year", "unit"]]
     sel = prod.merge(best, on=["material_id", "stage", "source", "year", "unit"])
-    return sel.groupby(["material_id", "stage", "country", "unit", "source", "year"], as_index=False)["quantity"].sum()
+    out = sel.groupby(["material_id", "stage", "country", "unit", "source", "year"], as_index=False)["quantity"].sum()
+    if _has_table(con, "iea_supply"):  # IEA 2023 reported supply fills (material, stage) pairs USGS/WMD lack
+        iea = con.execute(
+            "select material_id, stage, country, unit, source, year, sum(quantity) quantity from iea_supply "
+            "where scenario = 'reported' and quantity is not null and regexp_full_match(country, '[A-Z]{3}|_OTH') "
+            "group by 1, 2, 3, 4, 5, 6"
+        ).df()
+        have = set(zip(out["material_id"], out["stage"], strict=True))
+        iea = iea[[(m, s) not in have for m, s in zip(iea["material_id"], iea["stage"], strict=True)]]
+        out = pd.concat([out, iea], ignore_index=True)
+    return out
 
 
 def consumption(con: duckdb.DuckDBPyConnection, mixes: pd.DataFrame, world: pd.DataFrame,
