@@ -135,3 +135,61 @@ class EngineStatusPublic(BaseModel):
     name: str
     available: bool
     detail: str | None = None
+
+
+class CapacityPointPublic(BaseModel):
+    year: int
+    quantity: float | None
+    unit: str | None = None
+
+
+class ProjectPublic(BaseModel):
+    """One project as the caller's role may see it; ``case`` (the business case) only for analyst/admin."""
+
+    code: str
+    name: str
+    sponsor: str | None = None
+    countries: list[str] = Field(default_factory=list)
+    host_country_text: str | None = None
+    inside_eu: str | None = None
+    materials: list[str] = Field(default_factory=list)
+    materials_text: str | None = None
+    stages: list[str] = Field(default_factory=list)
+    status: str
+    capacity: float | None = None
+    capacity_unit: str | None = None
+    capacity_text: str | None = None
+    capex_meur: float | None = None
+    opex_meur_per_year: float | None = None
+    start_year: int | None = None
+    batch: str | None = None
+    decision_date: str | None = None
+    annex_entry: int | None = None
+    evidence_level: str | None = None
+    source_url: str | None = None
+    notes: str | None = None
+    confidentiality: Literal["public", "restricted"]
+    capacity_by_year: list[CapacityPointPublic] = Field(default_factory=list)
+    version: int | None = None
+    has_case: bool | None = Field(None, description="analyst/admin only")
+    case: dict[str, Any] | None = Field(None, description="business case (analyst/admin only)")
+
+
+class JobResultPublic(BaseModel):
+    """A finished job's result: tables (``view=tables``) or the dashboard figure (``view=figure``)."""
+
+    summary: dict[str, Any] = Field(default_factory=dict)
+    text: str = ""
+    tables: dict[str, TablePublic] | None = None
+    figure: dict[str, Any] | None = Field(None, description="Plotly figure specification")
+    table_html: str | None = None
+
+
+class ChainPublic(BaseModel):
+    chain_id: str
+    name: str
+    weakest: str = Field(description="the weakest supply stage(s): highest concentration × governance risk")
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    risk: list[dict[str, Any]] = Field(description="per supply stage: HHI, largest supplier, risk, source")
+    sectors: list[dict[str, Any]] = Field(description="dependent NACE sectors with NL/EU value added")

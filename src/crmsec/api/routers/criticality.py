@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from crmsec.api import engines
 from crmsec.api.deps import StoreDep, StoreHandle, StoreHandleDep
-from crmsec.api.models import CriticalityPublic, CriticalityRowPublic, Problem, TablePublic
+from crmsec.api.models import ChainPublic, CriticalityPublic, CriticalityRowPublic, Problem, TablePublic
 from crmsec.api.routers.common import engine_call, table
 from crmsec.api.services import records
 
@@ -92,8 +92,8 @@ def list_chains(con: StoreDep) -> TablePublic:
     return table(pd.DataFrame(engine_call(lambda: engines.chains_list(con))), "chains")
 
 
-@router.get("/chains/{chain_id}", responses={404: {"model": Problem}})
-def get_chain(chain_id: Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")], con: StoreDep) -> dict[str, Any]:
+@router.get("/chains/{chain_id}", response_model=ChainPublic, responses={404: {"model": Problem}})
+def get_chain(chain_id: Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")], con: StoreDep) -> ChainPublic:
     """One value chain: nodes, edges, stage concentration, the weakest stage and the dependent NL sectors."""
     res = engine_call(lambda: engines.chain(con, chain_id))
-    return {k: (records(v) if hasattr(v, "to_dict") else v) for k, v in res.items()}
+    return ChainPublic(**{k: (records(v) if hasattr(v, "to_dict") else v) for k, v in res.items()})

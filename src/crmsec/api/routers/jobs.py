@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from crmsec.api.auth import User
 from crmsec.api.deps import AnalystUser, JobsDep, LangDep
 from crmsec.api.jobs import Job
-from crmsec.api.models import JobPublic, Problem
+from crmsec.api.models import JobPublic, JobResultPublic, Problem
 from crmsec.api.services import records
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -48,12 +48,13 @@ def result_payload(result: dict[str, Any], view: str, lang: str) -> dict[str, An
             out["table_html"] = TEMPLATES.env.get_template("table_fragment.html").render(
                 columns=list(frame.columns), rows=records(frame))
         return out
-    out["tables"] = {name: {"columns": list(f.columns), "data": records(f), "count": len(f)}
+    out["tables"] = {name: {"columns": [str(c) for c in f.columns], "data": records(f), "count": len(f)}
                      for name, f in result.get("tables", {}).items()}
     return out
 
 
-@router.get("/{job_id}/result", responses={404: {"model": Problem}, 409: {"model": Problem}})
+@router.get("/{job_id}/result", response_model=JobResultPublic, response_model_exclude_none=True,
+            responses={404: {"model": Problem}, 409: {"model": Problem}})
 def job_result(job_id: JobId, user: AnalystUser, jobs: JobsDep, lang: LangDep,
                view: Annotated[Literal["tables", "figure"], Query()] = "tables") -> dict[str, Any]:
     """The result tables of a finished job (``view=figure`` for the dashboard chart)."""

@@ -18,7 +18,7 @@ from crmsec.api import engines, figures
 from crmsec.api.auth import User
 from crmsec.api.deps import AnalystUser, CsrfDep, CurrentUser, JobsDep, ProjectsDep, SettingsDep
 from crmsec.api.i18n import translator
-from crmsec.api.models import JobPublic, Problem, TablePublic
+from crmsec.api.models import JobPublic, Problem, ProjectPublic, TablePublic
 from crmsec.api.routers.common import engine_call, table
 from crmsec.api.routers.jobs import job_public
 from crmsec.api.services import clean
@@ -61,10 +61,13 @@ def list_projects(user: CurrentUser, projects: ProjectsDep,
     return table(frame, "projects")
 
 
-@router.get("/{code}", responses={404: {"model": Problem}})
-def get_project(code: Code, user: CurrentUser, projects: ProjectsDep) -> dict[str, Any]:
+@router.get("/{code}", response_model=ProjectPublic, response_model_exclude_unset=True,
+            responses={404: {"model": Problem}})
+def get_project(code: Code, user: CurrentUser, projects: ProjectsDep) -> ProjectPublic:
     """One project; 404 when it does not exist or is restricted and the caller is public."""
-    return visible_project(projects, code, user)
+    rec = visible_project(projects, code, user)
+    rec["capacity_by_year"] = [{"year": y, "quantity": q, "unit": u} for y, q, u in rec.get("capacity_by_year") or []]
+    return ProjectPublic(**rec)
 
 
 class AppraisalIn(BaseModel):
