@@ -638,14 +638,14 @@ def geopolrisk_table(
 
 
 def criticality_matrix(data: CriticalityData, year: int, *, nl_year: int | None = None,
-                       gpr_year: int | None = None) -> pd.DataFrame:
+                       gpr_year: int | None = None, nl_frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """EU (published + recomputed), NL list and GeoPolRisk (NL, both modes) per material, side by side."""
     eu_y = max(y for y in ASSESSMENT_YEARS if y <= max(year, 2011))
     e = eu_assessment(data, eu_y)[["material_id", "material", "sr", "ei", "critical", "stage_assessed",
                                    "near_threshold"]].rename(columns={"sr": "sr_eu", "ei": "ei_eu",
                                                                       "critical": "critical_eu"})
-    n = national_list(data, nl_year or year)[["material_id", "rank", "score", "on_list", "sr_nl",
-                                               "va_exposed_meur", "va_basis", "drivers"]]
+    n = (nl_frame if nl_frame is not None else national_list(data, nl_year or year))[
+        ["material_id", "rank", "score", "on_list", "sr_nl", "va_exposed_meur", "va_basis", "drivers"]]
     m = e.merge(n, on="material_id", how="outer")
     if data.production is not None and data.trade is not None and data.wgi_pv is not None:
         gy = gpr_year or min(year, int(data.production["year"].max()))
@@ -680,7 +680,7 @@ def run_main_job(out_dir: Path | str = "out", *, year: int | None = None, con: o
         year = int(min(data.trade["year"].max(), data.governance["year"].max() + 1))  # type: ignore[union-attr]
     out_dir = Path(out_dir)
     lst = national_list(data, year, config)
-    mat = criticality_matrix(data, year)
+    mat = criticality_matrix(data, year, nl_frame=lst)
     gpr_nl = pd.concat([geopolrisk_table(data, m, countries=["NLD"]) for m in ("compatible", "corrected")],  # type: ignore[arg-type]
                        ignore_index=True)
     paths = [out_dir / "national_list.csv", out_dir / "national_list.xlsx", out_dir / "criticality_matrix.csv",
