@@ -150,20 +150,24 @@ def consumption(con: duckdb.DuckDBPyConnection, mixes: pd.DataFrame, world: pd.D
     """Annual consumption per region and material (see module docstring), NaN with a reason."""
     rows = []
     for mat, g in mixes[mixes["region"] == "EU27"].groupby("material_id"):
-        stages = sorted(set(g["stage"]), key=lambda s: {"extraction": 0, "processing": 1}.get(s, 2))
-        st = stages[-1]
-        self_share = float(g.loc[(g["stage"] == st) & g["country"].isin(eu27), "share"].sum())
-        w = world[(world["material_id"] == mat) & (world["stage"] == st)]
-        eu_out = float(w.loc[w["country"].isin(eu27), "quantity"].sum()) if not w.empty else math.nan
-        unit = str(w["unit"].iloc[0]) if not w.empty else "t"
-        if self_share >= MIN_SELF_SHARE and np.isfinite(eu_out) and eu_out > 0:
-            rows.append({"region": "EU27", "material_id": mat, "consumption": eu_out / self_share, "unit": unit,
-                         "basis": f"derived: EU {st} output / EU members' share {self_share:.0%} of EU sourcing",
-                         "source": f"production ({w['source'].iloc[0]} {int(w['year'].iloc[0])}); eu_supply_shares"})
-        else:
-            rows.append({"region": "EU27", "material_id": mat, "consumption": math.nan, "unit": unit,
-                         "basis": "", "source": "",
-                         "reason": "no_consumption: EU self-share below 5 % or no EU output in the store"})
+        stages = [st for st in ("processing", "extraction") if st in set(g["stage"])]
+        found, whys = False, []
+        for st in stages:  # the material's own stages, processing first (consumption at the stage of use)
+            self_share = float(g.loc[(g["stage"] == st) & g["country"].isin(eu27), "share"].sum())
+            w = world[(world["material_id"] == mat) & (world["stage"] == st)]
+            eu_out = float(w.loc[w["country"].isin(eu27), "quantity"].sum()) if not w.empty else math.nan
+            if self_share >= MIN_SELF_SHARE and np.isfinite(eu_out) and eu_out > 0:
+                rows.append({"region": "EU27", "material_id": mat, "consumption": eu_out / self_share,
+                             "unit": str(w["unit"].iloc[0]), "reason": "",
+                             "basis": f"derived: EU {st} output / EU members' share {self_share:.0%} of EU sourcing",
+                             "source": f"production ({w['source'].iloc[0]} {int(w['year'].iloc[0])}); eu_supply_shares"})
+                found = True
+                break
+            whys.append(f"EU members' share of EU sourcing at {st} is {self_share:.0%} (< 5 %)"
+                        if self_share < MIN_SELF_SHARE else f"no EU {st} output in the production table")
+        if not found:
+            rows.append({"region": "EU27", "material_id": mat, "consumption": math.nan, "unit": "t", "basis": "",
+                         "source": "", "reason": "no_consumption: " + ("; ".join(whys) or "no sourcing mix")})
     if _has_table(con, "trade"):
         tr = con.execute(
             """
