@@ -103,3 +103,21 @@ def test_every_builtin_scenario_runs(inputs):
         assert m.loc[~nan, "shortfall_share"].between(0, 1).all(), sc.id
         assert m.loc[nan, "reason"].str.contains("no_mix|no_stage_data").all(), sc.id  # NaN only with its reason
         assert (res.scenario_set["probability"] == sc.probability).all()
+
+
+def test_nl_trade_mix_rare_earths(store):
+    """NL import-partner mix from BACI: China dominates rare-earth compounds/metals (methods §7.4: CHN 93.4 % of
+    NL imports in 2022; here the mean of the last three years, tonnes — tolerance: > 85 %)."""
+    from crmsec.scenarios.inputs import nl_trade_mixes
+
+    tm = nl_trade_mixes(store)
+    ree = tm[tm["material_id"] == "rare_earths"]
+    assert ree["share"].sum() == pytest.approx(1.0)
+    assert ree.loc[ree["country"] == "CHN", "share"].sum() > 0.85
+    assert ree["mix_basis"].str.contains("transit_not_removed").all()
+    inp = store_inputs(store, nl_mix="trade")
+    sc = parse_scenario({**get_scenario("china_rare_earths_2025").model_dump(), "measure": "ban", "depth": 1.0,
+                         "materials": ["rare_earths"], "stages": ["processing"]})
+    res = run_scenario_from_store(sc, inputs=inp, regions=["NLD"])
+    assert res.materials["shortfall_share"].iloc[0] == pytest.approx(
+        ree.loc[ree["country"] == "CHN", "share"].sum())

@@ -54,12 +54,16 @@ def _open(con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnection:
     return open_store()
 
 
-def store_inputs(con: duckdb.DuckDBPyConnection | None = None, *, with_chains: bool = True) -> SupplyInputs:
-    """Engine inputs from the store, with the chain component-stage mixes when ``with_chains``."""
+def store_inputs(con: duckdb.DuckDBPyConnection | None = None, *, with_chains: bool = True,
+                 nl_mix: str = "eu_proxy") -> SupplyInputs:
+    """Engine inputs from the store, with the chain component-stage mixes when ``with_chains``.
+
+    ``nl_mix``: ``eu_proxy`` (NL sourcing = EU27 mix) or ``trade`` (NL import partners from BACI where possible).
+    """
     from crmsec.chains.model import component_mixes
     from crmsec.scenarios.inputs import supply_inputs
 
-    return supply_inputs(_open(con), extra_mixes=component_mixes() if with_chains else None)
+    return supply_inputs(_open(con), extra_mixes=component_mixes() if with_chains else None, nl_mix=nl_mix)
 
 
 def _validated(scenario: Scenario | str) -> Scenario:

@@ -123,6 +123,8 @@ def scenario_run(
     stock_days: float | None = typer.Option(None, "--stock-days", help="User stocks in days of consumption."),
     depth: float | None = typer.Option(None, "--depth", help="Override the depth (0–1)."),
     duration: float | None = typer.Option(None, "--duration", help="Override the duration [days]."),
+    nl_mix: str = typer.Option("eu_proxy", "--nl-mix",
+                               help="NL sourcing mix: eu_proxy (EU27 mix) or trade (BACI import partners)."),
     store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
@@ -140,7 +142,7 @@ def scenario_run(
         raise InputError(f"--draws {draws}: must be >= 0")
     scenarios = builtin_scenarios() if name == "all" else [get_scenario(name)]
     con = _store(store)
-    inputs = store_inputs(con)
+    inputs = store_inputs(con, nl_mix=nl_mix)
     if draws > 0:
         if table not in (None, Table.ensemble):
             raise InputError("--table: with --draws only 'ensemble' is available")

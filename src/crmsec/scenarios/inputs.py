@@ -3,8 +3,10 @@
 What comes from where (each frame keeps its basis/source columns):
 
 * sourcing mixes: ``eu_supply_shares`` (EU CRM 2023 study, Appendix 7, EU sourcing = domestic production +
-  imports, suppliers ≥ 1 %) for ``EU27``. ``NLD`` uses the EU27 mix as a proxy (``mix_basis =
-  eu27_sourcing_proxy``): no NL sourcing by stage is available (Comext/CBS missing; BACI lacks Ga/Ge/REE metals).
+  imports, suppliers ≥ 1 %) for ``EU27``. ``NLD`` uses the EU27 mix as a proxy by default (``mix_basis =
+  eu27_sourcing_proxy``): no NL sourcing by ultimate origin is available (Comext/CBS missing; BACI lacks
+  Ga/Ge/REE metals); ``nl_mix="trade"`` uses NL import-partner shares from BACI where possible (shipping
+  country, transit not removed).
   Component-stage mixes (magnets, cells) come from the chain assumption table (``crmsec.chains``).
 * world production: ``production`` (USGS MCS / WMD), per material and stage the source-year with the widest
   country coverage among the three most recent years (USGS lumps e.g. Saudi Arabia and Qatar aluminium into
@@ -220,16 +222,52 @@ def sector_use(con: duckdb.DuckDBPyConnection, regions: tuple[str, ...] = ("NLD"
     return pd.concat(parts, ignore_index=True)
 
 
+def nl_trade_mixes(con: duckdb.DuckDBPyConnection, years: int = 3) -> pd.DataFrame:
+    """NL import-partner shares (BACI tonnes, mean of the last ``years`` years) per material at the stage of
+    its primary HS6 code (``wmd_hs_map.hs_stage``). Partners are the *shipping* countries: re-exports through
+    Belgium/Germany are not traced to the ultimate origin (methods §7.3) — flag ``transit_not_removed``."""
+    if not (_has_table(con, "trade") and _has_table(con, "wmd_hs_map")):
+        return pd.DataFrame(columns=["material_id", "stage", "country", "share", "mix_basis"])
+    df = con.execute(
+        f"""
+        with m as (select material_id, hs_stage as stage, hs6 from wmd_hs_map
+                   where hs_stage in ('extraction', 'processing') and hs6 is not null and hs6 <> ''),
+             y as (select max(year) y from trade)
+        select m.material_id, m.stage, t.partner as country, m.hs6, sum(t.tonnes) / {years} as tonnes
+        from trade t join m on t.hs6 = m.hs6 and t.material_id = m.material_id, y
+        where t.reporter = 'NLD' and t.partner <> 'NLD' and t.year > y.y - {years} and t.tonnes > 0
+        group by 1, 2, 3, 4
+        """
+    ).df()
+    if df.empty:
+        return pd.DataFrame(columns=["material_id", "stage", "country", "share", "mix_basis"])
+    tot = df.groupby(["material_id", "stage"])["tonnes"].transform("sum")
+    return df.assign(share=df["tonnes"] / tot,
+                     mix_basis="baci_nl_imports:" + df["hs6"].astype(str) + " (transit_not_removed)")[
+        ["material_id", "stage", "country", "share", "mix_basis"]]
+
+
 def supply_inputs(con: duckdb.DuckDBPyConnection, *, extra_mixes: pd.DataFrame | None = None,
-                  regions: tuple[str, ...] = ("NLD", "EU27")) -> SupplyInputs:
-    """Assemble the engine inputs from the store (+ chain component mixes in ``extra_mixes``)."""
+                  regions: tuple[str, ...] = ("NLD", "EU27"), nl_mix: str = "eu_proxy") -> SupplyInputs:
+    """Assemble the engine inputs from the store (+ chain component mixes in ``extra_mixes``).
+
+    ``nl_mix``: ``eu_proxy`` (default; NL sourcing = the EU27 sourcing mix) or ``trade`` (NL import-partner
+    shares from BACI where the material has an HS6 code of known stage, EU proxy elsewhere).
+    """
     from crmsec.registry.materials import materials as registry_materials
 
+    if nl_mix not in ("eu_proxy", "trade"):
+        raise InputError(f"nl_mix {nl_mix!r}: choose 'eu_proxy' or 'trade'")
     groups = region_groups()
     mixes = eu_mixes(con)
     if extra_mixes is not None and not extra_mixes.empty:
         mixes = pd.concat([mixes, extra_mixes.assign(region="EU27")], ignore_index=True)
     nl = mixes[mixes["region"] == "EU27"].assign(region="NLD", mix_basis="eu27_sourcing_proxy")
+    if nl_mix == "trade":
+        tm = nl_trade_mixes(con)
+        keys = set(zip(tm["material_id"], tm["stage"], strict=True))
+        nl = nl[[(m, s) not in keys for m, s in zip(nl["material_id"], nl["stage"], strict=True)]]
+        nl = pd.concat([nl, tm.assign(region="NLD")], ignore_index=True)
     mixes = pd.concat([mixes, nl], ignore_index=True)
     world = world_production(con)
     cons = consumption(con, mixes, world, groups["EU27"])
