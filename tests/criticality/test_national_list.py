@@ -176,3 +176,17 @@ def test_public_entry_points(store):
     assert {"material_id", "sr", "ei", "critical", "stage_assessed", "near_threshold"} <= set(a.columns)
     lst = nl_critical_list(2023, store, n=10)
     assert int(lst["on_list"].sum()) == 10
+
+
+def test_tie_at_cutoff_is_flagged_and_deterministic():
+    """Equal scores across the N-th place are flagged in a column and in the drivers text (no hidden coin toss)."""
+    from crmsec.criticality.national_list import ListConfig, score_materials
+
+    f = pd.DataFrame({
+        "material_id": ["c", "b", "a", "d"], "hhi_gs": [5.0, 3.0, 3.0, 1.0], "hhi_nl": [5.0, 3.0, 3.0, 1.0],
+        "ir_nl": [1.0] * 4, "eol_rir": [0.0] * 4, "si_sr": [1.0] * 4, "va_exposed_meur": [100.0, 50.0, 50.0, 10.0],
+    })
+    out = score_materials(f, ListConfig(n=2)).set_index("material_id")
+    assert out.loc["a", "on_list"] and not out.loc["b", "on_list"]  # tie broken by material_id
+    assert out.loc["a", "tied_at_cutoff"] and out.loc["b", "tied_at_cutoff"] and not out.loc["c", "tied_at_cutoff"]
+    assert "TIED" in out.loc["b", "drivers"]

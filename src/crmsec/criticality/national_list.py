@@ -113,8 +113,19 @@ def score_materials(inputs: pd.DataFrame, config: ListConfig | None = None) -> p
     va_max = float(np.nanmax(f["va_exposed_meur"])) if f["va_exposed_meur"].notna().any() else np.nan
     f["score"] = _score(f["sr_nl"].to_numpy(float), f["va_exposed_meur"].to_numpy(float), cfg, sr_max, va_max)
     f["reason"] = np.where(f["score"].isna(), "no_score", "")
-    f["rank"] = f["score"].rank(ascending=False, method="first")
+    # ties are broken by material_id (deterministic), and a tie across the cut-off is flagged, not hidden
+    order = f.assign(_neg=-f["score"]).sort_values(["_neg", "material_id"], na_position="last").index
+    f["rank"] = np.nan
+    f.loc[order, "rank"] = np.arange(1, len(order) + 1, dtype=float)
+    f.loc[f["score"].isna(), "rank"] = np.nan
     f["on_list"] = (f["rank"] <= cfg.n).fillna(False).astype(bool)
+    ranked = f.dropna(subset=["rank"]).sort_values("rank")
+    if len(ranked) > cfg.n:
+        last_in, first_out = ranked["score"].iloc[cfg.n - 1], ranked["score"].iloc[cfg.n]
+        tie = bool(np.isclose(last_in, first_out, rtol=1e-12, atol=0.0))
+        f["tied_at_cutoff"] = tie & np.isclose(f["score"].to_numpy(float), last_in, rtol=1e-12, atol=0.0)
+    else:
+        f["tied_at_cutoff"] = False
     f["drivers"] = [_drivers(r) for r in f.itertuples(index=False)]
     f.attrs["sr_max"], f.attrs["va_max"], f.attrs["config"] = sr_max, va_max, cfg
     return f.sort_values(["rank", "material_id"], na_position="last").reset_index(drop=True)
@@ -147,6 +158,8 @@ def _drivers(r: object) -> str:
     basis = getattr(r, "va_basis", None)
     if isinstance(basis, str) and basis.startswith("proxy"):
         parts.append("VA is a PROXY")
+    if bool(getattr(r, "tied_at_cutoff", False)):
+        parts.append("TIED at the list cut-off (same score; order by material id)")
     return "; ".join(parts)
 
 
