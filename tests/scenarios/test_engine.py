@@ -181,3 +181,14 @@ def test_result_frames_have_contract_columns(toy_inputs):
         assert col in res.materials
     assert "va_at_risk_meur" in res.sectors
     assert isinstance(res.timeline, pd.DataFrame) and not res.timeline.empty
+
+
+def test_spare_capacity_offsets_market_loss(toy_inputs):
+    sc = parse_scenario({
+        "id": "h", "name": "h", "measure": "chokepoint_closure", "chokepoint": "Strait of Hormuz",
+        "materials": ["aluminium"], "stages": ["processing"], "depth": 1.0, "duration_days": 365,
+        "probability": 0.03, "reroute_max": 0.0, "spare_share": 0.05, "sources": [{"title": "t"}],
+    })
+    res = run_scenario(sc, toy_inputs, regions=["EU27"])
+    world_al = 41000 + 1600 + 2700 + 400 + 4100 + 1300
+    assert res.materials["shortfall_share"].iloc[0] == pytest.approx((1600 + 2700) / world_al - 0.05)

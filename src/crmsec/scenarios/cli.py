@@ -66,6 +66,8 @@ def chains_show(
     risk = chain_risk(name, con)
     cols = ["node_id", "label", "stage", "material_id", "top_country", "top_share", "hhi", "risk", "weakest",
             "sectors", "source", "reason"]
+    if fmt is Format.table and output is None:
+        cols = [c for c in cols if c not in ("source", "material_id")]
     emit(risk[cols], fmt, output, title=f"{chain.name}: concentration × governance per stage")
     if output is None and fmt is Format.table:
         weakest = risk[risk["weakest"]]

@@ -345,7 +345,8 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
                 Block(
                     no_stage=no_stage, scenario_id=scenario.id, region=region, material_id=material, mode=mode, stages=sblocks,
                     consumption=consumption, unit=unit, mix_basis=basis, reason="; ".join(reasons),
-                    spare=float(prm.get("spare_share", 0.0) or 0.0),
+                    spare=float(scenario.spare_share if scenario.spare_share is not None
+                                else (prm.get("spare_share", 0.0) or 0.0)),
                     eps=abs(float(prm.get("eps_d", math.nan))) + float(prm.get("eps_s", math.nan)),
                     params={k: float(prm[k]) for k in (
                         "reroute_lag_days", "reroute_ramp_days", "reroute_max", "stock_days", "phi"

@@ -91,6 +91,8 @@ class Scenario(BaseModel):
     reroute_lag_days, reroute_ramp_days : rerouting starts after the lag and reaches ``reroute_max`` after
         the ramp [d]; ``reroute_max`` is the share of the lost volume other suppliers/routes can replace [-].
         ``None`` takes the per-material defaults of the exposure table.
+    spare_share : spare capacity elsewhere as a share of world supply that offsets the loss at once (market
+        mode, methods §5.2 Eq. 2) [-]; ``None`` takes the exposure table default.
     exempt_importers : importers excluded from the measure (ISO3 or group ``EU27``), e.g. licences granted.
     """
 
@@ -110,6 +112,7 @@ class Scenario(BaseModel):
     reroute_lag_days: Range | None = None
     reroute_ramp_days: Range | None = None
     reroute_max: Range | None = None
+    spare_share: Fraction | None = None
     exempt_importers: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
     assumptions: list[str] = Field(default_factory=list)
