@@ -20,10 +20,13 @@
 
   function autosubmit() {
     document.querySelectorAll("form[data-autosubmit]").forEach((form) => {
-      form.addEventListener("change", () => form.requestSubmit());
+      // radios and selects submit at once; a range slider submits when the pointer is released, so keyboard
+      // users can step with the arrow keys and confirm with the "Show" button without a reload per step
+      form.addEventListener("change", (ev) => { if (ev.target.type !== "range") { form.requestSubmit(); } });
       form.querySelectorAll("input[type=range]").forEach((r) => {
         const out = form.querySelector('output[for="' + r.id + '"]');
         r.addEventListener("input", () => { if (out) { out.textContent = r.value; } });
+        r.addEventListener("pointerup", () => form.requestSubmit());
       });
     });
   }
