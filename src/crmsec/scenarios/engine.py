@@ -550,9 +550,13 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
 
 
 def sector_impact(materials: pd.DataFrame, inputs: SupplyInputs) -> pd.DataFrame:
-    """VA at risk per region × NACE sector (Eq. 4 in [1]): VA_k · φ_k · max_m(s0_m · effdays_m)/365."""
+    """VA at risk per region × NACE sector (Eq. 4 in [1]): VA_k · φ_k · max_m(s0_m · effdays_m)/365.
+
+    With φ = 1 (default) this is an upper bound (``bound = upper``): the whole 2-digit sector is assumed to
+    need the binding input in fixed proportion, with no stocks or substitution (methods §5.2 step 4).
+    """
     cols = ["scenario_id", "region", "nace", "binding_material", "shortfall_share", "va_meur", "phi",
-            "va_at_risk_meur", "va_basis", "reason"]
+            "va_at_risk_meur", "va_basis", "bound", "reason"]
     if materials.empty:
         return pd.DataFrame(columns=cols)
     su = inputs.sector_use
@@ -571,7 +575,9 @@ def sector_impact(materials: pd.DataFrame, inputs: SupplyInputs) -> pd.DataFrame
             "scenario_id": sid, "region": region, "nace": nace, "binding_material": top["material_id"],
             "shortfall_share": float(top["shortfall_share"]), "va_meur": va, "phi": phi,
             "va_at_risk_meur": va * phi * float(top["sdays"]) / 365.0,  # Eq. 4 in [1]
-            "va_basis": str(g["va_basis"].iloc[0]) if "va_basis" in g else "", "reason": reason,
+            "va_basis": str(g["va_basis"].iloc[0]) if "va_basis" in g else "",
+            "bound": "upper" if phi >= 1.0 else "central",
+            "reason": reason,
         })
     return pd.DataFrame(rows, columns=cols)
 
