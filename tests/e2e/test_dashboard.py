@@ -105,3 +105,22 @@ def test_accessibility_basics(page):
     for path in ("/scenarios", "/crisis", "/projects/NL-E2E-PUBLIC"):
         page.goto(path)
         assert page.evaluate(A11Y_CHECK) == [], path
+
+
+def test_year_slider_and_eu_nl_toggle(page):
+    page.goto("/criticality?scope=eu&year=2023")
+    page.focus("#year")
+    page.keyboard.press("ArrowLeft")  # one assessment step back: 2020
+    assert page.locator("#year-out").inner_text() == "2020"
+    page.click("form.controls button[type=submit]")
+    page.wait_for_url("**year=2020**")
+    page.wait_for_selector("#matrix[data-rendered=true]")
+    api = page.request.get("/api/v1/criticality?scope=eu&year=2020").json()
+    expected = sum(1 for r in api["data"] if r["sr"] is not None and r["ei"] is not None)
+    assert page.locator("#matrix .scatterlayer .trace .points path").count() == expected
+    assert "2020" in page.locator("#matrix .gtitle").text_content()
+    page.check("input[name=scope][value=nl]")  # the toggle submits by itself
+    page.wait_for_url("**scope=nl**")
+    page.wait_for_selector("#matrix[data-rendered=true]")
+    # first trace = materials on the national list
+    assert page.locator("#matrix .scatterlayer .trace").first.locator(".points path").count() == 17

@@ -22,6 +22,7 @@ from crmsec.api.deps import (
 from crmsec.api.i18n import N_, translator
 from crmsec.api.routers.materials import MaterialId, factsheet, material_public
 from crmsec.api.web import render
+from crmsec.errors import InputError
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,7 +85,12 @@ def _try(fn):  # noqa: ANN001, ANN202
 def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
                      scope: Literal["eu", "nl"] = "eu", year: int | None = None) -> HTMLResponse:
     _ = translator(lang)
-    res, missing = _try(lambda: engines.criticality(con, scope, year, "eu"))
+    shown_note = None
+    try:
+        res, missing = _try(lambda: engines.criticality(con, scope, year, "eu"))
+    except InputError:  # e.g. an EU assessment year carried over to the NL view: show the latest instead
+        res, missing = _try(lambda: engines.criticality(con, scope, None, "eu"))
+        shown_note = _("{year} is not available for this scope; showing the latest year.").format(year=year)
     fig, rows, years = None, [], []
     if res is not None:
         names = services.material_names(con, lang)
@@ -103,7 +109,7 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
     year_step = steps.pop() if len(steps) == 1 else 1
     return render(request, "pages/criticality.html", user, fig=fig, rows=rows, years=years, scope=scope,
                   year=res["year"] if res else year, missing=missing, n_points=n_points, year_step=year_step,
-                  notes=res.get("notes", []) if res else [])
+                  notes=([shown_note] if shown_note else []) + (res.get("notes", []) if res else []))
 
 
 @router.get("/list", response_class=HTMLResponse)
