@@ -214,10 +214,11 @@ def sector_use(con: duckdb.DuckDBPyConnection, regions: tuple[str, ...] = ("NLD"
     if "NLD" in regions:
         nl = base.assign(region="NLD", va_meur=math.nan, va_basis="")
         if _has_table(con, "sector_va"):
-            sva = con.execute("select nace, va_meur, source from sector_va where country = 'NLD'").df()
+            # ``basis`` says whether this is CBS data or the labelled proxy; it travels into every result row
+            sva = con.execute("select nace, va_meur, basis from sector_va where country = 'NLD'").df()
             sva = sva.assign(nace=sva["nace"].astype(str)).drop_duplicates("nace")
             nl = nl.drop(columns=["va_meur", "va_basis"]).merge(sva, on="nace", how="left")
-            nl = nl.rename(columns={"source": "va_basis"})
+            nl = nl.rename(columns={"basis": "va_basis"})
         parts.append(nl)
     return pd.concat(parts, ignore_index=True)
 
