@@ -231,3 +231,21 @@ demand:
     # without the CSRF field the upload is refused
     r = client.post("/crisis/upload", files={"file": ("crisis.yaml", body)}, follow_redirects=False)
     assert r.status_code == 403
+
+
+def test_store_is_reopened_after_a_rebuild(tmp_path, mini_store_path):
+    import os
+    import shutil
+
+    from crmsec.api import Settings
+    from crmsec.api.app import _StoreOpener
+
+    path = tmp_path / "s.duckdb"
+    shutil.copy(mini_store_path, path)
+    opener = _StoreOpener(Settings(store_path=path))
+    first = opener()
+    assert opener() is first
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))  # a rebuilt vintage
+    assert opener() is not first
+    opener.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,16 +40,32 @@ class _StoreOpener:
         self.settings = settings
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._opened_stamp: int | None = None
+
+    def _stamp(self) -> int | None:
+        from crmsec.store.build import store_path
+
+        try:
+            return os.stat(self.settings.store_path or store_path()).st_mtime_ns
+        except OSError:
+            return None
 
     def __call__(self) -> duckdb.DuckDBPyConnection:
+        """The connection; reopened when the store file was rebuilt (a new vintage) since it was opened.
+
+        The old connection is not closed here: requests still reading from it keep their cursors; it is
+        released when the last of them is gone.
+        """
         with self._lock:
-            if self._con is None:
+            stamp = self._stamp()
+            if self._con is None or stamp != self._opened_stamp:
                 from crmsec import store
 
                 opener = getattr(store, "open_store", None)
                 if opener is None:
                     raise StoreError("this build has no store module (crmsec.store.open_store missing)")
                 self._con = opener(self.settings.store_path)
+                self._opened_stamp = stamp
             return self._con
 
     def close(self) -> None:
