@@ -73,6 +73,7 @@ def main() -> None:
             page.screenshot(path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": 1360, "height": height})
             shots.append(out)
 
+        shot("home", "/", wait=None)
         shot("criticality-matrix-eu", "/criticality?scope=eu&year=2023")
         shot("criticality-matrix-nl", "/criticality?scope=nl")
         shot("national-list", "/list", wait=None)

@@ -175,13 +175,17 @@ def sankey(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]], ri
     }], "layout": {"title": {"text": title}, "font": FONT, "height": 520, "margin": {"t": 50, "r": 10, "b": 10, "l": 10}}}
 
 
-def heatmap(rows: Sequence[str], cols: Sequence[str], z: Sequence[Sequence[float | None]], title: str,
-            colorbar: str) -> dict[str, Any]:
-    zz = [[v if _finite(v) else None for v in r] for r in z]
-    text = [["NaN" if v is None else f"{100 * v:.0f}%" for v in r] for r in zz]
-    return {"data": [{"type": "heatmap", "x": list(cols), "y": list(rows), "z": zz, "text": text,
-                      "texttemplate": "%{text}", "colorscale": [[0, "#f7fbff"], [1, "#2171b5"]], "zmin": 0, "zmax": 1,
-                      "colorbar": {"title": {"text": colorbar}, "tickformat": ".0%"},
+def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[float | None]],
+            meets: Sequence[Sequence[float | None]], title: str, legend: tuple[str, str]) -> dict[str, Any]:
+    """Benchmark grid: cell text = the value (NaN when no data), colour = target met (green) or not (red)."""
+    vv = [[v if _finite(v) else None for v in r] for r in values]
+    mm = [[m if _finite(m) else None for m in r] for r in meets]
+    text = [["NaN" if v is None else f"{100 * v:.0f}%" for v in r] for r in vv]
+    return {"data": [{"type": "heatmap", "x": list(cols), "y": list(rows), "z": mm, "text": text,
+                      "texttemplate": "%{text}", "zmin": 0, "zmax": 1, "xgap": 2, "ygap": 2,
+                      "colorscale": [[0, "#f4c7c3"], [0.5, "#f4c7c3"], [0.5, "#c7e6c9"], [1, "#c7e6c9"]],
+                      "colorbar": {"tickvals": [0.25, 0.75], "ticktext": list(legend), "len": 0.3},
                       "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>"}],
-            "layout": {"title": {"text": title}, "font": FONT, "height": max(320, 26 * len(rows) + 120),
-                       "margin": {"t": 50, "r": 20, "b": 40, "l": 150}, "yaxis": {"autorange": "reversed"}}}
+            "layout": {"title": {"text": title}, "font": FONT, "height": max(320, 24 * len(rows) + 120),
+                       "margin": {"t": 50, "r": 20, "b": 40, "l": 210}, "yaxis": {"autorange": "reversed"},
+                       "plot_bgcolor": "#ffffff"}}

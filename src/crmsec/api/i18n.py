@@ -57,5 +57,5 @@ DYNAMIC = (
     N_("public"), N_("analyst"), N_("admin"), N_("entered"), N_("left"), N_("stayed"), N_("moved"),
     N_("queued"), N_("running"), N_("done"), N_("failed"), N_("unknown"), N_("substitution"),
     N_("recognised"), N_("exploration"), N_("feasibility"), N_("permitting"), N_("financing"),
-    N_("construction"), N_("operating"), N_("suspended"), N_("cancelled"),
+    N_("construction"), N_("operating"), N_("suspended"), N_("cancelled"), N_("diversification"),
 )

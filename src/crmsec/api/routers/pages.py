@@ -18,18 +18,38 @@ from crmsec.api.deps import (
     SettingsDep,
     StoreDep,
     StoreFactoryDep,
+    get_store,
 )
 from crmsec.api.i18n import N_, translator
 from crmsec.api.routers.materials import MaterialId, factsheet, material_public
 from crmsec.api.web import render
-from crmsec.errors import InputError
+from crmsec.errors import CrmsecError, InputError
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, user: CurrentUser) -> HTMLResponse:
-    return render(request, "pages/home.html", user, engines=engines.status())
+def home(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
+    """Start page: the current national list at a glance, links to every view, engines in this build."""
+    headline = None
+    try:
+        con = request.app.state.open_store().cursor() if get_store not in request.app.dependency_overrides else None
+        if con is not None:
+            try:
+                res = engines.national_list(con, None)
+                names = services.material_names(con, lang)
+            finally:
+                con.close()
+            on = res["table"][res["table"]["on_list"].astype(bool)].sort_values("rank")
+            headline = {"year": res["year"], "materials": [(m, names.get(m, m)) for m in on["material_id"]],
+                        "vs": res.get("vs"), "diff": res.get("diff")}
+            if headline["diff"] is not None:
+                d = headline["diff"]
+                headline["entered"] = [names.get(m, m) for m in d[d["change"] == "entered"]["material_id"]]
+                headline["left"] = [names.get(m, m) for m in d[d["change"] == "left"]["material_id"]]
+    except (engines.EngineUnavailable, CrmsecError):
+        headline = None
+    return render(request, "pages/home.html", user, engines=engines.status(), headline=headline)
 
 
 @router.get("/materials", response_class=HTMLResponse)
@@ -159,11 +179,18 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
     if res is not None:
         wide = res["table"]
         rows, columns = services.records(wide), list(wide.columns)
+        long = res["long"]
         bm = [c for c in ("extraction", "processing", "recycling", "diversification") if c in wide.columns]
-        res = {**res, "figure": figures.heatmap(wide["material"].fillna(wide["material_id"]).tolist(), bm,
-                                                wide[bm].to_numpy().tolist(),
-                                                _("CRMA benchmarks: EU shares (targets 10/40/25 %, max 65 %)"),
-                                                _("share"))}
+        order = list(wide["material_id"])
+        val = long.pivot_table(index="material_id", columns="benchmark", values="value", aggfunc="first",
+                               dropna=False).reindex(index=order, columns=bm)
+        met = long.pivot_table(index="material_id", columns="benchmark", values="meets", aggfunc="first",
+                               dropna=False).reindex(index=order, columns=bm)
+        labels = wide["material"].fillna(wide["material_id"]).tolist()
+        res = {**res, "figure": figures.heatmap(
+            labels, [_(b) for b in bm], val.to_numpy().tolist(), met.to_numpy().tolist(),
+            _("CRMA benchmarks: EU shares (targets 10/40/25 %, max 65 %)"),
+            (_("target not met"), _("target met")))}
     return render(request, "pages/crma.html", user, res=res, rows=rows, columns=columns, missing=missing)
 
 
