@@ -249,3 +249,16 @@ def test_store_is_reopened_after_a_rebuild(tmp_path, mini_store_path):
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))  # a rebuilt vintage
     assert opener() is not first
     opener.close()
+
+
+def test_pooled_stockpile_run_compares_with_national(client, app):
+    headers = bearer(client, "ana")
+    job = client.post("/api/v1/stockpile-runs", headers=headers, json={"pool": True}).json()
+    done = app.state.jobs.wait(job["id"], timeout=60)
+    assert done.status == "done", done.error
+    res = client.get(f"/api/v1/jobs/{job['id']}/result", headers=headers).json()
+    cmp_ = res["tables"]["comparison"]["data"]
+    # pooling three members with imperfectly correlated shortfalls costs less (engine result, passed through)
+    assert all(r["pooled_cost_eur_yr"] <= r["national_cost_eur_yr"] for r in cmp_)
+    fig = client.get(f"/api/v1/jobs/{job['id']}/result?view=figure", headers=headers).json()["figure"]
+    assert [t["name"] for t in fig["data"]] == ["national stocks", "pooled stock"]

@@ -376,22 +376,33 @@ def run_allocation(problem: dict[str, Any] | None, rule: str, alpha: float,
 
 
 def run_stockpile(service_level: float | None, budget_eur: float | None,
-                  progress: Callable[[float, str], None] | None = None) -> dict[str, Any]:
-    """Two-stage stockpile LP on the bundled illustrative scenario set (engine :mod:`crmsec.optimize`)."""
+                  progress: Callable[[float, str], None] | None = None, *, pool: bool = False,
+                  pool_rule: str = "consumption") -> dict[str, Any]:
+    """Two-stage stockpile LP on the bundled illustrative scenario set (engine :mod:`crmsec.optimize`):
+    NL national stocks, or with ``pool`` the coalition of the example members pooled versus national."""
     _import("crmsec.optimize.stockpile", "optimize")
-    from crmsec.optimize.stockpile import size_stockpile
+    from crmsec.optimize.stockpile import pool_stockpile, size_stockpile
 
     ex = _optimize_examples()
     step = progress or (lambda f, m="": None)
     scn = pd.read_csv(ex / "stockpile_scenarios_example.csv")
     mats = pd.read_csv(ex / "stockpile_materials_example.csv")
     tiers = pd.read_csv(ex / "stockpile_tiers_example.csv")
+    notes = ["ILLUSTRATIVE INPUT — NOT DATA: crmsec/optimize/examples/stockpile_*_example.csv."]
+    if pool:
+        members = pd.read_csv(ex / "stockpile_members_example.csv")
+        step(0.2, "solving the national and pooled stock LPs")
+        res = pool_stockpile(scn, mats, members, rule=pool_rule, tiers=tiers, service_level=service_level,
+                             budget_eur=budget_eur)
+        return {"title": "pooled stockpile", "pooled": True,
+                "tables": {"comparison": res.comparison, "members": res.members, "flows": res.flows},
+                "summary": {k: clean(v) for k, v in res.summary.items() if _scalar(v)},
+                "text": res.explanation, "illustrative": True, "notes": notes}
     step(0.2, "solving the two-stage stockpile LP")
     res = size_stockpile(scn, mats, tiers=tiers, budget_eur=budget_eur, service_level=service_level, country="NLD")
-    return {"title": "stockpile", "tables": {"stock": res.stock, "scenarios": res.scenarios},
+    return {"title": "stockpile", "pooled": False, "tables": {"stock": res.stock, "scenarios": res.scenarios},
             "summary": {k: clean(v) for k, v in res.summary.items() if _scalar(v)},
-            "text": res.explanation, "illustrative": True,
-            "notes": ["ILLUSTRATIVE INPUT — NOT DATA: crmsec/optimize/examples/stockpile_*_example.csv."]}
+            "text": res.explanation, "illustrative": True, "notes": notes}
 
 
 def _scalar(v: Any) -> bool:

@@ -31,6 +31,8 @@ class AllocationRunIn(BaseModel):
 class StockpileRunIn(BaseModel):
     service_level: float | None = Field(None, ge=0, le=1)
     budget_eur: float | None = Field(None, ge=0, le=1e12)
+    pool: bool = Field(False, description="pool the example coalition's stocks and compare with national stocks")
+    pool_rule: Literal["consumption", "exposure"] = "consumption"
 
 
 def allocation_figure(result: dict[str, Any]):  # noqa: ANN201
@@ -51,6 +53,15 @@ def allocation_figure(result: dict[str, Any]):  # noqa: ANN201
 def stockpile_figure(result: dict[str, Any]):  # noqa: ANN201
     def build(lang: str) -> dict[str, Any]:
         _ = translator(lang)
+        if result.get("pooled"):
+            cmp_ = result["tables"]["comparison"]
+            x = cmp_["material_id"].tolist()
+            return {"data": [
+                {"type": "bar", "name": _("national stocks"), "x": x, "y": (cmp_["national_cost_eur_yr"] / 1e3).tolist()},
+                {"type": "bar", "name": _("pooled stock"), "x": x, "y": (cmp_["pooled_cost_eur_yr"] / 1e3).tolist()}],
+                "layout": {"title": {"text": _("Expected annual cost: national versus pooled stocks (k EUR)")},
+                           "barmode": "group", "font": figures.FONT, "height": 380,
+                           "yaxis": {"title": {"text": "k EUR / yr"}}, "margin": {"t": 50, "r": 20, "b": 50, "l": 70}}}
         stock = result["tables"]["stock"]
         return figures.bars(stock["material_id"].tolist(), stock["stock_t"].tolist(),
                             _("Optimal strategic stock per material (t)"), "t", horizontal=False)
@@ -99,9 +110,10 @@ def start_stockpile(body: StockpileRunIn, user: AnalystUser, jobs: JobsDep) -> J
     engine_call(lambda: engines._import("crmsec.optimize.stockpile", "optimize"))
 
     def work(progress):  # noqa: ANN001, ANN202
-        res = engines.run_stockpile(body.service_level, body.budget_eur, progress)
+        res = engines.run_stockpile(body.service_level, body.budget_eur, progress, pool=body.pool,
+                                    pool_rule=body.pool_rule)
         res["figure"] = stockpile_figure(res)
-        res["display"] = res["tables"]["stock"]
+        res["display"] = res["tables"]["members" if body.pool else "stock"]
         return res
 
     return job_public(jobs.submit("stockpile", work, body.model_dump(), user.username))
