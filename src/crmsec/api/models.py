@@ -72,6 +72,8 @@ class FactsheetPublic(BaseModel):
         None, description="GeoPolRisk score of NL imports by year; null when the engine is not in this build"
     )
     sources: list[SourcePublic]
+    eu_criticality: CriticalityRowPublic | None = Field(
+        None, description="EU method, latest assessment year; null when not assessed or not in this build")
 
 
 class CriticalityRowPublic(BaseModel):
@@ -193,3 +195,6 @@ class ChainPublic(BaseModel):
     edges: list[dict[str, Any]]
     risk: list[dict[str, Any]] = Field(description="per supply stage: HHI, largest supplier, risk, source")
     sectors: list[dict[str, Any]] = Field(description="dependent NACE sectors with NL/EU value added")
+
+
+FactsheetPublic.model_rebuild()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path
 from crmsec.api import engines, services
 from crmsec.api.deps import LangDep, StoreDep
 from crmsec.api.models import (
+    CriticalityRowPublic,
     FactsheetPublic,
     MaterialPublic,
     MaterialsPublic,
@@ -77,9 +78,11 @@ def factsheet(con, material_id: str, lang: str) -> FactsheetPublic:
     if tv and partners:
         sources.append(SourcePublic(source=tv["source"], vintage=None, year_min=tv["year_min"],
                                     year_max=tv["year_max"]))
+    crit = engines.material_criticality(con, material_id)
     return FactsheetPublic(
         material=mat, producer_shares=shares, stage_hhi=stage_hhi, trade_partners=partners,
         geopolrisk_trend=None if trend is None else [TrendPointPublic(**p) for p in trend], sources=sources,
+        eu_criticality=None if crit is None else CriticalityRowPublic(**crit),
     )
 
 
