@@ -6,6 +6,8 @@ exercised too. Bounded: a few examples per operation (hypothesis ``max_examples`
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
@@ -36,7 +38,7 @@ def _attach_store(store_path, tmp_path_factory):
 
 
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, phases=[Phase.explicit, Phase.generate],
+@settings(max_examples=int(os.environ.get("CRMSEC_FUZZ_EXAMPLES", "10")), deadline=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=list(HealthCheck), database=None)
 def test_no_server_errors(case):
     case.call_and_validate(headers=HEADERS, checks=[not_a_server_error])
