@@ -82,3 +82,23 @@ def test_scenario_run_with_an_edited_depth(real):
         shares[depth] = next(r["shortfall_share"] for r in rows if r["region"] == "NLD" and r["material_id"] == "gallium")
     assert 0 < shares[0.25] < shares[1.0]
     assert c.post("/api/v1/scenario-runs", headers=headers, json={"scenario": "no_such_thing"}).status_code == 404
+
+
+def test_scenario_briefing_via_api_and_cli(real, tmp_path, store_path):
+    import io
+
+    import pypdf
+    from typer.testing import CliRunner
+
+    from crmsec.cli import app as cli
+
+    c, headers, _ = real
+    r = c.get("/api/v1/briefings/scenario/hormuz_closure.pdf?lang=nl", headers=headers)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(r.content)).pages)
+    assert "Scenario: Closure of the Strait of Hormuz" in text and "Bronnen en dataversies" in text
+    assert c.get("/api/v1/briefings/scenario/hormuz_closure.pdf").status_code == 401  # analyst only
+    res = CliRunner().invoke(cli, ["brief", "scenario", "hormuz_closure", "--format", "xlsx", "--output",
+                                   str(tmp_path), "--store", str(store_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "briefing-scenario-hormuz_closure-en.xlsx").exists()
