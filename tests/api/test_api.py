@@ -262,3 +262,9 @@ def test_pooled_stockpile_run_compares_with_national(client, app):
     assert all(r["pooled_cost_eur_yr"] <= r["national_cost_eur_yr"] for r in cmp_)
     fig = client.get(f"/api/v1/jobs/{job['id']}/result?view=figure", headers=headers).json()["figure"]
     assert [t["name"] for t in fig["data"]] == ["national stocks", "pooled stock"]
+
+
+def test_oversized_request_bodies_are_refused(client):
+    r = client.post("/api/v1/allocation-runs", headers=bearer(client, "ana"),
+                    json={"problem": {"name": "x" * 100_000}})
+    assert r.status_code == 413 and "larger than" in r.json()["detail"]

@@ -90,6 +90,13 @@ class LangCsrfHeaders:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        # a global body-size guard (uploads are checked precisely by their endpoint; this stops huge JSON bodies)
+        length = request.headers.get("content-length")
+        limit = self.settings.max_upload_bytes + 64 * 1024
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            response = JSONResponse({"detail": f"request body larger than {limit:,} bytes"}, status_code=413)
+            await response(scope, receive, send)
+            return
         state = scope.setdefault("state", {})
         cookies = request.cookies
         state["lang"] = pick_lang(
