@@ -142,7 +142,16 @@ def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
         rows = services.records(res["table"].assign(material=lambda f: f["material_id"].map(names)))
         if res.get("diff") is not None:
             diff = services.records(res["diff"].assign(material=lambda f: f["material_id"].map(names)))
-    return render(request, "pages/list.html", user, res=res, rows=rows, diff=diff, missing=missing)
+    fig = None
+    if res is not None:
+        _ = translator(lang)
+        top = [r for r in rows if r.get("score") is not None][:30]
+        fig = figures.bars([r.get("material") or r["material_id"] for r in top], [r["score"] for r in top],
+                           _("National list {year}: score of the 30 highest-ranked materials").format(year=res["year"]),
+                           _("score"))
+        fig["data"][0]["marker"]["color"] = [figures.PALETTE[1] if r.get("on_list") else figures.PALETTE[0]
+                                             for r in top][::-1]
+    return render(request, "pages/list.html", user, res=res, rows=rows, diff=diff, missing=missing, fig=fig)
 
 
 @router.get("/chains", response_class=HTMLResponse)
