@@ -297,4 +297,7 @@ def write_annual_briefing(out_dir: Path | str, lang: str = "nl", *, store_path: 
     from crmsec.store import open_store
 
     con = open_store(store_path)
-    return write(list_briefing(con, year, lang), Path(out_dir))
+    try:
+        return write(list_briefing(con, year, lang), Path(out_dir))
+    finally:
+        con.close()
