@@ -3,7 +3,6 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-STORE := data/store/default.duckdb
 
 .PHONY: setup run test data lint bench clean
 
@@ -15,10 +14,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-$(STORE): $(STAMP) $(shell find data/raw src/crmsec/registry -type f 2>/dev/null)
-	$(BIN)/crmsec data build
-
-data: $(STORE)
+# the store is rebuilt only when a raw file or a registry table is newer than it (see `crmsec data build --if-stale`)
+data: $(STAMP)
+	$(BIN)/crmsec data build --if-stale
 
 run: data
 	$(BIN)/crmsec run --out out

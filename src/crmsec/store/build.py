@@ -50,6 +50,16 @@ def store_path(vintage: str | None = None) -> Path:
     return DEFAULT_STORE.with_name(f"{vintage or 'default'}.duckdb")
 
 
+def is_stale(path: Path) -> bool:
+    """True when the store is missing or older than any vendored raw file, registry table or source loader."""
+    if not Path(path).exists():
+        return True
+    built = Path(path).stat().st_mtime
+    here = Path(__file__).resolve().parents[1]
+    inputs = [*raw_dir().rglob("*"), *(here / "registry").glob("*"), *(here / "sources").glob("*.py")]
+    return any(p.is_file() and p.stat().st_mtime > built for p in inputs)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crmsec.output import Format, emit, rich_table, stderr
-from crmsec.store.build import build_store, store_path, store_status
+from crmsec.store.build import build_store, is_stale, store_path, store_status
 
 app = typer.Typer(help="Build and inspect the data vintage store.", no_args_is_help=True)
 
@@ -18,8 +18,14 @@ app = typer.Typer(help="Build and inspect the data vintage store.", no_args_is_h
 def build(
     vintage: str = typer.Option("default", help="Vintage name; the store is data/store/<vintage>.duckdb."),
     path: Path | None = typer.Option(None, help="Explicit store file path (overrides --vintage)."),
+    if_stale: bool = typer.Option(False, "--if-stale", help="Skip the build when the store is newer than every "
+                                  "raw file and registry table."),
 ) -> None:
     """Parse every vendored source, harmonise it through the registries and write the store atomically."""
+    target = path or store_path(vintage if vintage != "default" else None)
+    if if_stale and not is_stale(target):
+        stderr.print(f"store {target} is up to date (use without --if-stale to rebuild)")
+        return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stderr) as bar:
         task = bar.add_task("building store", total=None)
         summary = build_store(path, vintage=vintage, progress=lambda s: bar.update(task, description=f"loading {s}"))
