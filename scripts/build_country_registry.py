@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 OUT = ROOT / "src" / "crmsec" / "registry" / "countries.csv"
 
-# nato.int, "NATO member countries" (accession year); 32 members as of 2024.
+# nato.int, "NATO member countries" (accession year); 32 members as of 2024 (transcribed from memory; verify).
 NATO = {
     "BEL": 1949, "CAN": 1949, "DNK": 1949, "FRA": 1949, "ISL": 1949, "ITA": 1949, "LUX": 1949, "NLD": 1949,
     "NOR": 1949, "PRT": 1949, "GBR": 1949, "USA": 1949, "GRC": 1952, "TUR": 1952, "DEU": 1955, "ESP": 1982,
