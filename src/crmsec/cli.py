@@ -35,6 +35,7 @@ __import__("crmsec.optimize.cli", fromlist=["register"]).register(app)  # crmsec
 __import__("crmsec.projects.cli", fromlist=["register"]).register(app)  # crmsec project … / crmsec portfolio
 __import__("crmsec.scenarios.cli", fromlist=["register"]).register(app)  # crmsec chains / crma / scenario
 __import__("crmsec.criticality.cli", fromlist=["register"]).register(app)  # crmsec assess / crmsec list nl
+app.add_typer(__import__("crmsec.company.cli", fromlist=["app"]).app, name="company")  # crmsec company assess
 __import__("crmsec.circularity.cli", fromlist=["register"]).register(app)  # crmsec circularity run|assumptions
 
 

@@ -1,0 +1,122 @@
+"""Store-backed context of a company assessment: criticality flags, world/EU supply mixes, governance and the
+built-in scenarios evaluated for the company's materials and supplier countries (I/O edge; the arithmetic is in
+:mod:`crmsec.company.assess`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+EU_T = 0.8  # EU method trade variable for EU27 suppliers (methods §1.3; EC 2017 Table 18)
+
+
+@dataclass(frozen=True)
+class CompanyContext:
+    """Everything :func:`crmsec.company.assess.assess_company` needs besides the purchases.
+
+    flags : indexed by material_id — name_en, name_nl, nl_on_list, nl_rank, nl_year, eu_crm_2023, crma_strategic,
+        crma_critical, sr, ei, eu_critical, stage_assessed, eol_rir, si_sr.
+    mixes : material_id, stage, scope (``global`` world supply | ``eu`` EU sourcing), country, share [-].
+    wgi_scaled : ISO3 → EU scaled WGI 0..10 (10 = worst), preset eu2023.
+    eu_members : ISO3 codes of the EU27.
+    scenarios : scenario_id, name, actors, material_id, mode, shortfall_share_nl, duration_days, effective_days,
+        lag_days, ramp_days, reroute_max, reason — the engine's NLD result at central values.
+    supplier_loss : scenario_id, material_id, country, loss [-] — share of a flow from ``country`` to the
+        Netherlands the scenario cuts (depth × exposure, max over the scenario's stages).
+    """
+
+    flags: pd.DataFrame
+    mixes: pd.DataFrame
+    wgi_scaled: pd.Series
+    eu_members: frozenset[str]
+    scenarios: pd.DataFrame
+    supplier_loss: pd.DataFrame
+    wgi_window: str = ""
+
+
+def _flags(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    from crmsec.criticality import eu_assessment, nl_critical_list
+    from crmsec.registry.materials import materials
+
+    reg = materials().set_index("material_id")
+    out = reg[["name_en", "name_nl"]].copy()
+    for col in ("eu_crm_2023", "crma_strategic", "crma_critical"):
+        out[col] = pd.to_numeric(reg[col], errors="coerce").fillna(0).astype(bool)
+    nl = nl_critical_list(con=con).set_index("material_id")
+    out["nl_on_list"] = nl["on_list"].reindex(out.index).astype("boolean")
+    out["nl_rank"] = nl["rank"].reindex(out.index)
+    out["nl_year"] = int(nl["year"].iloc[0]) if len(nl) else np.nan
+    eu = eu_assessment(2023, con).set_index("material_id")
+    for src, dst in (("sr", "sr"), ("ei", "ei"), ("critical", "eu_critical"), ("stage_assessed", "stage_assessed"),
+                     ("eol_rir", "eol_rir"), ("si_sr", "si_sr")):
+        out[dst] = eu[src].reindex(out.index)
+    return out
+
+
+def _wgi(con: duckdb.DuckDBPyConnection) -> tuple[pd.Series, str]:
+    from crmsec.indicators.governance import eu_scaled_wgi, six_dimension_mean
+
+    gov = con.execute("select country, year, dimension, estimate from governance").df()
+    last = int(gov["year"].max())
+    years = range(last - 4, last + 1)  # latest 5-year window (the EU 2023 exercise used 2016–2020)
+    mean = six_dimension_mean(gov, years)
+    return pd.Series(eu_scaled_wgi(mean.to_numpy()), index=mean.index, name="wgi_scaled"), f"{years[0]}-{years[-1]}"
+
+
+def _scenarios(con: duckdb.DuckDBPyConnection, material_ids: list[str],
+               countries: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from crmsec.scenarios import builtin_scenarios, run_scenario_from_store
+    from crmsec.scenarios.api import store_inputs
+    from crmsec.scenarios.engine import _params_for, _point, exposure
+
+    inputs = store_inputs(con)
+    rows, loss_rows = [], []
+    for sc in builtin_scenarios():
+        res = run_scenario_from_store(sc, con, regions=("NLD",), inputs=inputs)
+        mat = res.materials
+        mat = mat[mat["material_id"].isin(material_ids)]
+        d = _point(sc.depth, 1.0)
+        for r in mat.to_dict("records"):
+            p = _params_for(inputs, r["material_id"])
+            rows.append({
+                "scenario_id": sc.id, "name": sc.name, "actors": ", ".join(sc.actors) or (sc.chokepoint or ""),
+                "material_id": r["material_id"], "mode": r["mode"], "shortfall_share_nl": r["shortfall_share"],
+                "duration_days": r["duration_days"], "effective_days": r["effective_days"],
+                "lag_days": _point(sc.reroute_lag_days, p.get("reroute_lag_days", 0.0)),
+                "ramp_days": _point(sc.reroute_ramp_days, p.get("reroute_ramp_days", 0.0)),
+                "reroute_max": r["reroute_max"], "reason_nl": r["reason"],
+            })
+            for c in countries:
+                e = max(exposure(sc, inputs, c, "NLD", r["material_id"], st) for st in sc.stages)
+                loss_rows.append({"scenario_id": sc.id, "material_id": r["material_id"], "country": c,
+                                  "loss": d * e})
+    scen = pd.DataFrame(rows)
+    loss = pd.DataFrame(loss_rows, columns=["scenario_id", "material_id", "country", "loss"])
+    return scen, loss
+
+
+def build_context(purchases: pd.DataFrame, con: duckdb.DuckDBPyConnection | None = None) -> CompanyContext:
+    """Context for the materials and supplier countries in ``purchases`` (validated frame) from the store."""
+    from crmsec.registry.countries import group_members
+
+    if con is None:
+        from crmsec.store import open_store
+
+        con = open_store()
+    mids = sorted(set(purchases["material_id"]))
+    countries = sorted(set(purchases["supplier_country"].dropna()))
+    flags = _flags(con)
+    mixes = con.execute(
+        "select material_id, stage, scope, country, share from eu_supply_shares "
+        "where scope in ('global', 'eu') and material_id in (select unnest(?))", [mids]).df()
+    wgi, window = _wgi(con)
+    scen, loss = _scenarios(con, mids, countries)
+    return CompanyContext(flags=flags, mixes=mixes, wgi_scaled=wgi, eu_members=frozenset(group_members("eu27")),
+                          scenarios=scen, supplier_loss=loss, wgi_window=window)
+
+
+__all__ = ["EU_T", "CompanyContext", "build_context", "math"]
