@@ -27,6 +27,7 @@ STEPS: tuple[Step, ...] = (
     Step("CRMA benchmarks and built-in scenarios", "crmsec.main_job:_scenarios_step"),
     Step("crisis allocation and stockpile sizing (example inputs)", "crmsec.optimize.main_job:write_outputs"),
     Step("strategic project pipeline and appraisal", "crmsec.projects.main_job:write_outputs"),
+    Step("circularity: NL battery urban mine, secondary supply", "crmsec.circularity.api:write_outputs"),
     Step("annual briefing (NL and EN)", "crmsec.main_job:_briefing_step"),
 )
 
