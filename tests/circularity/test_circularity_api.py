@@ -143,3 +143,24 @@ def test_cli_subprocess_error_is_one_line():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "--until must be between 2025 and 2100" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_pom_growth_is_labelled_and_applied():
+    """EV: 113,961 vehicles in 2023 (last figure) × 1.05^7 in 2030, labelled extrapolated_growth."""
+    res = run("baseline", 2035, pom_growth=0.05)
+    ev = res.products[res.products["product"] == "ev_car"].set_index("year")
+    assert ev.loc[2030, "put_on_market"] == pytest.approx(113_961 * 1.05 ** 7)
+    assert ev.loc[2030, "inflow_basis"] == "extrapolated_growth_0.05_per_yr"
+    assert ev.loc[2023, "inflow_basis"] == "observed"
+    assert res.balance_residual < 1e-9
+    with pytest.raises(InputError, match="pom-growth"):
+        build_products("baseline", 2035, pom_growth=2.0)
+
+
+def test_recycled_content_columns(targets):
+    s = secondary_supply(targets).set_index(["material_id", "year"])
+    assert np.isnan(s.loc[("cobalt", 2030), "recycled_content_minimum"])  # before the 2031 deadline
+    assert s.loc[("cobalt", 2031), "recycled_content_minimum"] == pytest.approx(0.16)
+    assert s.loc[("lithium", 2036), "recycled_content_minimum"] == pytest.approx(0.12)
+    row = s.loc[("nickel", 2035)]
+    assert row["share_of_nl_battery_pom"] == pytest.approx(row["secondary_supply_t"] / row["put_on_market_t"])

@@ -13,7 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crmsec.circularity.inputs import NO_FLOW_MATERIALS, build_products, recovery_rates
+from crmsec.circularity.inputs import (
+    NO_FLOW_MATERIALS,
+    build_products,
+    recovery_rates,
+    recycled_content_minima,
+)
 from crmsec.circularity.model import ProductResult, mass_balance_residual, run_product
 from crmsec.errors import DataError
 
@@ -41,14 +46,16 @@ def _names() -> pd.Series:
     return materials().set_index("material_id")["name_en"]
 
 
-def run(scenario: str = "baseline", until: int = 2050) -> CircularityResult:
+def run(scenario: str = "baseline", until: int = 2050, pom_growth: float = 0.0) -> CircularityResult:
     """Run every product system and return the tidy flows.
 
     Columns of ``flows``: scenario, year, product, material_id, material, flow, value, unit (t or t/yr), basis,
-    inflow_basis (label of the put-on-market figure of that year), reason.
+    inflow_basis (label of the put-on-market figure of that year), reason. ``pom_growth`` [fraction/yr]: growth
+    of products put on the market after the last NL figure (default 0: held constant; see
+    :func:`~crmsec.circularity.inputs.build_products`).
     Raises DataError when the mass balance does not close (relative residual > 1e-9).
     """
-    products, years = build_products(scenario, until)
+    products, years = build_products(scenario, until, pom_growth)
     recovery, no_rate = recovery_rates(scenario, years)
     names = _names()
     frames, unit_rows, worst = [], [], 0.0
@@ -102,7 +109,10 @@ def secondary_supply(result: CircularityResult, con=None, consumption: pd.DataFr
     ``consumption`` (optional drop-in): columns material_id, region (NL or EU27), year, tonnes (same basis).
     share_nl_consumption = supply / NL consumption; crma_contribution = supply / EU27 consumption — the NL
     urban mine's contribution to the CRMA Art. 5(1)(a)(iii) benchmark (25 % of EU consumption from recycling).
-    Without a consumption figure both are NaN with reason ``no_consumption``. ``crma_recycling_eu`` is the
+    Without a consumption figure both are NaN with reason ``no_consumption``.
+    share_of_nl_battery_pom = supply / contained element in batteries put on the NL market in the same year
+    (the embedded NL battery consumption), shown next to ``recycled_content_minimum`` (Reg. (EU) 2023/1542
+    Art. 8, from its deadline year; indicative comparison only). ``crma_recycling_eu`` is the
     EU-wide recycling figure of :func:`crmsec.crma.crma_table` (EoL-RIR) where the store has it.
     """
     f = result.flows
@@ -115,6 +125,15 @@ def secondary_supply(result: CircularityResult, con=None, consumption: pd.DataFr
     out.insert(2, "material", out["material_id"].map(_names()))
     reasons = f[f["reason"] != ""].drop_duplicates("material_id").set_index("material_id")["reason"]
     out["reason"] = out["material_id"].map(reasons).fillna("")
+    # own-market coverage: secondary supply / contained element in batteries put on the NL market that year,
+    # set against the Art. 8 recycled-content minima (indicative: the minima apply to active materials of
+    # EV/SLI/industrial (and later LMT) batteries, not to the whole NL battery market)
+    out["share_of_nl_battery_pom"] = out["secondary_supply_t"] / out["put_on_market_t"]
+    minima = recycled_content_minima(np.sort(out["year"].unique()))
+    yrs = np.sort(out["year"].unique())
+    out["recycled_content_minimum"] = [
+        float(minima[m][np.searchsorted(yrs, y)]) if m in minima else np.nan
+        for m, y in zip(out["material_id"], out["year"], strict=True)]
     missing_regions = []
     cons = consumption if consumption is not None else pd.DataFrame(columns=["material_id", "region", "year",
                                                                              "tonnes"])

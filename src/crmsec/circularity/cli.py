@@ -41,6 +41,8 @@ def run_cmd(
     scenario: Scenario = typer.Option(Scenario.baseline, "--scenario",
                                       help="baseline (observed rates held) or targets (EU Battery Regulation)."),
     until: int = typer.Option(2050, "--until", help="Last model year (2025–2100)."),
+    pom_growth: float = typer.Option(0.0, "--pom-growth", help="Growth of products put on the market per year "
+                                     "after the last NL figure, as a fraction (default 0 = held constant)."),
     years: str | None = typer.Option(None, "--years", help="Years to show: '2030,2035' or 'all' "
                                      "(default: every 5 years from 2025 and the last year)."),
     view: View = typer.Option(View.supply, "--view", help="supply (per material), flows (per product and "
@@ -53,7 +55,7 @@ def run_cmd(
     from crmsec.circularity import run, secondary_supply
 
     shown = _years(years, until)
-    res = run(scenario.value, until)
+    res = run(scenario.value, until, pom_growth)
     stderr.print(f"mass balance closed (max relative residual {res.balance_residual:.1e}); "
                  "assumptions: crmsec circularity assumptions")
     if view is View.flows:
@@ -81,7 +83,7 @@ def run_cmd(
             frame = frame[["year", "product", "material_id", "flow", "value", "unit", "reason"]]
         elif view is View.supply:
             frame = frame[["material_id", "year", "end_of_life_t", "collected_t", "secondary_supply_t",
-                           "share_nl_consumption", "crma_contribution", "crma_recycling_eu", "reason"]]
+                           "share_of_nl_battery_pom", "recycled_content_minimum", "share_nl_consumption", "crma_contribution", "crma_recycling_eu", "reason"]]
         frame = frame.assign(reason=frame["reason"].str.split(":").str[0]) if "reason" in frame else frame
     emit(frame.reset_index(drop=True), fmt, output,
          title=f"NL secondary supply from batteries — scenario {scenario.value} [t contained element]")

@@ -222,8 +222,15 @@ def lifetime(product: str) -> Lifetime:
     return Lifetime("normal", mean=float(r["mean_years"]), sd=float(r["sd_years"]), source=note)
 
 
-def build_products(scenario: str = "baseline", until: int = 2050) -> tuple[list[Product], np.ndarray]:
-    """All product systems for a scenario over START_YEAR..until."""
+def build_products(scenario: str = "baseline", until: int = 2050,
+                   pom_growth: float = 0.0) -> tuple[list[Product], np.ndarray]:
+    """All product systems for a scenario over START_YEAR..until.
+
+    ``pom_growth`` [fraction/yr]: after each product's last NL figure, put-on-market grows by this rate
+    (label ``extrapolated_growth_<rate>``) instead of being held constant (``extrapolated_constant``).
+    """
+    if not -0.5 < pom_growth < 1.0:
+        raise InputError(f"--pom-growth must be a fraction per year in (-0.5, 1), got {pom_growth}")
     if scenario not in SCENARIOS:
         raise InputError(f"unknown scenario {scenario!r}; use one of {', '.join(SCENARIOS)}")
     if not 2025 <= until <= 2100:
@@ -248,9 +255,30 @@ def build_products(scenario: str = "baseline", until: int = 2050) -> tuple[list[
             kind = "pom_avg3"
         back, ramp = _BACKCAST[name]
         inflow, basis = fill_series(pom, years, backcast=back, ramp_start=ramp)
+        if pom_growth:
+            last = max(pom)
+            after = years > last
+            inflow = np.where(after, inflow * (1.0 + pom_growth) ** np.maximum(years - last, 0), inflow)
+            basis = np.where(after, f"extrapolated_growth_{pom_growth:g}_per_yr", basis).astype(object)
         kwh, unit = _kwh_per_unit(name)
         content = {m: kwh * kg / 1000.0 for m, kg in _intensity(name).items()}  # t element per unit
         products.append(Product(name=name, unit=unit, inflow=inflow, inflow_basis=basis, lifetime=lifetime(name),
                                 content=content, collection_kind=kind, collection_rate=rate,
                                 collection_basis=rate_basis))
     return products, years
+
+
+def recycled_content_minima(years: np.ndarray) -> dict[str, np.ndarray]:
+    """Art. 8 recycled-content minima [fraction] per material_id and year (NaN before the first deadline;
+    from the deadline year on — the 2031 value from 2031, the 2036 value from 2036; recycling_rates.csv)."""
+    df = _read("recycling_rates.csv", ["material", "metric", "year_or_deadline", "value"])
+    sel = df[(df["metric"] == "recycled_content_minimum") & df["material"].isin(SYMBOLS)]
+    out: dict[str, np.ndarray] = {}
+    for sym, mid in SYMBOLS.items():
+        v = np.full(len(years), np.nan)
+        rows = sel[sel["material"] == sym].assign(y=lambda d: d["year_or_deadline"].astype(str).str[:4].astype(int))
+        for _, r in rows.sort_values("y").iterrows():
+            if pd.notna(r["value"]):
+                v = np.where(years >= r["y"], float(r["value"]) / 100.0, v)
+        out[mid] = v
+    return out
