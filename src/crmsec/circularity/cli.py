@@ -51,7 +51,7 @@ def run_cmd(
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
 ) -> None:
-    """Secondary supply of CRMs from NL end-of-life batteries, by material and year [t contained element]."""
+    """Secondary supply of CRMs from NL end-of-life batteries, by material and year (t contained element)."""
     from crmsec.circularity import run, secondary_supply
 
     shown = _years(years, until)
