@@ -118,10 +118,12 @@ def concentration(own: pd.DataFrame, ctx: CompanyContext, stages: pd.Series) -> 
     sh = mat.to_numpy(float)
     wgi = ctx.wgi_scaled.reindex(mat.columns).to_numpy(float)
     t = np.where(mat.columns.isin(list(ctx.eu_members)), EU_T, 1.0)
-    out["own_hhi"] = np.where(known & (unalloc <= 1e-9), hhi(sh), np.nan)  # Eq. 1 in [1]
+    own_h = hhi(sh) if sh.shape[1] else np.full(len(mids), np.nan)
+    out["own_hhi"] = np.where(known & (unalloc <= 1e-9), own_h, np.nan)  # Eq. 1 in [1]
     out["own_n_eff"] = effective_suppliers(out["own_hhi"].to_numpy(float))
-    out["own_hhi_wgi"] = np.where(out["own_hhi"].notna(), hhi_wgi_t(sh, wgi[None, :], t[None, :]), np.nan)  # Eq. 2
-    top = mat.idxmax(axis=1).where(known)
+    own_w = hhi_wgi_t(sh, wgi[None, :], t[None, :]) if sh.shape[1] else np.full(len(mids), np.nan)
+    out["own_hhi_wgi"] = np.where(out["own_hhi"].notna(), own_w, np.nan)  # Eq. 2 in [2]
+    top = (mat.idxmax(axis=1) if mat.shape[1] else pd.Series(np.nan, index=mat.index, dtype=object)).where(known)
     out["own_top_country"] = top
     out["own_top_share"] = mat.max(axis=1).where(known)
     out["own_unallocated_share"] = unalloc

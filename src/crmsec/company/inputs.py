@@ -153,7 +153,7 @@ def validate_purchases(raw: pd.DataFrame, file: str = "purchases") -> pd.DataFra
         raise _err(file, int(frame["row"].iloc[i]), "basis", frame["basis"].iloc[i],
                    "write 'gross' (product weight) or 'contained' (element content)")
     frame["basis"] = basis
-    mixed = frame.groupby("material_id")["basis"].transform("nunique") > 1
+    mixed = frame["basis"] != frame.groupby("material_id")["basis"].transform("first")  # rows deviating from the first
     if mixed.any():
         i = int(mixed.to_numpy().nonzero()[0][0])
         raise _err(file, int(frame["row"].iloc[i]), "basis", frame["basis"].iloc[i],

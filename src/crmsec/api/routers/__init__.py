@@ -3,6 +3,7 @@
 from crmsec.api.routers import (
     auth,
     briefings,
+    company,
     crisis,
     criticality,
     jobs,
@@ -14,4 +15,4 @@ from crmsec.api.routers import (
 )
 
 ROUTERS = [system.router, auth.router, materials.router, criticality.router, scenarios.router, crisis.router,
-           projects.router, jobs.router, briefings.router, pages.router]
+           projects.router, jobs.router, briefings.router, company.router, pages.router]
