@@ -346,6 +346,7 @@ def assess_company(purchases: pd.DataFrame, ctx: CompanyContext, *, lang: str = 
         m[f"worst_{col}" if col != "scenario_id" else "worst_scenario"] = worst[col].reindex(m.index) \
             if col in worst else np.nan
     m["exposure_index"] = m["worst_supply_lost_share_year"]
+    m["worst_scenario"] = m["worst_scenario"].where(m["exposure_index"].fillna(0) > 0, "")  # none reaches it
     m["n_flags"] = (m["nl_on_list"].fillna(False).astype(int) + m["crma_strategic"].astype(int)
                     + m["eu_crm_2023"].astype(int))
     m = m.sort_values(["exposure_index", "n_flags", "own_hhi"], ascending=False, na_position="last")
