@@ -62,6 +62,7 @@ def test_unknown_material_names_the_row():
     ("material,quantity_t\ngallium,1\n", "missing column(s) basis"),
     ("material,quantity_t,basis\ngallium,-1,contained\n", "row 2, field 'quantity_t'"),
     ("material,quantity_t,basis\ngallium,1,wet\n", "row 2, field 'basis'"),
+    ("material,quantity_t,basis\ngallium,1,gross\ngallium,,gross\n", "row 3, field 'quantity_t'"),
     ("material,quantity_t,basis\ngallium,1,gross\ngallium,1,contained\n", "row 3, field 'basis'"),
     ("material,quantity_t,basis,supplier_country\ngallium,1,gross,CHN\ngallium,1,gross,Atlantis\n",
      "row 3, field 'supplier_country'"),
@@ -104,6 +105,14 @@ def test_hhi_of_60_40_sourcing_is_0_52():
     assert c.loc["gallium", "world_hhi"] == pytest.approx(0.98**2 + 0.02**2)
     assert c.loc["gallium", "own_hhi_wgi"] == pytest.approx(0.36 * 5 + 0.16 * 1)
     assert np.isnan(c.loc["gallium", "eu_hhi"]) and "no_eu_mix" in c.loc["gallium", "concentration_reason"]
+
+
+def test_diversify_needs_a_known_world_mix():
+    """Own HHI 1 vs an unknown world/EU mix → no 'diversify' (a comparison with NaN is not a finding)."""
+    p = _purchases("material,quantity_t,basis,supplier_country\ngallium,6,contained,JPN\n")
+    no_mix = _ctx(mixes=pd.DataFrame(columns=["material_id", "stage", "scope", "country", "share"]))
+    assert "diversify" not in set(assess_company(p, no_mix).actions["rule_id"])
+    assert "diversify" in set(assess_company(p, _ctx()).actions["rule_id"])  # 1.0 > 0.9608
 
 
 def test_share_of_purchases_overrides_quantities_and_unallocated_gives_nan_hhi():

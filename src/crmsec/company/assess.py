@@ -294,7 +294,7 @@ def recommend(materials: pd.DataFrame, scen: pd.DataFrame, lang: str = "en") -> 
     actors = hit.assign(a=hit["actors"].str.split(", ")).explode("a")
     actor_hit = [(mid, c) in set(zip(actors["material_id"], actors["a"], strict=True))
                  for mid, c in zip(m.index, m["own_top_country"], strict=True)]
-    world = np.fmax(m["world_hhi"].to_numpy(float), np.nan_to_num(m["eu_hhi"].to_numpy(float), nan=-1))
+    world = np.fmax(m["world_hhi"].to_numpy(float), m["eu_hhi"].to_numpy(float))  # NaN only when both are missing
     trig = {
         "diversify": (m["own_hhi"].to_numpy(float) > world),
         "avoid_actor": np.asarray(actor_hit, bool),

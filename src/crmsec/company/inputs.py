@@ -4,7 +4,7 @@ Columns (header names are case-insensitive; ``*`` = required):
 
 * ``material``\\* — any name the material registry knows (material_id, English or Dutch name, or an alias of
   any source, e.g. "Gallium", "Koper", "natural graphite");
-* ``quantity_t``\\* — tonnes per year bought in this row [t/yr] (blank → NaN with reason ``no_quantity``);
+* ``quantity_t``\\* — tonnes per year bought in this row [t/yr];
 * ``basis``\\* — ``gross`` (product weight) or ``contained`` (element content); one basis per material;
 * ``supplier_country`` — ISO3 code or country name (English, Dutch or official);
 * ``share_of_purchases`` — this supplier's share of the company's purchases of the material [fraction 0..1];
@@ -161,6 +161,10 @@ def validate_purchases(raw: pd.DataFrame, file: str = "purchases") -> pd.DataFra
                    "cannot be added); convert them to one basis")
 
     frame["quantity_t"] = _number(frame, "quantity_t", file, fix="give tonnes per year as a number ≥ 0 (e.g. 12.5)")
+    if frame["quantity_t"].isna().any():
+        i = int(frame["quantity_t"].isna().to_numpy().nonzero()[0][0])
+        raise _err(file, int(frame["row"].iloc[i]), "quantity_t", "",
+                   "quantity_t is required on every row: tonnes per year bought (an estimate is better than none)")
     frame["share_of_purchases"] = _number(frame, "share_of_purchases", file, hi=1.0,
                                           fix="give a fraction between 0 and 1 (60 % → 0.6)")
     frame["revenue_meur"] = _number(frame, "revenue_meur", file, fix="give M EUR per year as a number ≥ 0")
