@@ -252,7 +252,7 @@ TEXT = {
     "nl": {"nl": "op de Nederlandse nationale lijst (positie {r:.0f})", "strat": "strategische grondstof (CRMA)",
            "crit": "kritieke grondstof EU (SR {sr:.1f}, EI {ei:.1f})",
            "conc": "{p} van uw inkoop uit {c} (uw HHI {o:.2f}, wereld {w:.2f})",
-           "scen": "zwaarste scenario '{n}': {s} van uw aanvoer valt weg, {y} van een jaarvoorraad",
+           "scen": "zwaarste scenario '{n}': {s} van uw aanvoer valt weg, {y} van uw jaaraanvoer",
            "tonnes": "{t:.3g} t in gevaar", "rev": "{v:.3g} mln EUR omzet in gevaar",
            "stock": "voorraad op na dag {d:.0f} van {T:.0f}", "none": "geen ingebouwd scenario raakt dit materiaal"},
 }
