@@ -190,3 +190,12 @@ def test_tie_at_cutoff_is_flagged_and_deterministic():
     assert out.loc["a", "on_list"] and not out.loc["b", "on_list"]  # tie broken by material_id
     assert out.loc["a", "tied_at_cutoff"] and out.loc["b", "tied_at_cutoff"] and not out.loc["c", "tied_at_cutoff"]
     assert "TIED" in out.loc["b", "drivers"]
+
+
+def test_drivers_text_in_dutch():
+    from crmsec.criticality.national_list import localise_text
+
+    en = "SR_NL 3.75 (nl_trade); top origin CHN 58%; hub material (X/M>0.8); NL VA exposed 11,176 M EUR; VA is a PROXY"
+    nl = localise_text(en, "nl")
+    assert "belangrijkste herkomst CHN 58%" in nl and "doorvoergrondstof" in nl and "PROXY" in nl
+    assert "top origin" not in nl and localise_text(en, "en") == en and localise_text(float("nan"), "nl") != 0

@@ -163,6 +163,32 @@ def _drivers(r: object) -> str:
     return "; ".join(parts)
 
 
+# Dutch wording of the fixed phrases in the drivers and diff texts (numbers and codes stay as they are).
+_PHRASES_NL = (
+    ("TIED at the list cut-off (same score; order by material id)",
+     "GELIJKE score op de grens van de lijst (volgorde op materiaal-id)"),
+    ("own inputs unchanged relative to the other materials; position moved because others moved",
+     "eigen invoer onveranderd ten opzichte van de andere grondstoffen; positie verschoof doordat andere verschoven"),
+    ("vs. other materials", "t.o.v. andere grondstoffen"),
+    ("list cutoff score", "drempelscore van de lijst"),
+    ("hub material (X/M>0.8)", "doorvoergrondstof (X/M>0,8)"),
+    ("NL VA exposed", "blootgestelde NL toegevoegde waarde"),
+    ("VA is a PROXY", "toegevoegde waarde is een PROXY"),
+    ("top origin", "belangrijkste herkomst"),
+    ("largest", "grootste"),
+    ("M EUR", "mln EUR"),
+)
+
+
+def localise_text(text: object, lang: str = "en") -> object:
+    """The drivers/diff text of this module in ``lang`` ('en' unchanged, 'nl' Dutch phrases); non-text as is."""
+    if lang != "nl" or not isinstance(text, str):
+        return text
+    for en, nl in _PHRASES_NL:
+        text = text.replace(en, nl)
+    return text
+
+
 def _shapley_log_score(a: pd.DataFrame, b: pd.DataFrame, cfg: ListConfig, norm_a: tuple[float, float],
                        norm_b: tuple[float, float]) -> pd.DataFrame:
     """Exact Shapley decomposition of Δ log(score) over :data:`SCORE_INPUTS` (+ the normalisers).

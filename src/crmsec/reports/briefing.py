@@ -195,11 +195,17 @@ def list_briefing(con: Any, year: int | None = None, lang: str = "en") -> Briefi
         b.tables["matrix"] = mat
     cols = {"rank": _("rank"), "material": _("material"), "score": _("score"), "on_list": _("on list"),
             "drivers": _("drivers")}
+    from crmsec.criticality.national_list import localise_text
+
     ranked = frame.sort_values("rank").assign(rank=lambda f: f["rank"].astype("Int64"))
+    if "drivers" in ranked:
+        ranked = ranked.assign(drivers=ranked["drivers"].map(lambda t: localise_text(t, lang)))
     b.sections.append(_section_from_frame(_("Ranking"), ranked, cols, _("No ranking."), 80))
     if diff is not None and not diff.empty:
         dcols = {"material_id": _("material"), "change": _("change"), "cause": _("cause")}
         diff_out = diff.assign(material_id=diff["material_id"].map(names).fillna(diff["material_id"]))
+        if "cause" in diff_out:
+            diff_out = diff_out.assign(cause=diff_out["cause"].map(lambda t: localise_text(t, lang)))
         b.sections.append(_section_from_frame(_("Changes since the previous list"), diff_out, dcols, "–"))
         b.tables["diff"] = diff
     b.tables["list"] = frame

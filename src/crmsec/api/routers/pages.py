@@ -139,9 +139,17 @@ def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
     rows, diff = [], []
     if res is not None:
         names = services.material_names(con, lang)
-        rows = services.records(res["table"].assign(material=lambda f: f["material_id"].map(names)))
+        from crmsec.criticality.national_list import localise_text
+
+        table = res["table"].assign(material=lambda f: f["material_id"].map(names))
+        if "drivers" in table:
+            table = table.assign(drivers=table["drivers"].map(lambda t: localise_text(t, lang)))
+        rows = services.records(table)
         if res.get("diff") is not None:
-            diff = services.records(res["diff"].assign(material=lambda f: f["material_id"].map(names)))
+            d = res["diff"].assign(material=lambda f: f["material_id"].map(names))
+            if "cause" in d:
+                d = d.assign(cause=d["cause"].map(lambda t: localise_text(t, lang)))
+            diff = services.records(d)
     fig = None
     if res is not None:
         _ = translator(lang)
