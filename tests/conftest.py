@@ -6,8 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Property tests must not fail because a shared 2-core CI machine is slow: no per-example deadline, and
+# reproducible examples (derandomize) so a CI run equals a local run.
+settings.register_profile("crmsec", deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "crmsec"))
 
 
 @pytest.fixture(scope="session")
