@@ -35,16 +35,26 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def rich_table(frame: pd.DataFrame, title: str | None = None, *, max_rows: int = 200) -> Table:
-    """A rich Table of ``frame`` (first ``max_rows`` rows), NaN shown as 'NaN', never blank."""
+def rich_table(frame: pd.DataFrame, title: str | None = None, *, max_rows: int = 200, max_cols: int = 12) -> Table:
+    """A rich Table of ``frame`` (first ``max_rows`` rows and ``max_cols`` columns), NaN shown as 'NaN'.
+
+    Wide results stay readable in a terminal; the caption says how to get every column (csv/json/--output).
+    """
+    hidden = max(0, frame.shape[1] - max_cols)
+    frame = frame.iloc[:, :max_cols] if hidden else frame
     table = Table(title=title, show_lines=False, header_style="bold")
     for col in frame.columns:
         justify = "right" if pd.api.types.is_numeric_dtype(frame[col]) else "left"
         table.add_column(str(col), justify=justify, overflow="fold")
     for row in frame.head(max_rows).itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
+    notes = []
     if len(frame) > max_rows:
-        table.caption = f"{max_rows} of {len(frame)} rows shown; use --format csv for all"
+        notes.append(f"{max_rows} of {len(frame)} rows shown")
+    if hidden:
+        notes.append(f"{hidden} more columns not shown")
+    if notes:
+        table.caption = "; ".join(notes) + " — use --format csv|json or --output FILE for the full table"
     return table
 
 
