@@ -710,6 +710,18 @@ def _scenario_frame(st: _Structure, res: dict) -> pd.DataFrame:
     )
 
 
+def _cost_summary(res: dict, stock: pd.DataFrame) -> dict:
+    """Solver status and the cost totals of a stock frame (shared by national and pooled sizing)."""
+    return {
+        "status": res["sol"].status,
+        "expected_annual_cost_eur": float(stock["total_cost_eur_yr"].sum()),
+        "carrying_cost_eur_yr": float(stock["carrying_cost_eur_yr"].sum()),
+        "expected_loss_eur_yr": float(stock["expected_loss_eur_yr"].sum()),
+        "capital_eur": float(np.nansum(stock["capital_eur"])),
+        "objective": res["sol"].objective,
+    }
+
+
 def size_stockpile(
     scenarios: pd.DataFrame,
     materials: pd.DataFrame,
@@ -792,12 +804,7 @@ def size_stockpile(
     if skipped is None:
         skipped = pd.DataFrame(columns=["scenario_id", "material_id", "reason"])
     summary = {
-        "status": res["sol"].status,
-        "expected_annual_cost_eur": float(stock["total_cost_eur_yr"].sum()),
-        "carrying_cost_eur_yr": float(stock["carrying_cost_eur_yr"].sum()),
-        "expected_loss_eur_yr": float(stock["expected_loss_eur_yr"].sum()),
-        "capital_eur": float(np.nansum(stock["capital_eur"])),
-        "objective": res["sol"].objective,
+        **_cost_summary(res, stock),
         "cvar_eur": res.get("cvar", float("nan")),
         "cvar_alpha": cvar_alpha,
         "cvar_weight": cvar_weight,
@@ -963,12 +970,7 @@ def pool_stockpile(
         )
         stock = _stock_frame(st, res)
         summary = {
-            "status": res["sol"].status,
-            "expected_annual_cost_eur": float(stock["total_cost_eur_yr"].sum()),
-            "carrying_cost_eur_yr": float(stock["carrying_cost_eur_yr"].sum()),
-            "expected_loss_eur_yr": float(stock["expected_loss_eur_yr"].sum()),
-            "capital_eur": float(np.nansum(stock["capital_eur"])),
-            "objective": res["sol"].objective,
+            **_cost_summary(res, stock),
             "n_scenarios": len(st.sc),
             "n_materials": len(mats),
             "service_level": service_level,
