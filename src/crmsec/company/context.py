@@ -71,7 +71,7 @@ def _scenarios(con: duckdb.DuckDBPyConnection, material_ids: list[str],
                countries: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     from crmsec.scenarios import builtin_scenarios, run_scenario_from_store
     from crmsec.scenarios.api import store_inputs
-    from crmsec.scenarios.engine import _params_for, _point, exposure
+    from crmsec.scenarios.engine import central_value, exposure, exposure_params
 
     inputs = store_inputs(con)
     rows, loss_rows = [], []
@@ -79,15 +79,15 @@ def _scenarios(con: duckdb.DuckDBPyConnection, material_ids: list[str],
         res = run_scenario_from_store(sc, con, regions=("NLD",), inputs=inputs)
         mat = res.materials
         mat = mat[mat["material_id"].isin(material_ids)]
-        d = _point(sc.depth, 1.0)
+        d = central_value(sc.depth, 1.0)
         for r in mat.to_dict("records"):
-            p = _params_for(inputs, r["material_id"])
+            p = exposure_params(inputs, r["material_id"])
             rows.append({
                 "scenario_id": sc.id, "name": sc.name, "actors": ", ".join(sc.actors) or (sc.chokepoint or ""),
                 "material_id": r["material_id"], "mode": r["mode"], "shortfall_share_nl": r["shortfall_share"],
                 "duration_days": r["duration_days"], "effective_days": r["effective_days"],
-                "lag_days": _point(sc.reroute_lag_days, p.get("reroute_lag_days", 0.0)),
-                "ramp_days": _point(sc.reroute_ramp_days, p.get("reroute_ramp_days", 0.0)),
+                "lag_days": central_value(sc.reroute_lag_days, p.get("reroute_lag_days", 0.0)),
+                "ramp_days": central_value(sc.reroute_ramp_days, p.get("reroute_ramp_days", 0.0)),
                 "reroute_max": r["reroute_max"], "reason_nl": r["reason"],
             })
             for c in countries:

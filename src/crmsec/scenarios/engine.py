@@ -234,7 +234,8 @@ def world_at_risk(scenario: Scenario, inputs: SupplyInputs, material: str) -> di
     return out
 
 
-def _params_for(inputs: SupplyInputs, material: str) -> dict[str, object]:
+def exposure_params(inputs: SupplyInputs, material: str) -> dict[str, object]:
+    """Exposure/rerouting parameters of a material (its row of the parameter table, else the '*' default row)."""
     params = _index(inputs).params
     p = params.get(material, params.get("*"))
     if p is None:
@@ -255,7 +256,7 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
     for region in regions:
         for material in mats:
             mix = idx.mix.get((region, material), empty_mix)
-            prm = _params_for(inputs, material)
+            prm = exposure_params(inputs, material)
             cons = idx.cons.get((region, material))
             consumption = float(cons["consumption"]) if cons is not None else math.nan
             unit = str(cons["unit"]) if cons is not None else "t"
@@ -428,7 +429,8 @@ def days_to_stockout(s0: float, stock_days: float, duration: float, lag: float, 
     return hi
 
 
-def _point(rng: object, default: float) -> float:
+def central_value(rng: object, default: float) -> float:
+    """Central value of a scenario parameter range (midpoint of low..high), or ``default`` when unset."""
     if rng is None:
         return default
     return 0.5 * (rng.low + rng.high)  # type: ignore[attr-defined]
@@ -436,9 +438,9 @@ def _point(rng: object, default: float) -> float:
 
 def _reroute_params(scenario: Scenario, block: Block) -> tuple[float, float, float]:
     p = block.params
-    lag = _point(scenario.reroute_lag_days, p.get("reroute_lag_days", 0.0))
-    ramp = _point(scenario.reroute_ramp_days, p.get("reroute_ramp_days", 0.0))
-    rmax = _point(scenario.reroute_max, p.get("reroute_max", 0.0))
+    lag = central_value(scenario.reroute_lag_days, p.get("reroute_lag_days", 0.0))
+    ramp = central_value(scenario.reroute_ramp_days, p.get("reroute_ramp_days", 0.0))
+    rmax = central_value(scenario.reroute_max, p.get("reroute_max", 0.0))
     return lag, ramp, rmax
 
 
@@ -484,8 +486,8 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
     -------
     ScenarioResult
     """
-    d = _point(scenario.depth, 1.0) if depth is None else float(depth)
-    T = _point(scenario.duration_days, 0.0) if duration_days is None else float(duration_days)
+    d = central_value(scenario.depth, 1.0) if depth is None else float(depth)
+    T = central_value(scenario.duration_days, 0.0) if duration_days is None else float(duration_days)
     blocks = compile_blocks(scenario, inputs, regions)
     mat_rows, stage_rows, time_rows = [], [], []
     grid = np.arange(0.0, T + step_days, step_days)
@@ -568,7 +570,7 @@ def sector_impact(materials: pd.DataFrame, inputs: SupplyInputs) -> pd.DataFrame
     for (sid, region, nace), g in j.groupby(["scenario_id", "region", "nace"], sort=True):
         k = int(np.nanargmax(g["sdays"].to_numpy())) if g["sdays"].notna().any() else 0
         top = g.iloc[k]
-        phi = float(_params_for(inputs, str(top["material_id"])).get("phi", 1.0) or 1.0)
+        phi = float(exposure_params(inputs, str(top["material_id"])).get("phi", 1.0) or 1.0)
         va = float(g["va_meur"].iloc[0])
         reason = "" if np.isfinite(va) else f"no_sector_va: no value added for {region} {nace}"
         rows.append({

@@ -34,7 +34,7 @@ import numpy.polynomial.polynomial as npp
 import pandas as pd
 
 from crmsec.errors import InputError
-from crmsec.scenarios.engine import Block, SupplyInputs, _params_for, compile_blocks
+from crmsec.scenarios.engine import Block, SupplyInputs, compile_blocks, exposure_params
 from crmsec.scenarios.spec import Scenario
 
 HORIZON_DAYS = 365.0
@@ -134,7 +134,7 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
             cons[col] = b.consumption
             units[col] = b.unit
             rows = su[(su["region"] == b.region) & (su["material_id"] == b.material_id)]
-            phi = float(_params_for(inputs, b.material_id).get("phi", 1.0) or 1.0)
+            phi = float(exposure_params(inputs, b.material_id).get("phi", 1.0) or 1.0)
             scols = []
             for nace, v in zip(rows["nace"], rows["va_meur"], strict=True):
                 j = sec_index.setdefault((b.region, str(nace)), len(sec_index))
