@@ -41,4 +41,6 @@ def _attach_store(store_path, tmp_path_factory):
 @settings(max_examples=int(os.environ.get("CRMSEC_FUZZ_EXAMPLES", "10")), deadline=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=list(HealthCheck), database=None)
 def test_no_server_errors(case):
-    case.call_and_validate(headers=HEADERS, checks=[not_a_server_error])
+    response = case.call(headers=HEADERS)
+    assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
+    case.validate_response(response, checks=[not_a_server_error])
