@@ -57,47 +57,44 @@ def read_baci(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
     if missing:
         raise DataError("BACI file lacks columns", file=path, field=", ".join(missing), hint="expected t,i,j,k,v,q")
     types = dict(zip(rel.columns, rel.types, strict=True))
-    for col in ("t", "i", "j", "k"):
-        if str(types[col]) not in ("BIGINT", "INTEGER"):
-            bad = con.sql(f"select row_number() over () + 1 as r, {col} from rel").df()
-            num = pd.to_numeric(bad[col], errors="coerce")
-            i = int(num.isna().idxmax())
-            raise DataError("not an integer", file=path, row=int(bad.loc[i, "r"]), field=col, value=bad.loc[i, col])
-    for col in ("v", "q"):
-        if str(types[col]) not in ("DOUBLE", "BIGINT", "INTEGER", "FLOAT"):
-            bad = con.sql(f"select row_number() over () + 1 as r, {col} from rel").df()
-            num = pd.to_numeric(bad[col], errors="coerce")
-            i = int((num.isna() & bad[col].notna()).idxmax())
-            raise DataError("not a number", file=path, row=int(bad.loc[i, "r"]), field=col, value=bad.loc[i, col])
+    integer, number = ("BIGINT", "INTEGER"), ("DOUBLE", "BIGINT", "INTEGER", "FLOAT")
+    for col, allowed, what in [*((c, integer, "not an integer") for c in "tijk"), *((c, number, "not a number") for c in "vq")]:
+        if str(types[col]) not in allowed:  # DuckDB read the column as text: find the first bad cell
+            cells = con.sql(f"select row_number() over () + 1 as r, {col} from rel").df()
+            bad = pd.to_numeric(cells[col], errors="coerce").isna() & cells[col].notna()
+            i = int(bad.idxmax())
+            raise DataError(what, file=path, row=int(cells.loc[i, "r"]), field=col, value=cells.loc[i, col])
+    # parse the gzip CSV once; every check and the join below read this table
+    con.execute("create temp table raw as select * from rel")
     codes = baci_code_table()
     cmap = pd.DataFrame({"code": codes.index.astype(int), "iso3": codes.to_numpy()})
     hs, skip = hs6_material_map()
     con.register("skip", pd.DataFrame({"hs6": sorted(skip)}, dtype="int64"))
     con.register("cmap", cmap)
     con.register("hs", hs)
-    unknown_c = con.sql("select distinct c from (select i as c from rel union select j from rel) where c not in (select code from cmap)").fetchall()
+    unknown_c = con.sql("select distinct c from (select i as c from raw union select j from raw) where c not in (select code from cmap)").fetchall()
     if unknown_c:
         raise UnknownNameError("unknown BACI country code", file=path, field="i/j", value=unknown_c[0][0],
                                hint="add it to baci_code in src/crmsec/registry/countries.csv")
     unknown_k = con.sql(
-        "select distinct k from rel where k not in (select hs6 from hs) and k not in (select hs6 from skip)").fetchall()
+        "select distinct k from raw where k not in (select hs6 from hs) and k not in (select hs6 from skip)").fetchall()
     if unknown_k:
         raise UnknownNameError("HS6 code not in the material registry", file=path, field="k", value=unknown_k[0][0],
                                hint="add it to the hs6 list of a material in src/crmsec/registry/materials.csv")
     frame = con.sql(
         """
-        select ci.iso3 as reporter, ce.iso3 as partner, rel.k::integer as hs6, rel.t::integer as year,
-               rel.q::double as tonnes, rel.v::double as value_kusd, hs.material_id,
-               case when rel.q is null then 'no_quantity' else '' end as reason
-        from rel
-        join cmap ci on ci.code = rel.j
-        join cmap ce on ce.code = rel.i
-        join hs on hs.hs6 = rel.k
+        select ci.iso3 as reporter, ce.iso3 as partner, raw.k::integer as hs6, raw.t::integer as year,
+               raw.q::double as tonnes, raw.v::double as value_kusd, hs.material_id,
+               case when raw.q is null then 'no_quantity' else '' end as reason
+        from raw
+        join cmap ci on ci.code = raw.j
+        join cmap ce on ce.code = raw.i
+        join hs on hs.hs6 = raw.k
         where ci.iso3 is not null and ce.iso3 is not null
         """
     ).df()
-    n_all = con.sql("select count(*) from rel").fetchall()[0][0]
-    n_ignored = con.sql("select count(*) from rel where k in (select hs6 from skip)").fetchall()[0][0]
+    n_all = con.sql("select count(*) from raw").fetchall()[0][0]
+    n_ignored = con.sql("select count(*) from raw where k in (select hs6 from skip)").fetchall()[0][0]
     con.close()
     frame["source"] = "baci"
     frame["vintage"] = VINTAGE
