@@ -39,9 +39,10 @@ def _scenarios_step(out_dir: Path, con, store: Path) -> list[Path]:
 
 
 def _briefing_step(out_dir: Path, con, store: Path) -> list[Path]:
-    from crmsec.reports.briefing import write_annual_briefing
+    from crmsec.reports.briefing import list_briefing, write
 
-    return [*write_annual_briefing(out_dir, "nl", store_path=store), *write_annual_briefing(out_dir, "en", store_path=store)]
+    # on the job's open store connection (the list itself is cached per store vintage by the engines)
+    return [path for lang in ("nl", "en") for path in write(list_briefing(con, None, lang), out_dir)]
 
 
 def _resolve(target: str) -> Callable:
