@@ -110,6 +110,13 @@ def _exact_lookup() -> dict[str, str]:
     return table
 
 
+@cache
+def _name_regexes() -> list[tuple[re.Pattern[str], str]]:
+    """country_converter's name regexes, compiled once."""
+    reg = countries()
+    return [(re.compile(rx, re.IGNORECASE), iso3) for iso3, rx in zip(reg["iso3"], reg["regex"], strict=True) if rx]
+
+
 def resolve_countries(names: pd.Series, source: str, *, file: str | Path | None = None) -> pd.Series:
     """Map source country names or codes to ISO3.
 
@@ -123,8 +130,7 @@ def resolve_countries(names: pd.Series, source: str, *, file: str | Path | None 
     own = aliases[aliases["source"].isin([source, "*"])]
     alias_map = {_norm(a): iso for a, iso in zip(own["alias"], own["iso3"], strict=True)}
     exact = _exact_lookup()
-    reg = countries()
-    regexes = [(re.compile(rx, re.IGNORECASE), iso3) for iso3, rx in zip(reg["iso3"], reg["regex"], strict=True) if rx]
+    regexes = _name_regexes()
     cache_: dict[str, object] = {}
 
     def one(name: object) -> object:
