@@ -21,22 +21,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# --- sub-apps (one line per capability) ---------------------------------------------------------
-from crmsec.store.cli import app as data_app  # noqa: E402
+# --- sub-apps: each capability keeps its commands next to its code ----------------------------------
+from crmsec.api.cli import serve  # noqa: E402
+from crmsec.circularity.cli import register as _circularity  # noqa: E402  crmsec circularity run|assumptions
+from crmsec.company.cli import app as _company  # noqa: E402  crmsec company assess
+from crmsec.criticality.cli import register as _criticality  # noqa: E402  crmsec assess / list nl
+from crmsec.optimize.cli import register as _optimize  # noqa: E402  crmsec allocate / stockpile
+from crmsec.projects.cli import register as _projects  # noqa: E402  crmsec project … / portfolio
+from crmsec.reports.cli import app as _brief  # noqa: E402  crmsec brief …
+from crmsec.scenarios.cli import register as _scenarios  # noqa: E402  crmsec chains / crma / scenario
+from crmsec.store.cli import app as _data  # noqa: E402  crmsec data build|status
 
-app.add_typer(data_app, name="data")
-from crmsec.api.cli import serve as _serve  # noqa: E402
-
-app.command("serve")(_serve)
-from crmsec.reports.cli import app as brief_app  # noqa: E402
-
-app.add_typer(brief_app, name="brief")
-__import__("crmsec.optimize.cli", fromlist=["register"]).register(app)  # crmsec allocate / crmsec stockpile
-__import__("crmsec.projects.cli", fromlist=["register"]).register(app)  # crmsec project … / crmsec portfolio
-__import__("crmsec.scenarios.cli", fromlist=["register"]).register(app)  # crmsec chains / crma / scenario
-__import__("crmsec.criticality.cli", fromlist=["register"]).register(app)  # crmsec assess / crmsec list nl
-app.add_typer(__import__("crmsec.company.cli", fromlist=["app"]).app, name="company")  # crmsec company assess
-__import__("crmsec.circularity.cli", fromlist=["register"]).register(app)  # crmsec circularity run|assumptions
+app.add_typer(_data, name="data")
+app.command("serve")(serve)
+app.add_typer(_brief, name="brief")
+app.add_typer(_company, name="company")
+for _register in (_optimize, _projects, _scenarios, _criticality, _circularity):
+    _register(app)
 
 
 @app.command("run")
