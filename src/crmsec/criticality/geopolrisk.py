@@ -147,7 +147,8 @@ def geopolrisk(
         (WMD) used for both the HHI and the unit's domestic production p.
     trade : ``reporter`` (importer ISO3), ``partner`` (exporter ISO3), ``material_id``, ``year``,
         ``tonnes`` [t], ``value_kusd`` [thousand current USD] (BACI, all HS6 codes mapped to the material).
-    instability : ``country``, ``year``, ``g`` from :func:`instability_table` for the same mode.
+    instability : ``country``, ``year``, ``g`` from :func:`instability_table` for the same mode, one row per
+        (country, year) (the store guarantees it for ``wgi_pv``; duplicates raise :class:`InputError`).
     mode : ``compatible`` or ``corrected`` (module docstring).
     units : economic units ``{name: [ISO3, …]}``; default: every country that imports or produces is its
         own unit. A region's members' imports from each other get g = 0 but stay in F (compatible) or
@@ -208,13 +209,15 @@ def geopolrisk(
         if not compat:  # corrected: intra-region flows are not imports of the region (no double counting)
             t = t[~intra]
             intra = np.zeros(len(t), dtype=bool)
-    g = _dedupe_instability(instability).rename(columns={"country": "partner"})
-    t = t.merge(g, on=["partner", "year"], how="left", validate="many_to_one")
-    if single:
-        intra = (t["unit"] == t["partner"]).to_numpy()
+    inst = instability[["country", "year", "g"]]
+    if inst.duplicated(["country", "year"]).any():  # the store holds one row per country-year (sources.wgi)
+        dup = inst[inst.duplicated(["country", "year"])].iloc[0]
+        raise InputError(f"instability has more than one row for {dup['country']} {dup['year']}; "
+                         "give one g per (country, year)")
+    t = t.merge(inst.rename(columns={"country": "partner"}), on=["partner", "year"], how="left")
     gv = t["g"].to_numpy(float)
     if compat:
-        gv = np.where(np.isnan(gv) & t["g"].isna().to_numpy() & ~_present(t, instability), LIBRARY_UNMATCHED_G, gv)
+        gv = np.where(np.isnan(gv) & ~_present(t, instability), LIBRARY_UNMATCHED_G, gv)
         gv = np.where(intra, 0.0, gv)
     q_raw = t["tonnes"].to_numpy(float)
     q = np.nan_to_num(q_raw)
@@ -306,15 +309,6 @@ def geopolrisk(
     out["cf"] = out["cf_fixed_cu"] if compat else out["cf_same_unit_cu"]
     out["mode"] = mode
     return out.reset_index()
-
-
-def _dedupe_instability(instability: pd.DataFrame) -> pd.DataFrame:
-    """One g per (country, year): the first non-missing value (legacy and ISO3 codes can both map to one ISO3)."""
-    inst = instability[["country", "year", "g"]]
-    if not inst.duplicated(["country", "year"]).any():
-        return inst
-    order = inst.assign(_na=inst["g"].isna()).sort_values("_na", kind="stable")
-    return order.drop_duplicates(["country", "year"], keep="first").drop(columns="_na")
 
 
 def _present(t: pd.DataFrame, instability: pd.DataFrame) -> np.ndarray:

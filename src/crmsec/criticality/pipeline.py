@@ -144,9 +144,10 @@ def load_data_from_sources() -> CriticalityData:
     from crmsec.sources import eu_crm, wgi
 
     t = eu_crm.load_tables()
+    w = wgi.load_tables()  # wgi_pv with one row per country-year, as in the store
     return CriticalityData(
         eu_assessment=t["eu_assessment"], eu_supply_shares=t["eu_supply_shares"], end_use=t["end_use"],
-        governance=wgi.read_wgi()[0], wgi_pv=wgi.read_wgi_pv()[0],
+        governance=w["governance"], wgi_pv=w["wgi_pv"],
         materials=materials().reset_index(drop=True), countries=countries().reset_index(drop=True),
         vintage="sources",
     )
