@@ -201,8 +201,7 @@ class Block:
     no_stage: bool = False  # the scenario hits no stage the data cover → shortfall NaN (never a silent 0)
 
 
-def _world_exposure(scenario: Scenario, inputs: SupplyInputs, material: str, stage: str,
-                    importer: str = "*") -> pd.DataFrame:
+def _world_exposure(scenario: Scenario, inputs: SupplyInputs, material: str, stage: str) -> pd.DataFrame:
     w = _index(inputs).world.get((material, stage))
     if w is None or w.empty:
         return pd.DataFrame({"country": [], "quantity": [], "unit": [], "e": []})
@@ -490,6 +489,7 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
     T = central_value(scenario.duration_days, 0.0) if duration_days is None else float(duration_days)
     blocks = compile_blocks(scenario, inputs, regions)
     mat_rows, stage_rows, time_rows = [], [], []
+    world_risks: dict[str, dict[str, float]] = {}
     grid = np.arange(0.0, T + step_days, step_days)
     grid[-1] = min(grid[-1], T)
     for i, b in enumerate(blocks):
@@ -507,7 +507,9 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
         if not np.isfinite(sd):
             reason = "; ".join(x for x in (reason, "no_stock_data: user stocks unknown, pass --stock-days") if x)
         price = s0 / b.eps if b.mode == "market" and np.isfinite(b.eps) and b.eps > 0 else math.nan
-        world_risk = world_at_risk(scenario, inputs, b.material_id)
+        world_risk = world_risks.get(b.material_id)
+        if world_risk is None:  # per material, not per region
+            world_risk = world_risks[b.material_id] = world_at_risk(scenario, inputs, b.material_id)
         mat_rows.append({
             "scenario_id": scenario.id, "region": b.region, "material_id": b.material_id,
             "material": inputs.material_names.get(b.material_id, b.material_id), "mode": b.mode,

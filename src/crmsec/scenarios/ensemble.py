@@ -34,7 +34,7 @@ import numpy.polynomial.polynomial as npp
 import pandas as pd
 
 from crmsec.errors import InputError
-from crmsec.scenarios.engine import Block, SupplyInputs, compile_blocks, exposure_params
+from crmsec.scenarios.engine import Block, SupplyInputs, compile_blocks, effective_days, exposure_params
 from crmsec.scenarios.spec import Scenario
 
 HORIZON_DAYS = 365.0
@@ -163,14 +163,6 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
     )
 
 
-def _eff_days(T: np.ndarray, lag: np.ndarray, ramp: np.ndarray, rmax: np.ndarray) -> np.ndarray:
-    x = np.maximum(T - lag, 0.0)
-    safe = np.where(ramp > 0, ramp, 1.0)
-    within = np.minimum(x, ramp)
-    integ = np.where(ramp > 0, within**2 / (2.0 * safe) + np.maximum(x - ramp, 0.0), x)
-    return T - rmax * integ
-
-
 def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -> dict[str, np.ndarray]:
     """Draw ``n`` years; returns per-draw arrays ``shortfall_days`` (n, n_mat) and ``va_lost`` (n, n_sec)."""
     rng = np.random.default_rng(seed)
@@ -216,7 +208,7 @@ def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -
                 lag = b.lag[0] + (b.lag[1] - b.lag[0]) * ul
                 ramp = b.ramp[0] + (b.ramp[1] - b.ramp[0]) * ur
                 rmax = b.rmax[0] + (b.rmax[1] - b.rmax[0]) * um
-                sd = np.clip(s0, 0.0, 1.0) * _eff_days(T, lag, ramp, rmax)
+                sd = np.clip(s0, 0.0, 1.0) * effective_days(T, lag, ramp, rmax)
                 cache[key] = sd
             sdays[idx, b.mat_col] += sd
             if sec_max is not None and b.sec_cols.size:
