@@ -115,6 +115,12 @@ def secondary_supply(result: CircularityResult, con=None, consumption: pd.DataFr
     Art. 8, from its deadline year; indicative comparison only). ``crma_recycling_eu`` is the
     EU-wide recycling figure of :func:`crmsec.crma.crma_table` (EoL-RIR) where the store has it.
     """
+    return _secondary_supply(result, _crma_recycling(con) if con is not None else None, consumption)
+
+
+def _secondary_supply(result: CircularityResult, crma: pd.DataFrame | None,
+                      consumption: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`secondary_supply` with the CRMA recycling frame (``_crma_recycling``) given, or None (no store)."""
     f = result.flows
     # sum over products keeping NaN when any product's value is NaN (never a silent 0)
     sums = f.groupby(["material_id", "year", "flow"])["value"].apply(lambda s: s.sum(min_count=len(s)))
@@ -129,8 +135,8 @@ def secondary_supply(result: CircularityResult, con=None, consumption: pd.DataFr
     # set against the Art. 8 recycled-content minima (indicative: the minima apply to active materials of
     # EV/SLI/industrial (and later LMT) batteries, not to the whole NL battery market)
     out["share_of_nl_battery_pom"] = out["secondary_supply_t"] / out["put_on_market_t"]
-    minima = recycled_content_minima(np.sort(out["year"].unique()))
     yrs = np.sort(out["year"].unique())
+    minima = recycled_content_minima(yrs)
     out["recycled_content_minimum"] = [
         float(minima[m][np.searchsorted(yrs, y)]) if m in minima else np.nan
         for m, y in zip(out["material_id"], out["year"], strict=True)]
@@ -146,8 +152,7 @@ def secondary_supply(result: CircularityResult, con=None, consumption: pd.DataFr
                         (missing_regions[0] & ~missing_regions[1], "NL"),
                         (~missing_regions[0] & missing_regions[1], "EU27")):
         out.loc[miss, "reason"] = f"{REASON_NO_CONSUMPTION} ({label})"
-    if con is not None:
-        crma = _crma_recycling(con)
+    if crma is not None:
         out = out.merge(crma, left_on="material_id", right_index=True, how="left")
     else:
         out["crma_recycling_eu"], out["crma_target"], out["crma_reason"] = np.nan, np.nan, "no_store"
@@ -159,13 +164,14 @@ def write_outputs(out_dir: Path, con, store: Path | None = None) -> list[Path]:
     """Main-job step: flows, secondary supply and assumptions for both scenarios into ``out_dir/circularity``."""
     from crmsec.circularity.inputs import assumptions
 
+    crma = _crma_recycling(con) if con is not None else None  # the same for every scenario
     d = Path(out_dir) / "circularity"
     d.mkdir(parents=True, exist_ok=True)
     paths = []
     for scen in ("baseline", "targets"):
         res = run(scen, 2050)
         for name, frame in ((f"flows_{scen}.csv", res.flows), (f"products_{scen}.csv", res.products),
-                            (f"secondary_supply_{scen}.csv", secondary_supply(res, con))):
+                            (f"secondary_supply_{scen}.csv", _secondary_supply(res, crma, None))):
             frame.to_csv(d / name, index=False)
             paths.append(d / name)
     assumptions().to_csv(d / "assumptions.csv", index=False)
