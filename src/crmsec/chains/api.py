@@ -34,11 +34,10 @@ def chain_graph_frames(chain_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def wgi_scaled_from_store(con: duckdb.DuckDBPyConnection, years: range = WGI_WINDOW) -> pd.Series:
     """EU-scaled WGI (preset eu2023) per ISO3 from the store's governance table, mean over ``years``."""
-    from crmsec.indicators.governance import eu_scaled_wgi, six_dimension_mean
+    from crmsec.criticality.eu_method import scaled_wgi_window
 
     gov = con.execute("select country, year, dimension, estimate from governance").df()
-    mean = six_dimension_mean(gov, list(years))
-    return pd.Series(eu_scaled_wgi(mean.to_numpy()), index=mean.index, name="wgi_scaled")
+    return scaled_wgi_window(gov, (years[0], years[-1]))
 
 
 def node_shares_from_store(con: duckdb.DuckDBPyConnection, chain_id: str) -> pd.DataFrame:
