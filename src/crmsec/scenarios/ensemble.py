@@ -119,6 +119,7 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
     units: dict[int, str] = {}
     specs: list[_BlockSpec] = []
     su = inputs.sector_use
+    su_by = {k: g for k, g in su.groupby(["region", "material_id"], sort=False)}
     for si, sc in enumerate(scenarios):
         for b in compile_blocks(sc, inputs, regions):
             if not b.stages or b.no_stage:
@@ -133,7 +134,7 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
             col = mat_index.setdefault(key, len(mat_index))
             cons[col] = b.consumption
             units[col] = b.unit
-            rows = su[(su["region"] == b.region) & (su["material_id"] == b.material_id)]
+            rows = su_by.get(key, su.iloc[0:0])
             phi = float(exposure_params(inputs, b.material_id).get("phi", 1.0) or 1.0)
             scols = []
             for nace, v in zip(rows["nace"], rows["va_meur"], strict=True):
