@@ -120,15 +120,31 @@ def criticality_data(con: Any) -> Any:
 
 def latest_list_year(con: Any) -> int:
     """The latest year with both BACI trade and WGI data (the rule of ``crmsec run``)."""
-    data = criticality_data(con)
+    return _latest_list_year(criticality_data(con))
+
+
+def _latest_list_year(data: Any) -> int:
     return int(min(data.trade["year"].max(), data.governance["year"].max() + 1))
 
 
 def list_years(con: Any) -> list[int]:
     data = criticality_data(con)
-    last = latest_list_year(con)
+    last = _latest_list_year(data)
     first = max(int(data.trade["year"].min()), int(data.governance["year"].min()) + 1, last - 9)
     return list(range(first, last + 1))
+
+
+def _nl_list(con: Any, year: int | None) -> tuple[pd.DataFrame, int, list[int], list[str]]:
+    """The national list of ``year`` (latest when None): (list, year, list years, value-added basis notes)."""
+    P = _pipeline()
+    data = criticality_data(con)
+    years = list_years(con)
+    y = year if year is not None else years[-1]
+    if y not in years:
+        raise InputError(f"year {y}: the NL list is computed for {years[0]}–{years[-1]}")
+    lst = cached(con, "nl", y, compute=lambda: P.national_list(data, y))
+    basis = lst["va_basis"].dropna().unique().tolist() if "va_basis" in lst else []
+    return lst, y, years, [f"value added basis: {b}" for b in basis]
 
 
 def _fmt(v: Any, spec: str = ".2f") -> str:
@@ -160,22 +176,20 @@ def criticality(con: Any, scope: str, year: int | None, method: str) -> dict[str
         y = year if year is not None else years[-1]
         if y not in years:
             raise InputError(f"year {y}: the EU assessed in {', '.join(map(str, years))}")
-        table = cached(con, "eu", y, compute=lambda: P.eu_assessment(data, y))
-        table = table.assign(drivers=table.apply(_eu_drivers, axis=1))
+        def with_drivers() -> pd.DataFrame:
+            table = cached(con, "eu", y, compute=lambda: P.eu_assessment(data, y))
+            return table.assign(drivers=table.apply(_eu_drivers, axis=1))
+
+        table = cached(con, "eu_drivers", y, compute=with_drivers)
         return {"table": table, "year": y, "years": years, "sr_threshold": 1.0, "ei_threshold": 2.8,
                 "method_version": "eu-crm-2017-guidelines", "notes": [f"data vintage {data.vintage}"]}
     if method == "eu" and scope == "nl":
-        years = list_years(con)
-        y = year if year is not None else years[-1]
-        if y not in years:
-            raise InputError(f"year {y}: the NL list is computed for {years[0]}–{years[-1]}")
-        lst = cached(con, "nl", y, compute=lambda: P.national_list(data, y))
+        lst, y, years, notes = _nl_list(con, year)
         table = lst.rename(columns={"sr_nl": "sr"}).assign(ei=lst["va_exposed_meur"], critical=lst["on_list"],
                                                             stage_assessed=lst.get("stage"))
-        basis = lst["va_basis"].dropna().unique().tolist() if "va_basis" in lst else []
         return {"table": table, "year": y, "years": years, "sr_threshold": None, "ei_threshold": None,
                 "method_version": "crmsec national list", "x_label": "value added exposed (M EUR)",
-                "y_label": "SR_NL", "notes": [f"value added basis: {b}" for b in basis]}
+                "y_label": "SR_NL", "notes": notes}
     # GeoPolRisk
     years = list_years(con)
     y = year if year is not None else years[-1]
@@ -226,19 +240,14 @@ def national_list(con: Any, year: int | None = None, vs: int | None = None) -> d
     """The national list of ``year`` (latest when None) with its diff to ``vs`` (default: the year before)."""
     P = _pipeline()
     data = criticality_data(con)
-    years = list_years(con)
-    y = year if year is not None else years[-1]
-    if y not in years:
-        raise InputError(f"year {y}: the NL list is computed for {years[0]}–{years[-1]}")
+    lst, y, years, notes = _nl_list(con, year)
     b = vs if vs is not None else y - 1
-    lst = cached(con, "nl", y, compute=lambda: P.national_list(data, y))
     diff = None
     if b in years and b != y:
         diff = cached(con, "nl_diff", y, b, compute=lambda: P.list_diff(data, y, b))
         diff = diff.rename(columns={"explanation": "cause"}) if "explanation" in diff else diff
     eu = cached(con, "eu", 2023, compute=lambda: P.eu_assessment(data, 2023))
-    basis = lst["va_basis"].dropna().unique().tolist() if "va_basis" in lst else []
-    notes = [f"value added basis: {x}" for x in basis] + list(lst.attrs.get("va_notes", ()))
+    notes += list(lst.attrs.get("va_notes", ()))
     return {"table": lst, "year": y, "vs": b if diff is not None else None, "diff": diff, "years": years,
             "matrix": eu, "matrix_year": 2023, "sr_threshold": 1.0, "ei_threshold": 2.8,
             "sources": [f"crmsec data vintage {data.vintage}", "CEPII BACI (trade)", "World Bank WGI (governance)",
@@ -262,16 +271,15 @@ def chains_list(con: Any) -> list[dict[str, Any]]:
 def chain(con: Any, chain_id: str) -> dict[str, Any]:
     """One value chain: graph, stage risk (weakest stage flagged) and the dependent sectors."""
     ch = _import("crmsec.chains", "chains")
-    known = {c["chain_id"] for c in chains_list(con)}
-    if chain_id not in known:
+    names = {c["chain_id"]: c["name"] for c in chains_list(con)}
+    if chain_id not in names:
         raise UnknownNameError(f"unknown chain '{chain_id}'", field="chain_id", value=chain_id,
-                               hint=f"one of {', '.join(sorted(known))}")
+                               hint=f"one of {', '.join(sorted(names))}")
     nodes, edges = ch.chain_graph_frames(chain_id)
     risk = cached(con, "chain_risk", chain_id, compute=lambda: ch.chain_risk(chain_id, con))
     sectors = cached(con, "chain_sectors", chain_id, compute=lambda: ch.chain_sectors(chain_id, con))
-    name = next(c["name"] for c in chains_list(con) if c["chain_id"] == chain_id)
     weak = risk[risk["weakest"].astype(bool)] if "weakest" in risk else risk.head(0)
-    return {"chain_id": chain_id, "name": name, "nodes": nodes, "edges": edges, "risk": risk, "sectors": sectors,
+    return {"chain_id": chain_id, "name": names[chain_id], "nodes": nodes, "edges": edges, "risk": risk, "sectors": sectors,
             "weakest": "; ".join(f"{r.label} (HHI {_fmt(r.hhi)}, {r.top_country} {_fmt(r.top_share, '.0%')})"
                                  for r in weak.itertuples())}
 
@@ -340,6 +348,16 @@ def sector_timeline(result: dict[str, Any], region: str = "NLD") -> pd.DataFrame
     m = sec[["nace", "binding_material"]].merge(tl, left_on="binding_material", right_on="material_id")
     return pd.DataFrame({"t": m["day"], "group": m["nace"] + " (" + m["binding_material"] + ")",
                          "value": m["shortfall_share"]})
+
+
+def shortfall_timeline(result: dict[str, Any], region: str = "NLD") -> tuple[pd.DataFrame, bool]:
+    """``(frame, by_sector)``: :func:`sector_timeline` of ``region``, or — when the engine mapped no sectors —
+    each material's own timeline (all regions), so a chart of the scenario always has something to show."""
+    st = sector_timeline(result, region)
+    if not st.empty:
+        return st, True
+    tl = result["tables"]["timeline"]
+    return tl.assign(t=tl["day"], group=tl["region"] + " · " + tl["material_id"], value=tl["shortfall_share"]), False
 
 
 # --- crisis (optimize) ---------------------------------------------------------------------------------

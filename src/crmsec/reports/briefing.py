@@ -231,10 +231,7 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     eu_va = secs[secs["region"] == "EU27"]["va_at_risk_meur"].sum(min_count=1) if not secs.empty else None
     b.facts.append((_("value added at risk, NL (M EUR)"), fmt(services.clean(nl_va))))
     b.facts.append((_("value added at risk, EU (M EUR)"), fmt(services.clean(eu_va))))
-    st = engines.sector_timeline(res, "NLD")
-    if st.empty:
-        tl = res["tables"]["timeline"]
-        st = tl.assign(t=tl["day"], group=tl["region"] + " · " + tl["material_id"], value=tl["shortfall_share"])
+    st, _by_sector = engines.shortfall_timeline(res, "NLD")
     if not st.empty:
         piv = st.pivot_table(index="t", columns="group", values="value", aggfunc="max").sort_index()
         b.chart_svg = charts.line_chart(list(piv.index), {str(c): list(piv[c]) for c in piv.columns},

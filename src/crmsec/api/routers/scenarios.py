@@ -44,12 +44,8 @@ def scenario_figure(result: dict[str, Any]):  # noqa: ANN201
 
     def build(lang: str) -> dict[str, Any]:
         _ = translator(lang)
-        st = engines.sector_timeline(result, "NLD")
-        label = _("Shortfall by sector over time (NL)")
-        if st.empty:  # no sector mapping: show the materials' timelines
-            tl = result["tables"]["timeline"]
-            st = tl.assign(t=tl["day"], group=tl["region"] + " · " + tl["material_id"], value=tl["shortfall_share"])
-            label = _("Shortfall over time")
+        st, by_sector = engines.shortfall_timeline(result, "NLD")
+        label = _("Shortfall by sector over time (NL)") if by_sector else _("Shortfall over time")
         if st.empty:
             return {"data": [], "layout": {"title": {"text": _("No shortfall in this scenario")}}}
         piv = st.pivot_table(index="t", columns="group", values="value", aggfunc="max").sort_index()
