@@ -21,7 +21,7 @@ from crmsec.api.auth import CSRF_COOKIE, LANG_COOKIE, Signer, UserStore, new_csr
 from crmsec.api.config import Settings, get_settings
 from crmsec.api.i18n import pick_lang, translations
 from crmsec.api.jobs import JobManager
-from crmsec.errors import CrmsecError, DataError, InputError, SolverError, StoreError, UnknownNameError
+from crmsec.errors import CrmsecError, StoreError, UnknownNameError
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -173,13 +173,7 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     @app.exception_handler(CrmsecError)
     async def crmsec_error(request: Request, err: CrmsecError) -> Response:
-        code = 422
-        if isinstance(err, UnknownNameError):
-            code = 404
-        elif isinstance(err, StoreError):
-            code = 503
-        elif isinstance(err, InputError | DataError | SolverError):
-            code = 422
+        code = 404 if isinstance(err, UnknownNameError) else 503 if isinstance(err, StoreError) else 422
         return _error(request, code, str(err))
 
     @app.exception_handler(StarletteHTTPException)

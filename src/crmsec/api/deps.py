@@ -190,9 +190,7 @@ class StoreHandle:
         if self._override is not None:  # tests swap the store: identify it by its content
             from crmsec.api.engines import store_key
 
-            gen = self._override()
-            con = next(gen) if hasattr(gen, "__next__") else gen
-            return ("override",) + store_key(con)
+            return ("override",) + store_key(self.cursor())
         import os
 
         from crmsec.store.build import store_path

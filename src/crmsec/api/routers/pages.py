@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -64,7 +64,7 @@ def factsheet_page(request: Request, material_id: MaterialId, user: CurrentUser,
     _ = translator(lang)
     fs = factsheet(con, material_id, lang)
     name = fs.material.name_nl if lang == "nl" and fs.material.name_nl else fs.material.name_en
-    maps, stage_tables = [], []
+    maps = []
     for stage in sorted({p.stage for p in fs.producer_shares}):
         rows = [p for p in fs.producer_shares if p.stage == stage]
         year = rows[0].year if rows else None
@@ -90,7 +90,7 @@ def factsheet_page(request: Request, material_id: MaterialId, user: CurrentUser,
                                   {"GeoPolRisk NL": [p.value for p in fs.geopolrisk_trend]},
                                   _("GeoPolRisk of Dutch imports"), _("year"), _("score"))
     return render(request, "pages/factsheet.html", user, fs=fs, name=name, maps=maps, trade_fig=trade_fig,
-                  trend_fig=trend_fig, trend_reason=trend_reason, stage_tables=stage_tables)
+                  trend_fig=trend_fig, trend_reason=trend_reason)
 
 
 def _try(fn):  # noqa: ANN001, ANN202
@@ -282,9 +282,9 @@ async def scenario_upload_page(request: Request, file: Annotated[UploadFile, Fil
 async def allocation_upload_page(file: Annotated[UploadFile, File()], user: AnalystUser, jobs: JobsDep,
                                  settings: SettingsDep, rule: Annotated[str, Form()] = "weighted"):
     """Page form: upload an allocation YAML; validation errors are shown on the page, success opens the job."""
-    from crmsec.api.routers.crisis import upload_allocation
+    from crmsec.api.routers.crisis import Rule, upload_allocation
 
-    if rule not in ("weighted", "strict_tiers", "maxmin", "floors_prorata", "proportional_floor"):
+    if rule not in get_args(Rule):
         rule = "weighted"
     job = await upload_allocation(file, user, jobs, settings, rule)  # type: ignore[arg-type]
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
