@@ -4,12 +4,15 @@ built-in scenarios evaluated for the company's materials and supplier countries 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from crmsec.criticality.pipeline import CriticalityData
 
 EU_T = 0.8  # EU method trade variable for EU27 suppliers (methods §1.3; EC 2017 Table 18)
 
@@ -38,29 +41,28 @@ class CompanyContext:
     wgi_window: str = ""
 
 
-def _flags(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    from crmsec.criticality import eu_assessment, nl_critical_list
+def _flags(data: CriticalityData) -> pd.DataFrame:
+    from crmsec.criticality import pipeline as P
     from crmsec.registry.materials import materials
 
     reg = materials().set_index("material_id")
     out = reg[["name_en", "name_nl"]].copy()
     for col in ("eu_crm_2023", "crma_strategic", "crma_critical"):
         out[col] = pd.to_numeric(reg[col], errors="coerce").fillna(0).astype(bool)
-    nl = nl_critical_list(con=con).set_index("material_id")
+    nl = P.national_list(data, data.latest_year()).set_index("material_id")
     out["nl_on_list"] = nl["on_list"].reindex(out.index).astype("boolean")
     out["nl_rank"] = nl["rank"].reindex(out.index)
     out["nl_year"] = int(nl["year"].iloc[0]) if len(nl) else np.nan
-    eu = eu_assessment(2023, con).set_index("material_id")
+    eu = P.eu_assessment(data, 2023).set_index("material_id")
     for src, dst in (("sr", "sr"), ("ei", "ei"), ("critical", "eu_critical"), ("stage_assessed", "stage_assessed"),
                      ("eol_rir", "eol_rir"), ("si_sr", "si_sr")):
         out[dst] = eu[src].reindex(out.index)
     return out
 
 
-def _wgi(con: duckdb.DuckDBPyConnection) -> tuple[pd.Series, str]:
+def _wgi(gov: pd.DataFrame) -> tuple[pd.Series, str]:
     from crmsec.indicators.governance import eu_scaled_wgi, six_dimension_mean
 
-    gov = con.execute("select country, year, dimension, estimate from governance").df()
     last = int(gov["year"].max())
     years = range(last - 4, last + 1)  # latest 5-year window (the EU 2023 exercise used 2016–2020)
     mean = six_dimension_mean(gov, years)
@@ -101,6 +103,7 @@ def _scenarios(con: duckdb.DuckDBPyConnection, material_ids: list[str],
 
 def build_context(purchases: pd.DataFrame, con: duckdb.DuckDBPyConnection | None = None) -> CompanyContext:
     """Context for the materials and supplier countries in ``purchases`` (validated frame) from the store."""
+    from crmsec.criticality.pipeline import load_data
     from crmsec.registry.countries import group_members
 
     if con is None:
@@ -109,14 +112,15 @@ def build_context(purchases: pd.DataFrame, con: duckdb.DuckDBPyConnection | None
         con = open_store()
     mids = sorted(set(purchases["material_id"]))
     countries = sorted(set(purchases["supplier_country"].dropna()))
-    flags = _flags(con)
-    mixes = con.execute(
-        "select material_id, stage, scope, country, share from eu_supply_shares "
-        "where scope in ('global', 'eu') and material_id in (select unnest(?))", [mids]).df()
-    wgi, window = _wgi(con)
+    data = load_data(con)  # one read of the criticality tables for flags, mixes and governance
+    flags = _flags(data)
+    sh = data.eu_supply_shares
+    mixes = sh.loc[sh["scope"].isin(["global", "eu"]) & sh["material_id"].isin(mids),
+                   ["material_id", "stage", "scope", "country", "share"]].reset_index(drop=True)
+    wgi, window = _wgi(data.governance)
     scen, loss = _scenarios(con, mids, countries)
     return CompanyContext(flags=flags, mixes=mixes, wgi_scaled=wgi, eu_members=frozenset(group_members("eu27")),
                           scenarios=scen, supplier_loss=loss, wgi_window=window)
 
 
-__all__ = ["EU_T", "CompanyContext", "build_context", "math"]
+__all__ = ["EU_T", "CompanyContext", "build_context"]

@@ -37,5 +37,5 @@ def nl_critical_list(year: int | None = None, con: object | None = None, *, n: i
 
     data = P.load_data(con)
     if year is None:
-        year = int(min(data.trade["year"].max(), data.governance["year"].max() + 1))  # type: ignore[union-attr]
+        year = data.latest_year()
     return P.national_list(data, year, ListConfig(n=n, w_sr=w_sr, w_ei=w_ei), **kwargs)

@@ -83,10 +83,6 @@ def _emit(frame: pd.DataFrame, fmt: Format, output: Path | None, title: str, kin
     emit(compact if fmt is Format.table else frame, fmt, None, title=title)
 
 
-def _latest_year(data) -> int:
-    return int(min(data.trade["year"].max(), data.governance["year"].max() + 1))
-
-
 def assess(
     scope: Scope = typer.Option(Scope.eu, "--scope", help="eu: EU assessment; nl: Dutch view; world: every country"),
     year: int | None = typer.Option(None, "--year", help="Assessment (eu) or data year (nl, geopolrisk)"),
@@ -143,7 +139,7 @@ def assess(
             emit(frame, fmt, output, title=title)
         return
     if method is Method.all:
-        y = year or _latest_year(data)
+        y = year or data.latest_year()
         frame = P.criticality_matrix(data, y)
         title = f"Criticality matrix {y} (EU {frame['eu_year'].iloc[0]} · NL list · GeoPolRisk NL)"
         notes = P.nl_inputs(data, y).attrs.get("va_notes", ())
@@ -152,12 +148,12 @@ def assess(
         frame = P.eu_assessment(data, y)
         title = f"EU criticality {y} (published SR/EI; recomputed alongside)"
     else:
-        y = year or _latest_year(data)
+        y = year or data.latest_year()
         frame = P.national_list(data, y, cfg)
         notes = frame.attrs.get("va_notes", ())
         title = f"NL view {y}: SR_NL and Dutch value added (VA: {frame['va_basis'].iloc[0]})"
     if draws > 0:
-        y_nl = y if scope is not Scope.eu or method is Method.all else _latest_year(data)
+        y_nl = y if scope is not Scope.eu or method is Method.all else data.latest_year()
         from rich.progress import Progress
 
         with Progress(console=stderr, transient=True) as prog:
@@ -191,7 +187,7 @@ def list_nl(
 
     data = _data()
     cfg = _config(n, w_sr, w_ei)
-    y = year or _latest_year(data)
+    y = year or data.latest_year()
     kw = {"window": window, "look_through_eu": look_through}
     if vs is not None or vs_store is not None:
         before = None

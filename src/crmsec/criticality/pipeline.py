@@ -57,6 +57,10 @@ class CriticalityData:
             self.materials = materials().reset_index(drop=True)
         return self.materials.set_index("material_id")["name_en"]
 
+    def latest_year(self) -> int:
+        """Latest data year with BACI trade and WGI data (the default year of the NL list)."""
+        return int(min(self.trade["year"].max(), self.governance["year"].max() + 1))  # type: ignore[index]
+
     def eu27(self) -> list[str]:
         if self.countries is None:
             from crmsec.registry import countries
@@ -678,7 +682,7 @@ def run_main_job(out_dir: Path | str = "out", *, year: int | None = None, con: o
 
     data = load_data(con)
     if year is None:
-        year = int(min(data.trade["year"].max(), data.governance["year"].max() + 1))  # type: ignore[union-attr]
+        year = data.latest_year()
     out_dir = Path(out_dir)
     lst = national_list(data, year, config)
     mat = criticality_matrix(data, year, nl_frame=lst)
