@@ -187,7 +187,12 @@ def _run(a, cost, col_lo, col_hi, row_lo, row_hi, integer, time_limit, mip_gap, 
 
 
 def solve(
-    lp: LinearProgram, *, what: str = "model", time_limit: float | None = None, mip_gap: float = 1e-6
+    lp: LinearProgram,
+    *,
+    what: str = "model",
+    time_limit: float | None = None,
+    mip_gap: float = 1e-6,
+    duals: bool = True,
 ) -> Solution:
     """Solve ``lp`` with HiGHS; raise :class:`SolverError` unless the model status is *Optimal*.
 
@@ -197,6 +202,8 @@ def solve(
     what : plain name of the model for the error message (e.g. ``"allocation LP (rule weighted)"``).
     time_limit : seconds, or None for no limit.
     mip_gap : relative MIP gap for models with integer columns.
+    duals : for a MIP, re-solve the LP with the integers fixed to get shadow prices; pass False when the
+        caller uses only the primal solution (the duals are then NaN).
     """
     a = lp.matrix()
     a.sum_duplicates()
@@ -219,7 +226,7 @@ def solve(
     mip = bool(integer.any())
     h = _run(a, cost, col_lo, col_hi, row_lo, row_hi, integer if mip else None, time_limit, mip_gap, what)
     x_mip = None
-    if mip:
+    if mip and duals:
         # duals of the LP with the integer decisions fixed (the usual MIP shadow prices)
         x_mip = np.asarray(h.getSolution().col_value, float)
         fixed = np.round(x_mip[integer])

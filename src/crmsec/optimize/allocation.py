@@ -304,7 +304,6 @@ class _Model:
     cells: tuple[np.ndarray, np.ndarray, np.ndarray]
     d: np.ndarray
     e: np.ndarray
-    avail_rows: str = "availability"
 
 
 def _build(p: AllocationProblem) -> _Model:
@@ -536,7 +535,7 @@ def _max_lambda_cells(
     cost = np.zeros(lp1.n_col)
     cost[lam[0]] = -1.0
     lp1.cost = [cost]
-    sol = solve(lp1, what=f"{what}, stage max lambda", time_limit=time_limit)
+    sol = solve(lp1, what=f"{what}, stage max lambda", time_limit=time_limit, duals=False)
     return float(sol.x[lam[0]])
 
 
@@ -569,7 +568,7 @@ def _solve_rule(
             cost = np.zeros(lp.n_col)
             cost[ue0 + cells] = 1.0
             lp.cost = [cost]
-            sol = solve(lp, what=f"{what}, stage tier rank {rank:g}", time_limit=time_limit)
+            sol = solve(lp, what=f"{what}, stage tier rank {rank:g}", time_limit=time_limit, duals=False)
             opt = float(sol.objective)
             lp.add_rows(
                 f"tier_{rank:g}", 1, np.zeros(cells.size), ue0 + cells, 1.0, hi=opt + 1e-9 * (1 + opt)
@@ -620,7 +619,7 @@ def _solve_rule(
         if not 0 < alpha <= 1:
             raise InputError(f"alpha {alpha:g}: the proportional-floor share must be in (0, 1]")
         lp.cost = [_weighted_cost(p, model)]
-        first = solve(lp, what=f"{what}, stage release", time_limit=time_limit)
+        first = solve(lp, what=f"{what}, stage release", time_limit=time_limit, duals=False)
         M, T = p.availability.shape
         lo = np.concatenate(lp.col_lo)
         hi = np.concatenate(lp.col_hi)

@@ -120,7 +120,7 @@ def optimise_portfolio(
             # zeta + 1/((1−alpha) N) Σ u <= R   (Rockafellar–Uryasev [1])
             lp.add_rows("cvar", 1, np.zeros(n_p + 1), np.concatenate([zeta, u]),
                         np.concatenate([[1.0], np.full(n_p, 1.0 / ((1 - alpha) * n_p))]), hi=float(risk_limit))
-    sol = solve(lp, what="project portfolio MIP")
+    sol = solve(lp, what="project portfolio MIP", duals=False)  # only the choice is used
     pick = np.round(lp.col(sol.x, "x")) > 0.5
     chosen = opt[pick].reset_index(drop=True)
     if cost_paths is not None and risk_limit is not None and len(chosen):
