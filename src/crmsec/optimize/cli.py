@@ -239,10 +239,7 @@ def size_cmd(
             f"[yellow]warning:[/yellow] {len(res.skipped)} scenario row(s) with unknown shortfall_t skipped"
         )
     frames = {"stock": res.stock, "scenarios": res.scenarios, "skipped": res.skipped}
-    if fmt is Format.table and output is None:
-        emit(res.stock, fmt, None, title="Optimal stock per material")
-    else:
-        emit(res.stock, fmt, output, title="Optimal stock per material")
+    emit(res.stock, fmt, output, title="Optimal stock per material")
     _explain(res.explanation, "Explanation")
     _report(report, frames, res.explanation)
 

@@ -130,7 +130,10 @@ def coverage_days_stock(
     if "material_id" not in materials or "consumption_t_per_yr" not in materials:
         raise InputError("coverage-days rule needs columns material_id and consumption_t_per_yr")
     df = materials.copy()
-    days_map = tier_days or dict(zip(coverage_tiers()["risk_tier"], coverage_tiers()["days"], strict=True))
+    days_map = tier_days
+    if not days_map:
+        table = coverage_tiers()  # read once
+        days_map = dict(zip(table["risk_tier"], table["days"], strict=True))
     if "days" in df:
         df["risk_tier"] = df.get("risk_tier", "")
         basis = "days given"
@@ -437,8 +440,9 @@ def _tier_table(units: pd.DataFrame, mp: pd.DataFrame, tiers: pd.DataFrame | Non
         off = sums[(sums - 1).abs() > 1e-6]
         if len(off):
             raise InputError(f"tiers: shares of {off.index[0]!r} sum to {off.iat[0]:.6g}; they must sum to 1")
+    tiered = set(t["material_id"]) if tiers is not None else set()
     for u, mat in enumerate(units["material_id"]):
-        if tiers is not None and mat in set(t["material_id"]):
+        if mat in tiered:
             for r in t[t["material_id"] == mat].itertuples(index=False):
                 rows.append((u, str(r.tier), float(r.share), float(r.voll_eur_per_t)))
         else:
@@ -1024,12 +1028,6 @@ def pool_stockpile(
     members_df["saving_eur_yr"] = members_df["national_cost_eur_yr"] - members_df["pooled_cost_eur_yr"]
     # solidarity flows
     uu, ss = np.nonzero(st_p.L > 0)
-    total_rel = (
-        pd.Series(res_p["rel"][uu, ss])
-        .groupby([units["material_id"].to_numpy()[uu], ss])
-        .transform("sum")
-        .to_numpy()
-    )
     flows = pd.DataFrame(
         {
             "scenario_id": st_p.sc["scenario_id"].to_numpy()[ss],
@@ -1067,7 +1065,6 @@ def pool_stockpile(
             "net_inflow_t",
         ]
     ]
-    del total_rel
     comp = pd.DataFrame(
         {
             "material_id": mats,
