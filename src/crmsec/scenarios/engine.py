@@ -88,6 +88,10 @@ class _Index:
 
     def __init__(self, inputs: SupplyInputs) -> None:
         self.mix = {k: g for k, g in inputs.mixes.groupby(["region", "material_id"], sort=False)}
+        # sourcing shares summed per supplier, per (region, material, stage): the same for every scenario
+        agg = inputs.mixes.groupby(["region", "material_id", "stage", "country"], as_index=False)["share"].sum()
+        self.mix_stage = {k: g[["country", "share"]].reset_index(drop=True)
+                          for k, g in agg.groupby(["region", "material_id", "stage"], sort=False)}
         self.world = {
             k: g.groupby("country", as_index=False).agg(quantity=("quantity", "sum"), unit=("unit", "first"))
             for k, g in inputs.world.groupby(["material_id", "stage"], sort=False)
@@ -294,10 +298,12 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
             sblocks: list[StageBlock] = []
             prev_world: pd.DataFrame | None = None
             for st in stage_names:
-                m = mix[mix["stage"] == st].groupby("country", as_index=False)["share"].sum()
+                m = idx.mix_stage.get((region, material, st))
+                if m is None:  # a world-production proxy stage, or a market-mode stage without a mix
+                    m = mix[mix["stage"] == st].groupby("country", as_index=False)["share"].sum()
                 total = float(m["share"].sum())
                 if total > 1.0 + 1e-9:
-                    m["share"] = m["share"] / total
+                    m = m.assign(share=m["share"] / total)
                     reasons.append(f"mix_renormalised: {st} shares summed to {total:.3f}")
                     total = 1.0
                 sup = [*m["country"].tolist(), UNALLOCATED]
