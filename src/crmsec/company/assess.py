@@ -45,7 +45,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crmsec.company.context import EU_T, CompanyContext
+from crmsec.company.context import CompanyContext
+from crmsec.criticality.eu_method import EU_T
 from crmsec.indicators.concentration import effective_suppliers, hhi
 from crmsec.indicators.governance import hhi_wgi_t
 

@@ -14,8 +14,6 @@ import pandas as pd
 if TYPE_CHECKING:
     from crmsec.criticality.pipeline import CriticalityData
 
-EU_T = 0.8  # EU method trade variable for EU27 suppliers (methods §1.3; EC 2017 Table 18)
-
 
 @dataclass(frozen=True)
 class CompanyContext:
@@ -123,4 +121,4 @@ def build_context(purchases: pd.DataFrame, con: duckdb.DuckDBPyConnection | None
                           scenarios=scen, supplier_loss=loss, wgi_window=window)
 
 
-__all__ = ["EU_T", "CompanyContext", "build_context"]
+__all__ = ["CompanyContext", "build_context"]

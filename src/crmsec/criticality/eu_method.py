@@ -33,6 +33,9 @@ EI_THRESHOLD = 2.8
 #: |value − threshold| below this flags a material as near the threshold (methods §0.4 item 5).
 NEAR_THRESHOLD_BAND = 0.05
 
+#: Trade-related variable t of EU-27 suppliers in HHI_WGI,t (EC 2017 Table 18; methods §1.3, §1.5, §1.16).
+EU_T = 0.8
+
 #: Largest 2-digit manufacturing-sector VA in the 2023 end-use table (C28, M EUR) — the EI scaling
 #: constant inferred in methods §1.11/§1.16 (not stated in the study; keep as a parameter).
 EI_SCALING_2023_MEUR = 204_200.0

@@ -30,7 +30,6 @@ from crmsec.errors import InputError, StoreError
 
 ASSESSMENT_YEARS = (2011, 2014, 2017, 2020, 2023)
 STAGES = ("extraction", "processing")
-EU_T = 0.8  # trade variable of EU-27 members in both mixes (methods §1.5, §1.16)
 
 
 @dataclass
@@ -394,6 +393,7 @@ def nl_inputs_and_mix(
     Σ A·VA_NL (proxy unless a CBS 85867NED extract is present; see ``va_basis``).
     """
     from crmsec.indicators import trade as T
+    from crmsec.indicators.governance import hhi_wgi_t
 
     if data.trade is None:
         raise StoreError("the store has no trade table; rebuild it with `crmsec data build`")
@@ -442,11 +442,12 @@ def nl_inputs_and_mix(
     stage = res["stage_assessed"].replace("", "extraction")
     sh = data.eu_supply_shares
     tglob = sh[(sh["scope"] == "global")].set_index(["material_id", "stage", "country"])["t"]
+    hhi_gs = rec.set_index(["material_id", "stage"])["hhi_gs"]
     rows = []
     for r in cand.itertuples(index=False):
         mid, tmid = r.material_id, r.trade_material_id
         st = stage.get(mid, "extraction")
-        hgs = rec.set_index(["material_id", "stage"])["hhi_gs"].get((mid, st), np.nan)
+        hgs = hhi_gs.get((mid, st), np.nan)
         row = {"material_id": mid, "material": r.material, "stage": st, "trade_material_id": tmid or "",
                "hhi_gs": hgs, "eol_rir": res["eol_rir_pct"].get(mid, np.nan) / 100.0,
                "si_sr": res["si_sr"].get(mid, np.nan), "si_ei": res["si_ei"].get(mid, np.nan),
@@ -458,9 +459,7 @@ def nl_inputs_and_mix(
             shares = m["v"].to_numpy(float) / tot
             part = m["partner"].to_numpy()
             w = pd.Series(part).map(wgi).to_numpy(float)
-            t = np.array([EU_T if p in eu27 else float(tglob.get((mid, st, p), 1.0)) for p in part])
-            from crmsec.indicators.governance import hhi_wgi_t
-
+            t = np.array([eu.EU_T if p in eu27 else float(tglob.get((mid, st, p), 1.0)) for p in part])
             ok = ~np.isnan(w)
             row["hhi_nl"] = float(hhi_wgi_t(shares[ok], w[ok], t[ok]))  # methods §1.14: HHI_WGI,t of NL mix
             row["share_no_wgi_nl"] = float(shares[~ok].sum())
@@ -633,7 +632,6 @@ def geopolrisk_table(
         out.loc[hit, "reason"] = "basis_mismatch"
     names = data.material_names()
     out.insert(2, "material", out["material_id"].map(names).fillna(out["material_id"]))
-    out = out.rename(columns={"cf": "cf"})
     return out
 
 
@@ -761,7 +759,7 @@ def uncertainty_model(data: CriticalityData, year: int, config: nl.ListConfig | 
         if tot <= 0:
             continue
         for p, v in zip(f["partner"], f["v"], strict=True):
-            nl_rows.append((m, p, v / tot, 0.8 if p in eu27 else float(tglob.get((m, p), 1.0))))
+            nl_rows.append((m, p, v / tot, eu.EU_T if p in eu27 else float(tglob.get((m, p), 1.0))))
     nlsh = pd.DataFrame(nl_rows, columns=["material_id", "country", "share", "t"])
     names = data.material_names()
     model = U.UncertaintyModel(
