@@ -322,22 +322,20 @@ def _options_from_registry(db: str | None, pkgs: list, n_paths: int) -> pd.DataF
     from crmsec.projects.appraisal import appraise
     from crmsec.projects.case import load_case
     from crmsec.projects.portfolio import options_from_appraisals
-    from crmsec.projects.security import secure_tonnes
+    from crmsec.projects.security import host_instability, secure_tonnes
 
     reg = _registry(db)
     frame = reg.list_projects(role="admin")
     frame = frame[frame["has_case"]]
     if frame.empty:
         raise InputError("no registry project has an economic case; add cases or pass --options FILE.csv")
+    cases = {code: load_case(reg.get(code, role="admin")["case"]) for code in frame["code"]}
+    hosts = {code: (case.host_country or "").upper() for code, case in cases.items()}
     eea = _eea()
+    pv = _host_pv({code: host for code, host in hosts.items() if host not in eea})
     appraisals, contrib = {}, {}
-    for code in frame["code"]:
-        case = load_case(reg.get(code, role="admin")["case"])
-        host = (case.host_country or "").upper()
-        if host in eea:
-            g = 0.0
-        else:
-            g = _host_g(host, code)
+    for code, case in cases.items():
+        g = float(host_instability(pv.get(code, np.nan), hosts[code] in eea))
         q = np.asarray(case.products[0].quantity)
         contrib[code] = float(secure_tonnes(q[q > 0], g)["secure_t"].mean()) if (q > 0).any() else 0.0
         stderr.print(f"appraising {code} ({n_paths:,} paths, {1 + len(pkgs)} packages)")
@@ -351,22 +349,34 @@ def _eea() -> set[str]:
     return set(group_members("eu27")) | {"NOR", "ISL", "LIE"}
 
 
-def _host_g(host: str, code: str) -> float:
-    from crmsec.indicators.governance import pv_instability
-
+def _host_pv(hosts: dict[str, str]) -> dict[str, float]:
+    """Latest WGI political-stability estimate of each project's host (project code → host ISO3 outside the
+    EU/EEA), read over one store connection; the store is needed only when there is such a host."""
+    if not hosts:
+        return {}
+    latest: dict[str, float | None] = {}
     try:
         from crmsec.store import open_store
 
         con = open_store()
-        row = con.execute("SELECT estimate FROM wgi_pv WHERE country = ? AND estimate IS NOT NULL "
-                          "ORDER BY year DESC LIMIT 1", [host]).fetchone()
+        try:
+            for host in dict.fromkeys(hosts.values()):
+                row = con.execute("SELECT estimate FROM wgi_pv WHERE country = ? AND estimate IS NOT NULL "
+                                  "ORDER BY year DESC LIMIT 1", [host]).fetchone()
+                latest[host] = None if row is None else float(row[0])
+        finally:
+            con.close()
     except Exception as err:  # the store is optional here; say what is missing
+        code, host = next(iter(hosts.items()))
         raise DataError(f"project {code}: host {host!r} is outside the EU/EEA and its WGI political-stability "
                         f"estimate could not be read from the store ({err})",
                         hint="build the store (`crmsec data build`) or pass --options FILE.csv") from err
-    if row is None:
-        raise DataError(f"project {code}: no WGI PV estimate for host {host!r}", hint="pass --options FILE.csv")
-    return float(pv_instability(row[0]))
+    out = {}
+    for code, host in hosts.items():
+        if latest[host] is None:
+            raise DataError(f"project {code}: no WGI PV estimate for host {host!r}", hint="pass --options FILE.csv")
+        out[code] = latest[host]
+    return out
 
 
 def register(root: typer.Typer) -> None:
