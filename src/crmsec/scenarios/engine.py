@@ -256,6 +256,7 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
     blocks: list[Block] = []
     idx = _index(inputs)
     empty_mix = inputs.mixes.iloc[0:0]
+    world_expo: dict[tuple[str, str], pd.DataFrame] = {}  # per (material, stage); the same for every region
     for region in regions:
         for material in mats:
             mix = idx.mix.get((region, material), empty_mix)
@@ -320,7 +321,9 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
                     upstream = np.array([(lost - lost_c.get(c, 0.0)) / tot if tot > 0 else 0.0 for c in sup])
                 else:
                     upstream = np.zeros(len(sup))
-                wx = _world_exposure(scenario, inputs, material, st)
+                wx = world_expo.get((material, st))
+                if wx is None:
+                    wx = world_expo[(material, st)] = _world_exposure(scenario, inputs, material, st)
                 wtot = float(wx["quantity"].sum()) if not wx.empty else 0.0
                 at_risk = float((wx["e"] * wx["quantity"]).sum()) if not wx.empty else math.nan
                 wshare = at_risk / wtot if wtot > 0 else math.nan
