@@ -165,6 +165,20 @@ def _mix_stage(purchases: pd.DataFrame, ctx: CompanyContext) -> pd.Series:
     return pd.Series({m: pick(m) for m in alias.index}, name="mix_stage")
 
 
+def _per_material(purchases: pd.DataFrame) -> pd.DataFrame:
+    """Per material: name, total quantity_t (NaN when none given), basis, smallest stock_days and its rows."""
+    return purchases.groupby("material_id").agg(
+        material=("material", "first"), quantity_t=("quantity_t", lambda s: s.sum(min_count=1)),
+        basis=("basis", "first"), stock_days=("stock_days", "min"),
+        n_rows=("row", "size"), rows=("row", lambda s: ", ".join(map(str, s))))
+
+
+def _product_rows(purchases: pd.DataFrame) -> pd.DataFrame:
+    """Purchase rows with a revenue; a row without a product name is its own product (``row N``)."""
+    return purchases[purchases["revenue_meur"].notna()].assign(
+        product=lambda f: f["product"].where(f["product"] != "", "row " + f["row"].astype(str)))
+
+
 def scenario_exposure(purchases: pd.DataFrame, own: pd.DataFrame, ctx: CompanyContext) -> pd.DataFrame:
     """Material × scenario: company shortfall share, tonnes and revenue at risk, days until stock-out."""
     from crmsec.scenarios.engine import days_to_stockout
@@ -191,11 +205,8 @@ def scenario_exposure(purchases: pd.DataFrame, own: pd.DataFrame, ctx: CompanyCo
     sc["share_basis"] = np.select(
         [market, ks <= 0, ks < 1 - 1e-9], ["world_market (pro rata, Eq. 2 in [3])", "nl_mix (no supplier given)",
                                            "own_sourcing + nl_mix for the unallocated part"], "own_sourcing")
-    mat = purchases.groupby("material_id").agg(
-        material=("material", "first"), quantity_t=("quantity_t", lambda s: s.sum(min_count=1)),
-        basis=("basis", "first"), stock_days=("stock_days", "min"))
-    prod = purchases[purchases["revenue_meur"].notna()].assign(
-        product=lambda f: f["product"].where(f["product"] != "", "row " + f["row"].astype(str)))
+    mat = _per_material(purchases)[["material", "quantity_t", "basis", "stock_days"]]
+    prod = _product_rows(purchases)
     rev = prod.drop_duplicates(["material_id", "product"]).groupby("material_id")["revenue_meur"].sum()
     sc = sc.join(mat, on="material_id")
     sc["revenue_meur"] = sc["material_id"].map(rev)
@@ -224,8 +235,7 @@ def scenario_exposure(purchases: pd.DataFrame, own: pd.DataFrame, ctx: CompanyCo
 
 def product_exposure(purchases: pd.DataFrame, scen: pd.DataFrame) -> pd.DataFrame:
     """Product × scenario revenue at risk: R_p · max_{m ∈ p}(s_m · effdays_m / 365) (binding input, Eq. 4 in [3])."""
-    prod = purchases[purchases["revenue_meur"].notna()].assign(
-        product=lambda f: f["product"].where(f["product"] != "", "row " + f["row"].astype(str)))
+    prod = _product_rows(purchases)
     cols = ["product", "nace", "scenario_id", "revenue_meur", "binding_material", "supply_lost_share_year",
             "revenue_at_risk_meur"]
     if prod.empty or scen.empty:
@@ -329,10 +339,7 @@ def assess_company(purchases: pd.DataFrame, ctx: CompanyContext, *, lang: str = 
     conc = concentration(own, ctx, stages)
     scen = scenario_exposure(purchases, own, ctx)
     prods = product_exposure(purchases, scen)
-    base = purchases.groupby("material_id").agg(
-        material=("material", "first"), quantity_t=("quantity_t", lambda s: s.sum(min_count=1)),
-        basis=("basis", "first"), stock_days=("stock_days", "min"),
-        n_rows=("row", "size"), rows=("row", lambda s: ", ".join(map(str, s))))
+    base = _per_material(purchases)
     flags = ctx.flags.reindex(base.index)
     m = base.join(flags.drop(columns=["name_en", "name_nl"])).join(conc)
     if lang == "nl":
