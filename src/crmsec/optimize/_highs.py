@@ -101,17 +101,6 @@ class LinearProgram:
         self.n_row += n
         return idx
 
-    def set_cost(self, name: str, cost) -> None:
-        """Replace the objective coefficients of block ``name``."""
-        start, stop = self.blocks[name]
-        full = np.concatenate(self.cost) if len(self.cost) != 1 else self.cost[0]
-        full[start:stop] = cost
-        self.cost = [full]
-
-    def zero_cost(self) -> None:
-        """Set every objective coefficient to zero (for lexicographic stages)."""
-        self.cost = [np.zeros(self.n_col)]
-
     def col(self, x: np.ndarray, name: str) -> np.ndarray:
         """The slice of a full column vector that belongs to block ``name``."""
         start, stop = self.blocks[name]

@@ -304,6 +304,7 @@ class _Model:
     cells: tuple[np.ndarray, np.ndarray, np.ndarray]
     d: np.ndarray
     e: np.ndarray
+    cost: np.ndarray  # objective of the core LP (Eq. 5.4-1) over the columns built by _build
 
 
 def _build(p: AllocationProblem) -> _Model:
@@ -377,7 +378,7 @@ def _build(p: AllocationProblem) -> _Model:
             np.concatenate([np.ones(nk), -np.ones(nk), np.ones(has_prev.size)]),
             lo=lo,
         )
-    return _Model(lp=lp, cells=(kk, mm, tt), d=d, e=e)
+    return _Model(lp=lp, cells=(kk, mm, tt), d=d, e=e, cost=np.concatenate(lp.cost))
 
 
 def _stock_flows(p: AllocationProblem, lp: LinearProgram, x: np.ndarray):
@@ -444,23 +445,9 @@ def _add_stock_block(lp: LinearProgram, p: AllocationProblem, *, end_value: floa
     return np.concatenate(sup_rows), np.concatenate(sup_cols), np.concatenate(sup_vals)
 
 
-def _weighted_cost(p: AllocationProblem, model: _Model) -> np.ndarray:
-    """Objective vector of the core LP for the current column layout (extra columns cost 0)."""
-    lp = model.lp
-    cost = np.zeros(lp.n_col)
-    kk, _, _ = model.cells
-    M, T = p.availability.shape
-    s, e_ = lp.blocks["uE"]
-    cost[s:e_] = p.weight_essential[kk]
-    s, e_ = lp.blocks["uN"]
-    cost[s:e_] = p.weight_nonessential[kk]
-    s, _ = lp.blocks["I"]
-    cost[s + np.arange(M) * T + T - 1] = -1e-4 * float(p.weight_nonessential.min())
-    if "z" in lp.blocks:
-        s, e_ = lp.blocks["z"]
-        mip_k = np.flatnonzero(~np.isnan(p.min_operating_share))
-        cost[s:e_] = np.repeat(p.restart_cost[mip_k], T)
-    return cost
+def _weighted_cost(model: _Model) -> np.ndarray:
+    """Objective vector of the core LP for the current column layout (columns added after _build cost 0)."""
+    return np.concatenate([model.cost, np.zeros(model.lp.n_col - model.cost.size)])
 
 
 def _cap_shortfall(lp: LinearProgram, cap: np.ndarray) -> None:
@@ -555,7 +542,7 @@ def _solve_rule(
     what = f"allocation model (rule {rule})"
     extra: dict = {}
     if rule == "weighted":
-        lp.cost = [_weighted_cost(p, model)]
+        lp.cost = [_weighted_cost(model)]
         return solve(lp, what=what, time_limit=time_limit), extra
     if rule == "strict_tiers":
         kk = model.cells[0]
@@ -575,7 +562,7 @@ def _solve_rule(
             )
             fixed.append({"tier_rank": float(rank), "unmet_essential_t": opt})
         extra["tier_stages"] = fixed
-        lp.cost = [_weighted_cost(p, model)]
+        lp.cost = [_weighted_cost(model)]
         return solve(lp, what=what, time_limit=time_limit), extra
     if rule == "maxmin":
         if maxmin_scope not in ("all", "nonessential"):
@@ -594,7 +581,7 @@ def _solve_rule(
             s_, e_ = lp.blocks["uN"]
             hi[s_:e_] = np.minimum(hi[s_:e_], (1 - lam_fix) * (d - e))  # x - e >= lambda* (d - e)
             lp.col_hi = [hi]
-        lp.cost = [_weighted_cost(p, model)]
+        lp.cost = [_weighted_cost(model)]
         return solve(lp, what=what, time_limit=time_limit), extra
     if rule == "floors_prorata":
         M, T = p.availability.shape
@@ -613,12 +600,12 @@ def _solve_rule(
             lo=ne,
             hi=ne,
         )
-        lp.cost = [_weighted_cost(p, model)]
+        lp.cost = [_weighted_cost(model)]
         return solve(lp, what=what, time_limit=time_limit), extra
     if rule == "proportional_floor":
         if not 0 < alpha <= 1:
             raise InputError(f"alpha {alpha:g}: the proportional-floor share must be in (0, 1]")
-        lp.cost = [_weighted_cost(p, model)]
+        lp.cost = [_weighted_cost(model)]
         first = solve(lp, what=f"{what}, stage release", time_limit=time_limit, duals=False)
         M, T = p.availability.shape
         lo = np.concatenate(lp.col_lo)
