@@ -59,12 +59,11 @@ def _flags(data: CriticalityData) -> pd.DataFrame:
 
 
 def _wgi(gov: pd.DataFrame) -> tuple[pd.Series, str]:
-    from crmsec.indicators.governance import eu_scaled_wgi, six_dimension_mean
+    from crmsec.criticality.eu_method import scaled_wgi_window
 
     last = int(gov["year"].max())
-    years = range(last - 4, last + 1)  # latest 5-year window (the EU 2023 exercise used 2016–2020)
-    mean = six_dimension_mean(gov, years)
-    return pd.Series(eu_scaled_wgi(mean.to_numpy()), index=mean.index, name="wgi_scaled"), f"{years[0]}-{years[-1]}"
+    window = (last - 4, last)  # latest 5-year window (the EU 2023 exercise used 2016–2020)
+    return scaled_wgi_window(gov, window, "eu2023"), f"{window[0]}-{window[1]}"
 
 
 def _scenarios(con: duckdb.DuckDBPyConnection, material_ids: list[str],
