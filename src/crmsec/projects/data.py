@@ -23,12 +23,11 @@ def read_world_bank_prices() -> tuple[pd.DataFrame, pd.DataFrame]:
     from crmsec.sources import raw_path
 
     monthly_path = raw_path(SOURCE, "prices_monthly.csv")
-    annual_path = raw_path(SOURCE, "prices_annual.csv")
     try:
         monthly = pd.read_csv(monthly_path)
-        annual = pd.read_csv(annual_path, low_memory=False)
     except (OSError, pd.errors.ParserError) as err:
         raise DataError(f"cannot read World Bank prices: {err}", file=monthly_path) from err
+    annual = _read_annual_all()
     wb = annual["source"].str.startswith("World Bank", na=False)
     return monthly, annual[wb]
 
