@@ -151,7 +151,6 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     app.state.signer = Signer(settings.secret_key.get_secret_value())
     app.state.jobs = JobManager(workers=settings.job_workers)
     app.state.open_store = _store_opener(settings)
-    app.state.cache = {}
     app.state.cache_lock = threading.Lock()
 
     app.add_middleware(LangCsrfHeaders, settings=settings)

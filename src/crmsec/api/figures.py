@@ -108,16 +108,10 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, axis: str, 
     }}
 
 
-def lines(x: Sequence[Any], series: dict[str, Sequence[float]], title: str, xaxis: str, yaxis: str, *,
-          stacked: bool = False) -> dict[str, Any]:
-    data = []
-    for i, (name, ys) in enumerate(series.items()):
-        tr: dict[str, Any] = {"type": "scatter", "mode": "lines", "name": name, "x": list(x),
-                              "y": [v if _finite(v) else None for v in ys],
-                              "line": {"color": PALETTE[i % len(PALETTE)], "width": 2}}
-        if stacked:
-            tr.update(stackgroup="one")
-        data.append(tr)
+def lines(x: Sequence[Any], series: dict[str, Sequence[float]], title: str, xaxis: str, yaxis: str) -> dict[str, Any]:
+    data = [{"type": "scatter", "mode": "lines", "name": name, "x": list(x),
+             "y": [v if _finite(v) else None for v in ys], "line": {"color": PALETTE[i % len(PALETTE)], "width": 2}}
+            for i, (name, ys) in enumerate(series.items())]
     return {"data": data, "layout": {
         "title": {"text": title}, "font": FONT, "height": 420, "hovermode": "x unified",
         "xaxis": {"title": {"text": xaxis}}, "yaxis": {"title": {"text": yaxis}},
@@ -142,13 +136,6 @@ def fan(x: Sequence[Any], bands: dict[str, Sequence[float]], title: str, xaxis: 
     return {"data": data, "layout": {"title": {"text": title}, "font": FONT, "height": 400,
                                      "xaxis": {"title": {"text": xaxis}}, "yaxis": {"title": {"text": yaxis}},
                                      "margin": {"t": 50, "r": 20, "b": 60, "l": 80}}}
-
-
-def histogram(values: Sequence[float], title: str, axis: str) -> dict[str, Any]:
-    return {"data": [{"type": "histogram", "x": [v for v in values if _finite(v)], "nbinsx": 40,
-                      "marker": {"color": PALETTE[0]}}],
-            "layout": {"title": {"text": title}, "font": FONT, "height": 360,
-                       "xaxis": {"title": {"text": axis}}, "margin": {"t": 50, "r": 20, "b": 60, "l": 60}}}
 
 
 def sankey(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]], risk: dict[str, float],
