@@ -116,16 +116,23 @@ def production_hhi(production: pd.DataFrame, *, truncate: bool = False) -> pd.Da
     library's ``astype(int)`` on quantities [1] (methods §3.5). Returns ``hhi`` and ``world_production_t``;
     HHI is NaN where world production is 0 (reason ``no_production``).
     """
+    return _hhi_of(_clean_production(production, truncate))
+
+
+def _clean_production(production: pd.DataFrame, truncate: bool) -> pd.DataFrame:
+    """Rows with a country; missing quantities as 0, truncated to integers like the library when ``truncate``."""
+    p = production[["material_id", "country", "year", "quantity_t"]].dropna(subset=["country"])
+    q = np.nan_to_num(p["quantity_t"].to_numpy(float))
+    return p.assign(quantity_t=np.trunc(q) if truncate else q)
+
+
+def _hhi_of(p: pd.DataFrame) -> pd.DataFrame:
     from crmsec.indicators import concentration as conc
 
-    p = production[["material_id", "country", "year", "quantity_t"]].dropna(subset=["country"]).copy()
-    q = p["quantity_t"].to_numpy(float)
-    p["quantity_t"] = np.trunc(np.nan_to_num(q)) if truncate else np.nan_to_num(q)
-    p["share"] = conc.shares_frame(p, "quantity_t", ["material_id", "year"])
+    p = p.assign(share=conc.shares_frame(p, "quantity_t", ["material_id", "year"]))
     hhi = conc.hhi_frame(p, "share", ["material_id", "year"])
     world = p.groupby(["material_id", "year"])["quantity_t"].sum()
-    out = pd.DataFrame({"hhi": hhi, "world_production_t": world})
-    return out
+    return pd.DataFrame({"hhi": hhi, "world_production_t": world})
 
 
 def geopolrisk(
@@ -188,10 +195,11 @@ def geopolrisk(
         tr = tr[tr["material_id"].isin(materials)]
         production = production[production["material_id"].isin(materials)]
 
-    hhi = production_hhi(production, truncate=compat)
+    prod = _clean_production(production, truncate=compat)
+    hhi = _hhi_of(prod)
 
     all_countries = pd.Index(pd.unique(np.concatenate([tr["reporter"].astype(str).to_numpy(),
-                                                       production["country"].dropna().astype(str).to_numpy()])))
+                                                       prod["country"].astype(str).to_numpy()])))
     members = _units_frame(units, all_countries)
     single = units is None
 
@@ -233,9 +241,6 @@ def geopolrisk(
     agg = t.groupby(["unit", "material_id", "year"], sort=False)[["_num", "_q", "_qnan", "_v"]].sum()
 
     # ---- production side: p per (unit, material, year) ---------------------------------------------
-    prod = production[["material_id", "country", "year", "quantity_t"]].dropna(subset=["country"])
-    pq = np.nan_to_num(prod["quantity_t"].to_numpy(float))
-    prod = prod.assign(quantity_t=np.trunc(pq) if compat else pq)
     if single:
         pu = prod.rename(columns={"country": "unit"})
     else:
