@@ -21,6 +21,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +36,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     select,
 )
 from sqlalchemy.engine import Engine
@@ -148,6 +150,7 @@ def _blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
+@cache  # the registries are fixed for the process; built once, not per validated record
 def _known_countries() -> set[str] | None:
     try:
         from crmsec.registry import countries
@@ -157,6 +160,7 @@ def _known_countries() -> set[str] | None:
         return None
 
 
+@cache
 def _known_materials() -> set[str] | None:
     try:
         from crmsec.registry.materials import materials
@@ -429,7 +433,7 @@ class ProjectRegistry:
 
     def count(self) -> int:
         with Session(self.engine) as s:
-            return len(s.scalars(select(ProjectRow.id)).all())
+            return s.scalar(select(func.count()).select_from(ProjectRow)) or 0
 
     # --- writes ----------------------------------------------------------------------------------------
     def _write_one(self, s: Session, rec: dict[str, Any], *, actor: str, batch: str | None, source: str | None,
