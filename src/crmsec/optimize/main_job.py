@@ -149,10 +149,11 @@ def write_outputs(out_dir: Path, con, store: Path) -> list[Path]:
     paths = run_examples(out_dir / "optimize")
     last = con.sql("select max(year) from trade where reporter = 'NLD'").fetchall()[0][0]
     years = [last - 2, last - 1, last] if last is not None else []
-    trade = con.sql(
+    trade = con.execute(
         "select reporter, partner, hs6, year, tonnes, value_kusd, material_id from trade "
-        "where (reporter = 'NLD' or partner = 'NLD') and material_id is not null"
-    ).df()
+        "where (reporter = 'NLD' or partner = 'NLD') and material_id is not null and year >= ?",
+        [years[0] if years else None],
+    ).df()  # only the averaged years (the table holds ~30)
     sr = con.sql(
         "select material_id, sr from eu_assessment where year = (select max(year) from eu_assessment) "
         "and sr is not null"
