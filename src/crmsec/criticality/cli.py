@@ -140,9 +140,10 @@ def assess(
         return
     if method is Method.all:
         y = year or data.latest_year()
-        frame = P.criticality_matrix(data, y)
+        lst = P.national_list(data, y)  # the matrix's NL list (default config); its attrs carry the VA notes
+        frame = P.criticality_matrix(data, y, nl_frame=lst)
         title = f"Criticality matrix {y} (EU {frame['eu_year'].iloc[0]} · NL list · GeoPolRisk NL)"
-        notes = P.nl_inputs(data, y).attrs.get("va_notes", ())
+        notes = lst.attrs.get("va_notes", ())
     elif scope is Scope.eu:
         y = year or 2023
         frame = P.eu_assessment(data, y)
