@@ -197,8 +197,8 @@ def list_nl(
 
             before = P.load_data(open_store(vs_store))
             stderr.print(f"[dim]comparing with vintage {before.vintage} ({vs_store})[/dim]")
-        frame = P.list_diff(data, y, vs if vs is not None else y, cfg, data_before=before, **kw)
         lst = P.national_list(data, y, cfg, **kw)
+        frame = P.list_diff(data, y, vs if vs is not None else y, cfg, data_before=before, after=lst, **kw)
         _show_va_notes(lst.attrs.get("va_notes", ()))
         if frame.empty:
             stderr.print(f"no material entered or left the list between {vs} and {y}")

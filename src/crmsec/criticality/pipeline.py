@@ -519,10 +519,14 @@ def national_list(
 
 
 def list_diff(data_after: CriticalityData, year: int, year_before: int, config: nl.ListConfig | None = None,
-              data_before: CriticalityData | None = None, **kwargs: object) -> pd.DataFrame:
-    """Diff of the national list between two data years (or vintages: pass ``data_before``)."""
+              data_before: CriticalityData | None = None, *, after: pd.DataFrame | None = None,
+              **kwargs: object) -> pd.DataFrame:
+    """Diff of the national list between two data years (or vintages: pass ``data_before``).
+
+    ``after``: the list of ``year`` when the caller already has it (same config and options).
+    """
     a = national_list(data_before or data_after, year_before, config, **kwargs)
-    b = national_list(data_after, year, config, **kwargs)
+    b = after if after is not None else national_list(data_after, year, config, **kwargs)
     return nl.diff_lists(a, b, label_before=str(year_before), label_after=str(year))
 
 
