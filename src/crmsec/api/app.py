@@ -59,12 +59,9 @@ class _StoreOpener:
         with self._lock:
             stamp = self._stamp()
             if self._con is None or stamp != self._opened_stamp:
-                from crmsec import store
+                from crmsec.store import open_store
 
-                opener = getattr(store, "open_store", None)
-                if opener is None:
-                    raise StoreError("this build has no store module (crmsec.store.open_store missing)")
-                self._con = opener(self.settings.store_path)
+                self._con = open_store(self.settings.store_path)
                 self._opened_stamp = stamp
             return self._con
 
