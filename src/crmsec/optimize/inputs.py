@@ -85,6 +85,13 @@ class DemandIn(_Base):
     essential_t: NonNegativeFloat | list[NonNegativeFloat] = 0.0
 
 
+def _period_labels(periods: int | list[str]) -> list[str]:
+    """``w1..wN`` for a number of periods, else the given labels as strings."""
+    if isinstance(periods, int):
+        return [f"w{i + 1}" for i in range(periods)]
+    return [str(p) for p in periods]
+
+
 def _per_period(value, n: int, where: str) -> np.ndarray:
     arr = np.asarray(value, float)
     if arr.ndim == 0:
@@ -108,9 +115,7 @@ class AllocationInput(_Base):
 
     @property
     def period_labels(self) -> list[str]:
-        if isinstance(self.periods, int):
-            return [f"w{i + 1}" for i in range(self.periods)]
-        return [str(p) for p in self.periods]
+        return _period_labels(self.periods)
 
     @model_validator(mode="after")
     def _check(self) -> AllocationInput:
@@ -196,9 +201,7 @@ class AllocationInput(_Base):
         ``demand`` may be long (one row per sector × material × ``period``): the per-period values are
         then gathered into lists in period order. Raises :class:`InputError` naming the field.
         """
-        labels = (
-            [f"w{i + 1}" for i in range(periods)] if isinstance(periods, int) else [str(p) for p in periods]
-        )
+        labels = _period_labels(periods)
 
         def records(frame: pd.DataFrame | None) -> list[dict]:
             if frame is None:

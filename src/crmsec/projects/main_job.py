@@ -7,12 +7,12 @@ output folder) and ``projects_appraisal.csv`` / ``projects_fan.csv`` for the *il
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from crmsec.output import write_frame
 from crmsec.projects.appraisal import appraise
 from crmsec.projects.case import load_case
+from crmsec.projects.data import EXAMPLE_CASE
 from crmsec.projects.service import as_packages, open_registry
 
 # One package per instrument family; strikes in EUR/t of the illustrative case's main product (nickel-like,
@@ -31,8 +31,7 @@ def write_outputs(out_dir: Path, con: object = None, store: Path | None = None) 
     registry = open_registry(f"sqlite:///{out_dir / 'projects.sqlite'}")
     pipeline = registry.list_projects(role="public")
     write_frame(pipeline, out_dir / "projects_pipeline.csv")
-    case_file = Path(str(resources.files("crmsec.projects").joinpath("examples/illustrative_refinery.yaml")))
-    case = load_case(case_file)
+    case = load_case(EXAMPLE_CASE)
     packages = [p for name, specs in MAIN_JOB_PACKAGES.items() for p in as_packages(specs, name=name)]
     result = appraise(case, packages, n_paths=10_000, seed=20250325)
     write_frame(result.summary, out_dir / "projects_appraisal.csv")
