@@ -28,6 +28,7 @@ import pandas as pd
 
 from crmsec.errors import InputError
 from crmsec.optimize._highs import INF, LinearProgram, solve
+from crmsec.projects.finance import expected_shortfall
 
 OPTION_COLUMNS = ("project", "package", "public_cost", "risk", "contribution")
 
@@ -125,8 +126,7 @@ def optimise_portfolio(
     chosen = opt[pick].reset_index(drop=True)
     if cost_paths is not None and risk_limit is not None and len(chosen):
         tot = np.sum([cost_paths[(r.project, r.package)] for r in chosen.itertuples()], axis=0)
-        k = max(1, int(np.ceil((1 - alpha) * tot.size - 1e-9)))
-        risk = float(np.sort(tot)[-k:].mean())
+        risk = expected_shortfall(tot, 1 - alpha, tail="high")  # exact portfolio CVaR of the chosen paths
     else:
         risk = float(chosen["risk"].sum()) if len(chosen) else 0.0
     return PortfolioResult(chosen, float(chosen["contribution"].sum()), float(chosen["public_cost"].sum()), risk,
