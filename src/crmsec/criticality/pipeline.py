@@ -410,8 +410,9 @@ def nl_inputs_and_mix(
     cand["trade_material_id"] = [_trade_material(m, parents, traded) for m in cand["material_id"]]
     cand["trade_material_id"] = cand["trade_material_id"].where(cand["trade_material_id"].notna(), None)
     tmats = sorted({m for m in cand["trade_material_id"] if isinstance(m, str)})
-    flows = T.partner_flows(tr, reporter, years, basis=basis, materials=tmats)  # type: ignore[arg-type]
-    exports = T.total_exports(tr[tr["material_id"].isin(tmats)], reporter, years, basis=basis)  # type: ignore[arg-type]
+    tr_m = tr[tr["material_id"].isin(tmats)]
+    flows = T.partner_flows(tr_m, reporter, years, basis=basis)  # type: ignore[arg-type]
+    exports = T.total_exports(tr_m, reporter, years, basis=basis)  # type: ignore[arg-type]
     # CBS hooks (methods §7.3 preferences 1 and 2): imports for domestic use by partner, or total re-exports,
     # in the same basis and window as ``basis``/``window``; without them the trade-only approximation applies
     adj = T.adjust_reexports(flows, exports, domestic_use=domestic_use, reexports=reexports)
@@ -420,7 +421,7 @@ def nl_inputs_and_mix(
     dom_tot = adj.groupby("material_id")["imports_dom"].transform("sum")
     adj["mix_value"] = np.where(dom_tot > 0, adj["imports_dom"], adj["imports"])
     if look_through_eu:
-        lt = T.look_through(adj, tr[tr["material_id"].isin(tmats)], years, [c for c in eu27 if c != reporter],
+        lt = T.look_through(adj, tr_m, years, [c for c in eu27 if c != reporter],
                             basis=basis, value_col="mix_value")  # type: ignore[arg-type]
         mix = lt.rename(columns={"mix_value": "v"})
     else:
