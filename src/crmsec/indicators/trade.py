@@ -185,7 +185,7 @@ def look_through(
     ``via_eu`` (part of the value that came through an EU partner).
     """
     col = _qty_col(basis)
-    eu = [c for c in dict.fromkeys(eu_members)]
+    eu = list(dict.fromkeys(eu_members))
     eu_set = set(eu)
     years = list(years)
     world = trade[trade["year"].isin(years) & trade["material_id"].isin(flows["material_id"].unique())]
@@ -202,7 +202,7 @@ def look_through(
         e_idx = {c: i for i, c in enumerate(eu)}
         imp = np.zeros((k, k + len(origins)))  # columns: EU members (transient) then non-EU origins
         rep = m_in["reporter"].map(e_idx).to_numpy()
-        col_of = {**{c: i for c, i in e_idx.items()}, **{o: k + i for o, i in o_idx.items()}}
+        col_of = {**e_idx, **{o: k + i for o, i in o_idx.items()}}
         par = m_in["partner"].map(col_of).to_numpy()
         np.add.at(imp, (rep, par), m_in[col].to_numpy(float))
         np.fill_diagonal(imp[:, :k], 0.0)
@@ -225,8 +225,9 @@ def look_through(
         via = np.zeros(len(labels))
         for p, v in fv.items():
             if p in e_idx:
-                alloc += v * absorb[e_idx[p]]
-                via += v * absorb[e_idx[p]]
+                passed = v * absorb[e_idx[p]]
+                alloc += passed
+                via += passed
             else:
                 j = k + o_idx[p]
                 alloc[j] += v
