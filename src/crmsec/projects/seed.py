@@ -67,14 +67,15 @@ def strategic_project_records(path: str | Path | None = None) -> list[dict[str, 
         known = set(materials()["material_id"])
     except ImportError:  # pragma: no cover - registry always ships with the package
         known = None
+    # all host names resolved in one call; the index is the frame row, so an unknown name reports its file row
+    hosts = frame["host_country"].map(lambda h: [c.strip() for c in h.split(";") if c.strip()]).explode().dropna()
+    iso_by_row = resolve_countries(hosts, SOURCE, file=path).dropna().groupby(level=0).agg(list)
     out = []
     for i, r in frame.iterrows():
         row = int(i) + 2
         batch_code = "EU1" if r["batch"].startswith("EU-1") else "XEU1"
         entry = r["annex_entry"].strip()
         code = f"SP-{batch_code}-{int(entry):02d}" if entry else f"SP-{batch_code}-{_slug(r['project'])}"
-        names = [c.strip() for c in r["host_country"].split(";") if c.strip()]
-        iso = resolve_countries(pd.Series(names), SOURCE, file=path).dropna().tolist()
         mats_text = [m.strip() for m in r["materials"].split(";") if m.strip()]
         mats = []
         for m in mats_text:
@@ -95,7 +96,7 @@ def strategic_project_records(path: str | Path | None = None) -> list[dict[str, 
             "code": code,
             "name": r["project"].strip(),
             "sponsor": r["promoter"].strip() or None,
-            "countries": iso,
+            "countries": iso_by_row.get(i, []),
             "host_country_text": r["host_country"].strip() or None,
             "inside_eu": r["inside_eu"].strip() or None,
             "materials": mats,
