@@ -1,9 +1,7 @@
-"""Babel catalogs: every string of the web face and the briefings has a Dutch translation, and the committed
-``.mo`` files are exactly what the ``.po`` files compile to (so a fresh clone needs no build step)."""
+"""Babel catalogs: every string of the web face and the briefings has a Dutch translation; the ``.po`` files
+are the only committed form (compiled in memory), so nothing here depends on the Babel version's bytes."""
 
 from __future__ import annotations
-
-import pytest
 
 from crmsec.api import i18n_tools
 from crmsec.api.i18n import pick_lang, translations
@@ -17,10 +15,9 @@ def test_every_message_has_a_dutch_translation():
     assert not missing, f"untranslated (run python -m crmsec.api.i18n_tools and fill nl/messages.po): {missing}"
 
 
-@pytest.mark.parametrize("lang", ["en", "nl"])
-def test_committed_mo_matches_po(lang):
-    mo = i18n_tools.po_path(lang).with_suffix(".mo").read_bytes()
-    assert mo == i18n_tools.compile_mo(i18n_tools.read(lang)), "recompile: python -m crmsec.api.i18n_tools"
+def test_no_compiled_catalog_is_committed():
+    """A committed .mo would carry the writing Babel's version in its header and drift from its .po."""
+    assert not list(i18n_tools.po_path("nl").parents[2].rglob("*.mo"))
 
 
 def test_translation_and_language_choice():

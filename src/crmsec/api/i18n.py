@@ -1,16 +1,20 @@
-"""Dutch and English texts via Babel catalogs (``locales/<lang>/LC_MESSAGES/messages.po|.mo``).
+"""Dutch and English texts via Babel catalogs (``locales/<lang>/LC_MESSAGES/messages.po``).
 
-Source strings are English; ``nl`` translates them. The compiled ``.mo`` files are committed and a test checks
-they match the ``.po`` files, so a fresh clone needs no build step. Pages receive ``_`` bound to the user's
+Source strings are English; ``nl`` translates them. The ``.po`` files are the only committed form: each is
+compiled in memory at first use (a few ms), so no binary ``.mo`` can drift from its source or from the Babel
+version that wrote it, and a fresh clone needs no build step. Pages receive ``_`` bound to the user's
 language (cookie ``crmsec_lang``); the reports use :func:`translator` directly.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from crmsec.api.config import LANGS
@@ -21,10 +25,18 @@ DOMAIN = "messages"
 
 @lru_cache
 def translations(lang: str) -> NullTranslations:
-    """The compiled catalog of ``lang`` (English falls back to the source strings)."""
+    """The catalog of ``lang``, compiled from its ``.po`` file (English falls back to the source strings)."""
     if lang not in LANGS:
         lang = "en"
-    return Translations.load(str(LOCALE_DIR), [lang], domain=DOMAIN)
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return NullTranslations()
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=lang, domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return Translations(fp=buf, domain=DOMAIN)
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -1,18 +1,16 @@
-"""Maintain the Babel catalogs: extract messages, merge them into the ``.po`` files, compile ``.mo``.
+"""Maintain the Babel catalogs: extract messages, merge them into the ``.po`` files.
 
 ``python -m crmsec.api.i18n_tools`` updates ``locales/{en,nl}/LC_MESSAGES/messages.po`` from the sources
-(Python ``_()``/``N_()`` calls and Jinja templates of :mod:`crmsec.api` and :mod:`crmsec.reports`) and
-recompiles the ``.mo`` files that are committed with them.
+(Python ``_()``/``N_()`` calls and Jinja templates of :mod:`crmsec.api` and :mod:`crmsec.reports`). Only the
+``.po`` files are committed; :func:`crmsec.api.i18n.translations` compiles them in memory.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from crmsec.api.i18n import DOMAIN, LOCALE_DIR
@@ -48,11 +46,6 @@ def read(lang: str) -> Catalog:
         return read_po(fh, locale=lang, domain=DOMAIN)
 
 
-def compile_mo(cat: Catalog) -> bytes:
-    buf = io.BytesIO()
-    write_mo(buf, cat, use_fuzzy=False)
-    return buf.getvalue()
-
 
 def update(langs: tuple[str, ...] = ("en", "nl")) -> None:
     template = extract()
@@ -63,7 +56,6 @@ def update(langs: tuple[str, ...] = ("en", "nl")) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:
             write_po(fh, cat, width=110, omit_header=False, sort_output=True, ignore_obsolete=True)
-        path.with_suffix(".mo").write_bytes(compile_mo(read(lang)))
 
 
 if __name__ == "__main__":
