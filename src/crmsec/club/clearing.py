@@ -1,0 +1,93 @@
+"""The club market in one year: world and club price under a package's standard, floor and subsidies.
+
+Two demand regions (club members and the rest of the world, linear), supply blocks with a compliance flag and
+the dominant supplier (non-compliant). A standards-based market charges a penalty τ per unit on non-compliant
+supply sold to club buyers (τ large = club buyers may count only compliant supply). Arbitrage gives
+P_w <= P_c <= P_w + τ (world price P_w, club price P_c paid by club buyers and received by compliant supply),
+with three exact regimes, each solved by :func:`crmsec.club.market.solve_market`:
+
+1. premium binding (compliant output short of club demand): P_c = P_w + τ; the integrated market is solved
+   with club demand shifted down by b_c·τ and compliant costs shifted down by τ; non-compliant supply fills
+   the rest of club demand and pays τ (tariff revenue);
+2. no premium (compliant output covers club demand at P_c = P_w): the integrated market, P_c = P_w;
+3. segmented (in between): the club clears on compliant supply alone and the rest of the world on
+   non-compliant supply and the dominant supplier; P_w <= P_c <= P_w + τ holds by monotonicity.
+
+Regime 1 is taken when consistent, else regime 2, else 3. With τ = 0 regimes 1 and 2 are the integrated
+market, so the club equals the baseline (a property test).
+
+Floor and subsidies act on eligible (compliant) blocks through their effective cost: a block whose cash cost
+is below the floor F (or below a fixed offtake price) runs whatever the market price (must-run: cost 0 in
+the merit order); a production subsidy s lowers its cost by s. The fund's payment max(F − P_c, 0) per tonne
+is computed in :mod:`crmsec.club.engine`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from crmsec.club.market import solve_market
+
+
+@dataclass(frozen=True)
+class ClubMarket:
+    """Arrays over N markets; ``output`` is (N, K) per block; tonnes [t/yr], prices [price unit]."""
+
+    world_price: np.ndarray
+    club_price: np.ndarray
+    club_demand: np.ndarray
+    row_demand: np.ndarray
+    output: np.ndarray
+    dominant: np.ndarray
+    noncompliant_to_club: np.ndarray
+    regime: np.ndarray
+
+
+def clear(a_c: np.ndarray, b_c: np.ndarray, a_r: np.ndarray, b_r: np.ndarray, cost: np.ndarray, cap: np.ndarray,
+          compliant: np.ndarray, dominant_cost: np.ndarray, dominant_cap: np.ndarray, conduct: str | np.ndarray,
+          tariff: float = 0.0, *, tol: float = 1e-6) -> ClubMarket:
+    """Equilibrium of N club markets (see module docstring).
+
+    Parameters
+    ----------
+    a_c, b_c, a_r, b_r : (N,) linear demand of club and rest of world, D(P) = a − bP.
+    cost, cap : (N, K) effective block costs (after floor/subsidy) and capacities; compliant : (K,) bool.
+    dominant_cost, dominant_cap : (N,); conduct : conduct name or (N,) array.
+    tariff : τ >= 0 [price unit] on non-compliant supply to club buyers.
+    """
+    comp = np.asarray(compliant, dtype=bool)[None, :]
+    n = a_c.shape[0]
+    integ = solve_market(a_c + a_r, b_c + b_r, cost, cap, dominant_cost, dominant_cap, conduct)
+    if tariff <= 0:
+        q_c = np.maximum(a_c - b_c * integ.price, 0.0)
+        return ClubMarket(integ.price, integ.price, q_c, integ.demand - q_c, integ.fringe, integ.dominant,
+                          np.maximum(q_c - (integ.fringe * comp).sum(1), 0.0), np.full(n, 2, dtype=np.int8))
+    # regime 1: premium binding
+    c1 = np.where(comp, np.maximum(cost - tariff, 0.0), cost)
+    r1 = solve_market(np.maximum(a_c - b_c * tariff, 0.0) + a_r, b_c + b_r, c1, cap, dominant_cost, dominant_cap,
+                      conduct)
+    pc1 = r1.price + tariff
+    qc1 = np.maximum(a_c - b_c * pc1, 0.0)
+    comp1 = (r1.fringe * comp).sum(1)
+    ok1 = comp1 <= qc1 + tol
+    # regime 2: integrated, no premium
+    qc2 = np.maximum(a_c - b_c * integ.price, 0.0)
+    ok2 = (integ.fringe * comp).sum(1) >= qc2 - tol
+    # regime 3: segmented
+    zero = np.zeros(n)
+    club = solve_market(a_c, b_c, cost, np.where(comp, cap, 0.0), zero, zero, "competitive")
+    row = solve_market(a_r, b_r, cost, np.where(comp, 0.0, cap), dominant_cost, dominant_cap, conduct)
+    use1 = ok1
+    use2 = ~ok1 & ok2
+    use3 = ~ok1 & ~ok2
+    pw = np.select([use1, use2], [r1.price, integ.price], row.price)
+    pc = np.select([use1, use2], [pc1, integ.price], np.clip(club.price, row.price, row.price + tariff))
+    qc = np.select([use1, use2], [qc1, qc2], club.demand)
+    out = np.where(use1[:, None], r1.fringe, np.where(use2[:, None], integ.fringe, club.fringe + row.fringe))
+    dom = np.select([use1, use2], [r1.dominant, integ.dominant], row.dominant)
+    total = out.sum(1) + dom
+    nc_club = np.where(use1, np.maximum(qc1 - comp1, 0.0), 0.0)
+    regime = np.select([use1, use2], [1, 2], 3).astype(np.int8)
+    return ClubMarket(pw, pc, qc, total - qc, out, dom, nc_club, regime)
