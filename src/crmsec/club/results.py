@@ -10,6 +10,8 @@ Money in million EUR (present value at the public rate unless ``_by_year``), ton
   ``burden_nl`` = the EU's part × NL's share of EU GDP (or of EU use) — a proxy, labelled.
 * ``consumer_cost_club``: extra cost to club buyers, Σ_t DF_t·(P_c − P_c^base)·q_c, plus buyers' tender
   net cost V·(K − P_c); ``consumer_cost_nl`` = × EU consumption share × NL share of EU use (proxy).
+* ``club_price_mean`` is paid by club buyers; ``eligible_price_mean`` is received by floor-eligible supply,
+  max(P_c, F) while the floor runs.
 * ``leakage``: gain to non-members from a lower world price, −Σ_t DF_t·(P_w − P_w^base)·q_row.
 * Security: ``ban_shortfall_club_t`` = max(0, club demand − non-dominant capacity) in the ban year (China stops
   exports to the club; all non-dominant capacity is diverted to the club: no stocks, no substitution, full
@@ -142,6 +144,10 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
         fiscal[pkg.name] = fiscal_pv
         pw, pc = _grid(m.world_price, p), _grid(m.club_price, p)
         qc, qr = _grid(m.club_demand, p), _grid(m.row_demand, p)
+        received = pc  # price received by compliant (floor-eligible) supply: max(P_c, F) while the floor runs
+        if pkg.floor is not None:
+            on = np.arange(case.n_years + 1) < pkg.floor.years
+            received = np.where(on[None, :], np.maximum(pc, pkg.floor.price), pc)
         if pkg.name == "none":
             base = {"pw": pw, "pc": pc}
         consumer = ((pc - base["pc"]) * qc * KG_PER_T * eur + buyers_t) @ df
@@ -162,6 +168,7 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
             "induced_compliant_capacity_t": float(blk.capacity[entrants & blk.compliant].sum()),
             "bankable_projects": "; ".join(np.array(blk.name)[entrants]) or "none",
             "world_price_mean": float(pw.mean()), "club_price_mean": float(pc.mean()),
+            "eligible_price_mean": float(received.mean()),
             "world_price_final_mean": float(pw[:, -1].mean()),
             "compliant_share_club_final": float(np.mean(np.minimum(comp_q, qc[:, -1]) / qc[:, -1])),
             "dominant_share_club_final": float(np.nanmean(dom_share)), "hhi_club_final": float(np.nanmean(h)),
