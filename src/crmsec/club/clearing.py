@@ -81,7 +81,6 @@ def clear(a_c: np.ndarray, b_c: np.ndarray, a_r: np.ndarray, b_r: np.ndarray, co
     row = solve_market(a_r, b_r, cost, np.where(comp, 0.0, cap), dominant_cost, dominant_cap, conduct)
     use1 = ok1
     use2 = ~ok1 & ok2
-    use3 = ~ok1 & ~ok2
     pw = np.select([use1, use2], [r1.price, integ.price], row.price)
     pc = np.select([use1, use2], [pc1, integ.price], np.clip(club.price, row.price, row.price + tariff))
     qc = np.select([use1, use2], [qc1, qc2], club.demand)

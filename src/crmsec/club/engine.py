@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from crmsec.club.clearing import ClubMarket, clear
 from crmsec.club.spec import MAX_PATHS, ClubCase, Package

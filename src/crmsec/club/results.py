@@ -28,7 +28,16 @@ import numpy as np
 import pandas as pd
 
 from crmsec.club.clearing import ClubMarket
-from crmsec.club.engine import KG_PER_T, Blocks, Paths, blocks_of, decide, draw_paths, floor_eligible, run_market
+from crmsec.club.engine import (
+    KG_PER_T,
+    Blocks,
+    Paths,
+    blocks_of,
+    decide,
+    draw_paths,
+    floor_eligible,
+    run_market,
+)
 from crmsec.club.spec import ClubCase, Package
 from crmsec.errors import InputError
 from crmsec.indicators.concentration import hhi, shares
