@@ -30,3 +30,10 @@ def test_club_run_job(client, app):
     assert {"summary", "by_year", "projects"} <= set(res["tables"])
     fig = client.get(f"/api/v1/jobs/{job['id']}/result?view=figure&lang=nl", headers=headers).json()
     assert fig["figure"]["data"] and "<table>" in fig["table_html"]
+
+
+def test_club_page_in_both_languages(client):
+    en = client.get("/club?lang=en")
+    assert en.status_code == 200 and "Plurilateral club market" in en.text and "ndpr_p0" in en.text
+    nl = client.get("/club?lang=nl")
+    assert nl.status_code == 200 and "Plurilaterale clubmarkt" in nl.text

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, status
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from crmsec.api import figures
-from crmsec.api.deps import AnalystUser, CsrfDep, JobsDep
+from crmsec.api.deps import AnalystUser, CsrfDep, CurrentUser, JobsDep
 from crmsec.api.i18n import translator
 from crmsec.api.models import JobPublic, Problem, TablePublic
 from crmsec.api.routers.common import table
 from crmsec.api.routers.jobs import job_public
 
 router = APIRouter(prefix="/api/v1/club", tags=["club"])
+page_router = APIRouter(include_in_schema=False)
 CaseId = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")]
 DISPLAY = ["package", "induced_capacity_t", "world_price_mean", "fiscal_cost_mean_meur", "fiscal_cost_p95_meur",
            "fiscal_cost_cvar95_meur", "burden_nl_meur", "consumer_cost_club_meur", "consumer_cost_nl_meur",
@@ -125,3 +127,13 @@ def start_run(body: ClubRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
         return out
 
     return job_public(jobs.submit("club", work, {"case": body.case, "paths": body.paths}, user.username))
+
+
+@page_router.get("/club", response_class=HTMLResponse)
+def club_page(request: Request, user: CurrentUser) -> HTMLResponse:
+    """Dashboard page: run and compare the packages of a case; the assumption table."""
+    from crmsec.api.services import records
+    from crmsec.api.web import render
+    from crmsec.club.spec import assumptions
+
+    return render(request, "pages/club.html", user, cases=list_cases().data, assumptions=records(assumptions()))
