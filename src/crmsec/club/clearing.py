@@ -47,46 +47,59 @@ class ClubMarket:
 
 def clear(a_c: np.ndarray, b_c: np.ndarray, a_r: np.ndarray, b_r: np.ndarray, cost: np.ndarray, cap: np.ndarray,
           compliant: np.ndarray, dominant_cost: np.ndarray, dominant_cap: np.ndarray, conduct: str | np.ndarray,
-          tariff: float = 0.0, *, tol: float = 1e-6) -> ClubMarket:
+          tariff: float = 0.0, *, group: np.ndarray | None = None, tol: float = 1e-6) -> ClubMarket:
     """Equilibrium of N club markets (see module docstring).
 
     Parameters
     ----------
     a_c, b_c, a_r, b_r : (N,) linear demand of club and rest of world, D(P) = a − bP.
-    cost, cap : (N, K) effective block costs (after floor/subsidy) and capacities; compliant : (K,) bool.
-    dominant_cost, dominant_cap : (N,); conduct : conduct name or (N,) array.
+    cost, cap : (N, K) — or (G, K) rows shared via ``group`` (N,) — effective block costs (after floor/subsidy)
+        and capacities; compliant : (K,) bool.
+    dominant_cost, dominant_cap : (N,); conduct : conduct name, or (N,) names or integer codes.
     tariff : τ >= 0 [price unit] on non-compliant supply to club buyers.
     """
     comp = np.asarray(compliant, dtype=bool)[None, :]
     n = a_c.shape[0]
-    integ = solve_market(a_c + a_r, b_c + b_r, cost, cap, dominant_cost, dominant_cap, conduct)
+    grp = np.arange(n) if group is None else np.asarray(group, dtype=np.intp)
+
+    def pick(x, idx):  # noqa: ANN001, ANN202 - conduct may be a name or a per-market array
+        return x if isinstance(x, str) else np.asarray(x)[idx]
+
     if tariff <= 0:
+        integ = solve_market(a_c + a_r, b_c + b_r, cost, cap, dominant_cost, dominant_cap, conduct, grp)
         q_c = np.maximum(a_c - b_c * integ.price, 0.0)
         return ClubMarket(integ.price, integ.price, q_c, integ.demand - q_c, integ.fringe, integ.dominant,
                           np.maximum(q_c - (integ.fringe * comp).sum(1), 0.0), np.full(n, 2, dtype=np.int8))
     # regime 1: premium binding
     c1 = np.where(comp, np.maximum(cost - tariff, 0.0), cost)
     r1 = solve_market(np.maximum(a_c - b_c * tariff, 0.0) + a_r, b_c + b_r, c1, cap, dominant_cost, dominant_cap,
-                      conduct)
+                      conduct, grp)
     pc1 = r1.price + tariff
     qc1 = np.maximum(a_c - b_c * pc1, 0.0)
     comp1 = (r1.fringe * comp).sum(1)
     ok1 = comp1 <= qc1 + tol
-    # regime 2: integrated, no premium
-    qc2 = np.maximum(a_c - b_c * integ.price, 0.0)
-    ok2 = (integ.fringe * comp).sum(1) >= qc2 - tol
-    # regime 3: segmented
-    zero = np.zeros(n)
-    club = solve_market(a_c, b_c, cost, np.where(comp, cap, 0.0), zero, zero, "competitive")
-    row = solve_market(a_r, b_r, cost, np.where(comp, 0.0, cap), dominant_cost, dominant_cap, conduct)
-    use1 = ok1
-    use2 = ~ok1 & ok2
-    pw = np.select([use1, use2], [r1.price, integ.price], row.price)
-    pc = np.select([use1, use2], [pc1, integ.price], np.clip(club.price, row.price, row.price + tariff))
-    qc = np.select([use1, use2], [qc1, qc2], club.demand)
-    out = np.where(use1[:, None], r1.fringe, np.where(use2[:, None], integ.fringe, club.fringe + row.fringe))
-    dom = np.select([use1, use2], [r1.dominant, integ.dominant], row.dominant)
+    pw, pc, qc = r1.price.copy(), pc1, qc1.copy()
+    out, dom = r1.fringe.copy(), r1.dominant.copy()
+    nc_club = np.where(ok1, np.maximum(qc1 - comp1, 0.0), 0.0)
+    regime = np.ones(n, dtype=np.int8)
+    s2 = np.nonzero(~ok1)[0]
+    if s2.size:  # regime 2 (integrated, no premium) where consistent, else regime 3 (segmented)
+        integ = solve_market(a_c[s2] + a_r[s2], b_c[s2] + b_r[s2], cost, cap, dominant_cost[s2], dominant_cap[s2],
+                             pick(conduct, s2), grp[s2])
+        qc2 = np.maximum(a_c[s2] - b_c[s2] * integ.price, 0.0)
+        ok2 = (integ.fringe * comp).sum(1) >= qc2 - tol
+        i2 = s2[ok2]
+        pw[i2], pc[i2], qc[i2] = integ.price[ok2], integ.price[ok2], qc2[ok2]
+        out[i2], dom[i2], regime[i2] = integ.fringe[ok2], integ.dominant[ok2], 2
+        s3 = s2[~ok2]
+        if s3.size:
+            z = np.zeros(s3.size)
+            club = solve_market(a_c[s3], b_c[s3], cost, np.where(comp, cap, 0.0), z, z, "competitive", grp[s3])
+            row = solve_market(a_r[s3], b_r[s3], cost, np.where(comp, 0.0, cap), dominant_cost[s3],
+                               dominant_cap[s3], pick(conduct, s3), grp[s3])
+            pw[s3] = row.price
+            pc[s3] = np.clip(club.price, row.price, row.price + tariff)
+            qc[s3] = club.demand
+            out[s3], dom[s3], regime[s3] = club.fringe + row.fringe, row.dominant, 3
     total = out.sum(1) + dom
-    nc_club = np.where(use1, np.maximum(qc1 - comp1, 0.0), 0.0)
-    regime = np.select([use1, use2], [1, 2], 3).astype(np.int8)
     return ClubMarket(pw, pc, qc, total - qc, out, dom, nc_club, regime)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from crmsec.club.clearing import ClubMarket, clear
+from crmsec.club.market import CONDUCTS
 from crmsec.club.spec import MAX_PATHS, ClubCase, Package
 from crmsec.errors import InputError
 
@@ -175,15 +176,13 @@ def run_market(case: ClubCase, pkg: Package, paths: Paths, blk: Blocks, entrants
     t_n = case.n_years
     cost, cap = effective_costs(case, pkg, blk, entrants, t_n)
     p = paths.n
-    k = blk.capacity.size
-    cost_n = np.broadcast_to(cost[None], (p, t_n + 1, k)).reshape(-1, k)
-    cap_n = np.broadcast_to(cap[None], (p, t_n + 1, k)).reshape(-1, k)
-    conduct = np.where(paths.flood, "flood", case.dominant.conduct).reshape(-1)
-    if not paths.flood.any():
-        conduct = case.dominant.conduct
+    conduct: str | np.ndarray = case.dominant.conduct
+    if paths.flood.any():
+        conduct = np.where(paths.flood, CONDUCTS.index("flood"), CONDUCTS.index(case.dominant.conduct)).reshape(-1)
     flat = [x.reshape(-1) for x in (paths.a_c, paths.b_c, paths.a_r, paths.b_r)]
-    return clear(*flat, cost_n, cap_n, blk.compliant, np.full(p * (t_n + 1), case.dominant.cash_cost),
-                 np.ascontiguousarray(paths.dominant_cap).reshape(-1), conduct, pkg.tariff)
+    year = np.tile(np.arange(t_n + 1), p)  # market (path, year) → supply row of its year
+    return clear(*flat, cost, cap, blk.compliant, np.full(p * (t_n + 1), case.dominant.cash_cost),
+                 np.ascontiguousarray(paths.dominant_cap).reshape(-1), conduct, pkg.tariff, group=year)
 
 
 @dataclass

@@ -126,7 +126,7 @@ def _stat(x: np.ndarray) -> tuple[float, float, float]:
 
 
 def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int = 10_000, seed: int = 20260325,
-             appraisal_paths: int = 400) -> ClubResult:
+             appraisal_paths: int = 256) -> ClubResult:
     """Run the baseline and the named packages (default: all of the case) on common paths."""
     names = ["none", *[n for n in (packages if packages is not None else [p.name for p in case.packages])
                        if n != "none"]]

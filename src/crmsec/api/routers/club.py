@@ -118,7 +118,7 @@ def start_run(body: ClubRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
     def work(progress):  # noqa: ANN001, ANN202
         from crmsec.club.results import run_case
 
-        res = run_case(case, body.packages, n_paths=body.paths, seed=body.seed, appraisal_paths=min(400, body.paths))
+        res = run_case(case, body.packages, n_paths=body.paths, seed=body.seed, appraisal_paths=min(256, body.paths))
         out: dict[str, Any] = {"tables": {"summary": res.summary, "by_year": res.by_year, "projects": res.projects}}
         out["display"] = res.summary[DISPLAY]
         out["summary"] = {"case": case.id, "title": case.title, "paths": body.paths, "seed": body.seed,
