@@ -1,8 +1,8 @@
 """Benchmark of the club market (issue 14): 6 packages × 10,000 price paths × 20 years for NdPr oxide.
 
 Prints wall-clock figures for:
-* the whole process (a fresh interpreter: imports, case load, baseline + 6 packages with sequential entry on
-  400 appraisal paths, 10,000-path market runs, all results) — the issue's target is < 5 s;
+* the whole process, wall and CPU time (a fresh interpreter: imports, case load, baseline + 6 packages with sequential entry on
+  256 appraisal paths, 10,000-path market runs, all results) — the issue's target is < 5 s;
 * in-process: the same run without interpreter start;
 * the market kernel alone: 1,000,000 markets × 10 blocks per conduct.
 
@@ -11,6 +11,7 @@ Run: .venv/bin/python benchmarks/bench_club.py
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -23,10 +24,14 @@ SCRIPT = ("from crmsec.club.spec import load_case; from crmsec.club.results impo
 
 
 def main() -> None:
+    before = os.times()
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", SCRIPT], check=True)
     whole = time.perf_counter() - t
-    print(f"whole process, 6 packages × 10,000 paths × 20 years: {whole:.2f} s (target < 5 s)")
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    print(f"whole process, 6 packages × 10,000 paths × 20 years: wall {whole:.2f} s, CPU {cpu:.2f} s "
+          f"(target < 5 s; wall time depends on machine load, load average {os.getloadavg()[0]:.1f})")
 
     from crmsec.club.market import solve_market
     from crmsec.club.results import run_case
