@@ -1,4 +1,4 @@
-"""CLI: ``crmsec club cases|assumptions|run|compare|partners`` — the plurilateral club market.
+"""CLI: ``crmsec club cases|assumptions|run|compare|partners|floor`` — the plurilateral club market.
 
 Registered on the root app with one line: ``register(app)``. Heavy imports (pandas, numpy, the engine) happen
 inside the commands so ``crmsec --help`` stays fast.
@@ -57,11 +57,23 @@ def assumptions_command(fmt: Format = typer.Option(Format.table, "--format"),
     emit(assumptions(), fmt, output, title="Club-market assumptions (A = assumption, C = computed, D = data, M = memory)")
 
 
-def _run(spec: str, packages: list[str] | None, paths: int, seed: int, appraisal_paths: int):  # noqa: ANN202
+class Conduct(str, enum.Enum):  # noqa: UP042 - typer needs a str-mixin Enum for choices
+    competitive = "competitive"
+    cournot = "cournot"
+    leader = "leader"
+
+
+CONDUCT_HELP = "Override the dominant supplier's conduct outside flooding episodes (sensitivity)."
+
+
+def _run(spec: str, packages: list[str] | None, paths: int, seed: int, appraisal_paths: int,  # noqa: ANN202
+         conduct: Conduct | None = None):
     from crmsec.club.results import run_case
     from crmsec.club.spec import load_case
 
     case = load_case(spec)
+    if conduct is not None:
+        case = case.model_copy(update={"dominant": case.dominant.model_copy(update={"conduct": conduct.value})})
     stderr.print(f"club case {case.id}: {paths:,} paths × {case.n_years + 1} years, seed {seed}")
     return run_case(case, packages or None, n_paths=paths, seed=seed, appraisal_paths=appraisal_paths)
 
@@ -75,11 +87,12 @@ def run_command(
     appraisal_paths: int = typer.Option(256, "--appraisal-paths", min=2, max=20_000,
                                         help="Paths used for the candidates' investment decisions."),
     seed: int = typer.Option(20260325, "--seed"),
+    conduct: Conduct | None = typer.Option(None, "--conduct", help=CONDUCT_HELP),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
 ) -> None:
     """Run the no-club baseline and the case's packages; one row per package (money in MEUR, PV)."""
-    res = _run(spec, package, paths, seed, appraisal_paths)
+    res = _run(spec, package, paths, seed, appraisal_paths, conduct)
     frame = getattr(res, table.value)
     if table is Table.summary and fmt is Format.table and output is None:
         frame = frame[["package", "induced_capacity_t", "world_price_mean", "fiscal_cost_mean_meur",
@@ -95,11 +108,12 @@ def compare_command(
     paths: int = typer.Option(10_000, "--paths", min=2, max=200_000),
     appraisal_paths: int = typer.Option(256, "--appraisal-paths", min=2, max=20_000),
     seed: int = typer.Option(20260325, "--seed"),
+    conduct: Conduct | None = typer.Option(None, "--conduct", help=CONDUCT_HELP),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
 ) -> None:
     """Packages side by side (one column per package, the baseline 'none' first)."""
-    res = _run(spec, package, paths, seed, appraisal_paths)
+    res = _run(spec, package, paths, seed, appraisal_paths, conduct)
     wide = res.summary.set_index("package")[list(COMPARE_ROWS)].T.reset_index(names="metric")
     emit(wide, fmt, output, title=f"Club packages compared — {res.case.title}")
 
@@ -126,6 +140,30 @@ def partners_command(
     isos = list(partner) if partner else sorted(set(reg["iso3"]))
     emit(partner_whatif(case, isos, volume, n_paths=paths), fmt, output,
          title=f"Partners for {case.product}: {volume:,.0f} t/yr each (full cost assumed: median candidate)")
+
+
+@club_app.command("floor")
+def floor_command(
+    spec: str = typer.Argument("ndpr_oxide", help="Built-in case id or case YAML file."),
+    capacity: float = typer.Option(10_000.0, "--capacity", help="Producer under the floor [t/yr]."),
+    strike: float = typer.Option(110.0, "--strike", help="Floor F [price unit of the case, e.g. USD/kg]."),
+    years: int = typer.Option(10, "--years", min=1, max=40),
+    cash_cost: float | None = typer.Option(None, "--cash-cost", help="Producer cash cost (default: median candidate)."),
+    paths: int = typer.Option(10_000, "--paths", min=2, max=200_000),
+    seed: int = typer.Option(20260325, "--seed"),
+    by_year: bool = typer.Option(False, "--by-year", help="Print the payments per year instead of the summary."),
+    fmt: Format = typer.Option(Format.table, "--format"),
+    output: Path | None = typer.Option(None, "--output"),
+) -> None:
+    """Fiscal cost distribution of one floor deal (default: 110 USD/kg for 10 years on a 10 kt/yr NdPr producer)."""
+    from crmsec.club.floor_deal import floor_deal
+    from crmsec.club.spec import load_case
+
+    res = floor_deal(load_case(spec), capacity_t=capacity, strike=strike, years=years, cash_cost=cash_cost,
+                     n_paths=paths, seed=seed)
+    frame = res["by_year"] if by_year else res["summary"]
+    emit(frame, fmt, output, title=f"Floor {strike:g} for {years} years on {capacity:,.0f} t/yr (money: million USD, "
+                                   "PV at the public rate; EUR at the assumed rate)")
 
 
 def register(app: typer.Typer) -> None:
