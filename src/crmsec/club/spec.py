@@ -258,6 +258,9 @@ def load_case(source: str | Path | dict) -> ClubCase:
             raise InputError(f"club case {path} not found; built-in cases: {builtin_cases()}") from err
         except yaml.YAMLError as err:
             raise InputError(f"club case {path} is not valid YAML: {err}") from err
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"club case {path} cannot be read ({err}); give a YAML file or a built-in case "
+                             f"{builtin_cases()}") from err
     if not isinstance(data, dict):
         raise InputError(f"{where}: expected a mapping at the top level")
     data = _resolve(data, where)

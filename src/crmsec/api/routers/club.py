@@ -27,7 +27,7 @@ class ClubRunIn(BaseModel):
     case: str = Field("ndpr_oxide", pattern=r"^[a-z0-9_]{1,64}$", description="id of a built-in club case")
     packages: list[Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]] | None = Field(
         None, max_length=12, description="packages to run (default: all of the case); the baseline is always run")
-    paths: int = Field(2000, ge=2, le=20_000, description="Monte Carlo paths")
+    paths: int = Field(2000, ge=2, le=5_000, description="Monte Carlo paths (more: use the CLI)")
     seed: int = Field(20260325, ge=0, le=2**31 - 1)
 
 
@@ -109,8 +109,12 @@ def club_figure(result: dict[str, Any]):  # noqa: ANN201
              responses={422: {"model": Problem}})
 def start_run(body: ClubRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
     """Run the baseline and packages of a built-in case as a background job (result: summary, by_year, projects)."""
-    from crmsec.club.spec import load_case
+    from fastapi import HTTPException
 
+    from crmsec.club.spec import builtin_cases, load_case
+
+    if body.case not in builtin_cases():
+        raise HTTPException(422, f"no built-in club case '{body.case}'; cases: {builtin_cases()}")
     case = load_case(body.case)
     for p in body.packages or []:
         case.package(p)  # unknown package → 422 before the job starts
