@@ -140,3 +140,13 @@ def test_unknown_assumption_and_member_are_errors(case):
         load_case(data)
     with pytest.raises(InputError, match="n_paths"):
         run_case(case, [], n_paths=10**7)
+
+
+def test_negotiated_burden_key(result):
+    """The DoD-style floor is paid by the US alone (negotiated key): EU and NL burden 0."""
+    s = result.summary.set_index("package").loc["floor_110_mp"]
+    assert s["burden_us_meur"] == pytest.approx(s["fiscal_cost_mean_meur"])
+    assert s["burden_eu_meur"] == 0 and s["burden_nl_meur"] == 0
+    g = result.summary.set_index("package").loc["floor_110_club"]  # GDP key
+    assert g["burden_eu_meur"] + g["burden_us_meur"] + g["burden_jp_meur"] == pytest.approx(g["fiscal_cost_mean_meur"])
+    assert g["burden_nl_meur"] == pytest.approx(g["burden_eu_meur"] * 0.063)

@@ -6,8 +6,8 @@ Money in million EUR (present value at the public rate unless ``_by_year``), ton
   offtake net cost V·(K − P_c) − standards penalties collected (τ·non-compliant tonnes sold to the club);
   mean, P95 and CVaR95 (mean of the worst 5 %) over paths; ``fiscal_cost_bad_decade`` = CVaR95 of the first
   ten years only.
-* ``burden_<member>``: the mean fiscal cost split by the package's key (GDP or consumption);
-  ``burden_nl`` = the EU's part × NL's share of EU GDP (or of EU use) — a proxy, labelled.
+* ``burden_<member>``: the mean fiscal cost split by the package's key (GDP, consumption or a negotiated
+  key); ``burden_nl`` = the EU's part × NL's share of EU GDP (of EU use under the consumption key) — a proxy.
 * ``consumer_cost_club``: extra cost to club buyers, Σ_t DF_t·(P_c − P_c^base)·q_c, plus buyers' tender
   net cost V·(K − P_c); ``consumer_cost_nl`` = × EU consumption share × NL share of EU use (proxy).
 * ``club_price_mean`` is paid by club buyers; ``eligible_price_mean`` is received by floor-eligible supply,
@@ -168,8 +168,9 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
         dom_share, h = _club_mix(case, blk, m, p)
         comp_q = (cap[:, -1, :] * blk.compliant).sum(1)
         mean, p95, cvar = _stat(fiscal_pv)
-        key = {mb.id: (mb.gdp_share if pkg.burden_key == "gdp" else mb.consumption_share) for mb in case.members}
-        nl_of_eu = case.nl_share_of_eu_gdp if pkg.burden_key == "gdp" else case.nl_share_of_eu_consumption
+        key = {mb.id: (pkg.burden_shares or {}).get(mb.id, 0.0) if pkg.burden_key == "negotiated"
+               else mb.gdp_share if pkg.burden_key == "gdp" else mb.consumption_share for mb in case.members}
+        nl_of_eu = case.nl_share_of_eu_consumption if pkg.burden_key == "consumption" else case.nl_share_of_eu_gdp
         eu_use = next((mb.consumption_share for mb in case.members if mb.id == "EU"), 0.0)
         row = {
             "package": pkg.name, "description": pkg.description,

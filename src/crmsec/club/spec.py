@@ -119,8 +119,19 @@ class Package(_M):
     production_subsidy: float = Field(0.0, ge=0, description="per unit of compliant output [price unit]")
     offtake: Offtake | None = None
     joint_purchasing: JointPurchasing | None = None
-    burden_key: Literal["consumption", "gdp"] = "gdp"
+    burden_key: Literal["consumption", "gdp", "negotiated"] = "gdp"
+    burden_shares: dict[str, float] | None = Field(None, description="negotiated key: member id → share (sum 1)")
     description: str = ""
+
+    @model_validator(mode="after")
+    def _key(self) -> Package:
+        if self.burden_key == "negotiated":
+            if not self.burden_shares or abs(sum(self.burden_shares.values()) - 1.0) > 1e-6 \
+                    or any(v < 0 for v in self.burden_shares.values()):
+                raise ValueError(f"package '{self.name}': a negotiated burden key needs burden_shares >= 0 summing to 1")
+        elif self.burden_shares is not None:
+            raise ValueError(f"package '{self.name}': burden_shares needs burden_key: negotiated")
+        return self
 
 
 class Uncertainty(_M):
@@ -191,6 +202,10 @@ class ClubCase(_M):
             if p.floor is not None and p.floor.eligible is not None and set(p.floor.eligible) - blocks:
                 raise ValueError(f"package '{p.name}': floor.eligible names unknown blocks "
                                  f"{sorted(set(p.floor.eligible) - blocks)}")
+        for p in self.packages:
+            if p.burden_shares is not None and set(p.burden_shares) - ids:
+                raise ValueError(f"package '{p.name}': burden_shares names unknown members "
+                                 f"{sorted(set(p.burden_shares) - ids)}")
         names = [p.name for p in self.packages]
         if len(set(names)) != len(names) or "none" in names:
             raise ValueError(f"package names must be unique and not 'none' (the baseline), got {names}")
