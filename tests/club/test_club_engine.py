@@ -77,6 +77,8 @@ def result(case):
 
 def test_costs_non_negative_and_baseline_zero(result):
     s = result.summary.set_index("package")
+    assert (s["share_beyond_choke"] == 0).all()  # linear demand aggregation valid on every path-year
+    assert (s["share_approximate"] == 0).all()  # no flagged segmented solution in the NdPr case
     assert s.loc["none", "fiscal_cost_mean_meur"] == 0.0
     for name in ("floor_110_mp", "floor_110_club", "subsidy_30"):
         assert s.loc[name, "fiscal_cost_mean_meur"] >= 0

@@ -11,10 +11,17 @@ with three exact regimes, each solved by :func:`crmsec.club.market.solve_market`
    the rest of club demand and pays τ (tariff revenue);
 2. no premium (compliant output covers club demand at P_c = P_w): the integrated market, P_c = P_w;
 3. segmented (in between): the club clears on compliant supply alone and the rest of the world on
-   non-compliant supply and the dominant supplier; P_w <= P_c <= P_w + τ holds by monotonicity.
+   non-compliant supply and the dominant supplier; where the club price falls outside [P_w, P_w + τ] it is
+   clipped into it and the market is flagged ``regime = 4`` (approximate: the two sub-markets are not an
+   exact fixed point there); results report the share of such path-years (``share_approximate``).
 
 Regime 1 is taken when consistent, else regime 2, else 3. With τ = 0 regimes 1 and 2 are the integrated
 market, so the club equals the baseline (a property test).
+
+Regional demands are added linearly (D = a_c + a_r − (b_c + b_r)P), which is exact while the price stays
+below each region's choke price a/b; with one elasticity for both regions (the built-in cases) the choke
+prices coincide (NdPr: p0·(1 + 1/ε) ≈ 299 USD/kg). :func:`crmsec.club.results.run_case` reports the share of
+path-years beyond the club's choke price (``share_beyond_choke``), which should be 0.
 
 Floor and subsidies act on eligible (compliant) blocks through their effective cost: a block whose cash cost
 is below the floor F (or below a fixed offtake price) runs whatever the market price (must-run: cost 0 in
@@ -100,6 +107,8 @@ def clear(a_c: np.ndarray, b_c: np.ndarray, a_r: np.ndarray, b_r: np.ndarray, co
             pw[s3] = row.price
             pc[s3] = np.clip(club.price, row.price, row.price + tariff)
             qc[s3] = club.demand
-            out[s3], dom[s3], regime[s3] = club.fringe + row.fringe, row.dominant, 3
+            out[s3], dom[s3] = club.fringe + row.fringe, row.dominant
+            # 3 = consistent; 4 = the club price had to be clipped into [P_w, P_w + τ] (approximate; reported)
+            regime[s3] = np.where((club.price < row.price - tol) | (club.price > row.price + tariff + tol), 4, 3)
     total = out.sum(1) + dom
     return ClubMarket(pw, pc, qc, total - qc, out, dom, nc_club, regime)

@@ -195,6 +195,8 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
             "ban_shortfall_club_share": float(np.mean(short / qc[:, tb])),
             "ban_shortfall_nl_t": float(short.mean()) * eu_use * case.nl_share_of_eu_consumption,
             "price_unit": case.price_unit,
+            "share_approximate": float(np.mean(m.regime == 4)),
+            "share_beyond_choke": float(np.mean((pc >= paths.a_c / paths.b_c) | (pw >= paths.a_r / paths.b_r))),
         }
         rows.append(row)
         pct = np.percentile(fiscal_t, [5, 50, 95], axis=0)
