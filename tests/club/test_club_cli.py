@@ -41,6 +41,8 @@ def test_floor_partners_and_assumptions():
     r = runner.invoke(app, ["club", "partners", "neodymium", "--partner", "AUS", "--partner", "NAM",
                             "--paths", "50", "--format", "csv"])
     assert r.exit_code == 0 and "gain_t_per_meur" in r.stdout
+    r = runner.invoke(app, ["club", "blocks", "--format", "csv"])
+    assert r.exit_code == 0 and "rule_compliant" in r.stdout
     r = runner.invoke(app, ["club", "assumptions", "--format", "csv"])
     assert r.exit_code == 0 and "ndpr_p0" in r.stdout
 

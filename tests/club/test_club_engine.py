@@ -152,3 +152,14 @@ def test_negotiated_burden_key(result):
     g = result.summary.set_index("package").loc["floor_110_club"]  # GDP key
     assert g["burden_eu_meur"] + g["burden_us_meur"] + g["burden_jp_meur"] == pytest.approx(g["fiscal_cost_mean_meur"])
     assert g["burden_nl_meur"] == pytest.approx(g["burden_eu_meur"] * 0.063)
+
+
+def test_compliance_flags_follow_the_rule_or_name_an_exception(case):
+    from crmsec.club.partners import compliance_table
+
+    t = compliance_table(case)
+    differ = t[t["compliant"] != t["rule_compliant"]]
+    assert (differ["compliance_basis"] != "rule").all(), differ[["block", "region"]]
+    assert set(t.loc[t["region"].isin(["USA", "AUS", "FRA", "SWE", "MWI"]), "rule_compliant"]) == {True}
+    assert t.loc[t["block"] == "MP Materials expansion", "annualised_capex"].iloc[0] == pytest.approx(
+        1000e6 * 0.1174596 / 6e6, rel=1e-4)  # CRF(10 %, 20 yr) = 0.11746

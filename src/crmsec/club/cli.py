@@ -66,6 +66,17 @@ class Conduct(str, enum.Enum):  # noqa: UP042 - typer needs a str-mixin Enum for
 CONDUCT_HELP = "Override the dominant supplier's conduct outside flooding episodes (sensitivity)."
 
 
+@club_app.command("blocks")
+def blocks_command(spec: str = typer.Argument("ndpr_oxide", help="Built-in case id or case YAML file."),
+                   fmt: Format = typer.Option(Format.table, "--format"),
+                   output: Path | None = typer.Option(None, "--output")) -> None:
+    """The case's supply blocks: capacity, cash cost, annualised capex, compliance (flag, rule, basis), source."""
+    from crmsec.club.partners import compliance_table
+    from crmsec.club.spec import load_case
+
+    emit(compliance_table(load_case(spec)), fmt, output, title="Supply blocks (costs in the case's price unit)")
+
+
 def _run(spec: str, packages: list[str] | None, paths: int, seed: int, appraisal_paths: int,  # noqa: ANN202
          conduct: Conduct | None = None):
     from crmsec.club.results import run_case

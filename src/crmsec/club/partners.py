@@ -103,3 +103,27 @@ def partner_whatif(case: ClubCase, partners: list[str], volume_t: float, *, n_pa
 
 
 __all__ = ["partner_registry", "partner_whatif"]
+
+
+def compliance_table(case: ClubCase) -> pd.DataFrame:
+    """The case's supply blocks with the compliance rule (assumption ``compliance_rule``) beside the case's flag.
+
+    Rule: the block's country is in the EU27, a club member (USA, JPN), a Minerals Security Partnership member,
+    or an EU raw-materials strategic partner (``partners.csv`` with a signed date). A block whose flag differs
+    from the rule must name its exception in ``compliance_basis``. Also lists the annualised capital cost.
+    """
+    from crmsec.registry.countries import countries
+
+    reg = countries().set_index("iso3")
+    own = pd.read_csv(PARTNERS, dtype=str, keep_default_na=False)
+    ok = set(reg.index[reg["eu27"] | reg["like_minded"]]) | {"USA", "JPN"} | set(own.loc[own["signed"] != "", "iso3"])
+    blk = blocks_of(case)
+    ann = annualised_capex(blk.capex, blk.capacity, case.finance.hurdle_rate)
+    rows = []
+    for i, b in enumerate(case.blocks):
+        rule = b.region in ok
+        rows.append({"block": b.name, "region": b.region, "candidate": b.candidate, "capacity_t": b.capacity,
+                     "cash_cost": b.cash_cost, "annualised_capex": float(ann[i]) if b.capex_musd else 0.0,
+                     "start_year": b.start_year, "compliant": b.compliant, "rule_compliant": rule,
+                     "compliance_basis": b.compliance_basis, "source": b.source})
+    return pd.DataFrame(rows)

@@ -191,6 +191,8 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
             "consumer_cost_nl_meur": float(consumer.mean()) * eu_use * case.nl_share_of_eu_consumption,
             "leakage_meur": float(leakage.mean()),
             "ban_year": int(years[tb]),
+            "shortfall_basis": "ban on exports to the club in the ban year; no stocks, no substitution, all "
+                               "non-dominant capacity diverted to the club; NL = share of club use (proxy)",
             "ban_shortfall_club_t": float(short.mean()),
             "ban_shortfall_club_share": float(np.mean(short / qc[:, tb])),
             "ban_shortfall_nl_t": float(short.mean()) * eu_use * case.nl_share_of_eu_consumption,

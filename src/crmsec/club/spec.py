@@ -67,6 +67,7 @@ class Block(_M):
     start_year: int
     contracted_share: float = Field(0.0, ge=0, le=1)
     candidate: bool = False
+    compliance_basis: str = Field("rule", description="'rule' (see compliance_rule) or the reason for an exception")
     source: str
 
 
