@@ -205,7 +205,7 @@ def _project_case(case: ClubCase, blk: Blocks, k: int, pkg: Package):  # noqa: A
         name=blk.name[k], n_years=case.n_years, start_year=case.base_year,
         products=(Product(name="main", quantity=q, price=PriceSpec(kind="gbm", p0=case.p0 * KG_PER_T, sigma=0.0,
                                                                  unit="USD/t", source="club kernel paths")),),
-        capex=tuple(capex), opex_variable=opex, cost_of_equity=case.finance.hurdle_rate,
+        capex=tuple(capex), opex_variable=opex, cost_of_equity=case.finance.hurdle_rate, tax_rate=case.finance.tax_rate,
         wacc=case.finance.hurdle_rate, public_rate=case.finance.public_rate,
     )
 

@@ -158,6 +158,7 @@ class Finance(_M):
     hurdle_rate: float = Field(gt=-0.5, lt=1)
     public_rate: float = Field(gt=-0.5, lt=1)
     min_contracted_share: float = Field(ge=0, le=1)
+    tax_rate: float = Field(0.25, ge=0, lt=1, description="corporate income tax rate of candidate projects")
     source: str
 
 
