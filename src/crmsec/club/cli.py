@@ -173,6 +173,8 @@ def floor_command(
     res = floor_deal(load_case(spec), capacity_t=capacity, strike=strike, years=years, cash_cost=cash_cost,
                      n_paths=paths, seed=seed)
     frame = res["by_year"] if by_year else res["summary"]
+    if not by_year and fmt is Format.table and output is None:  # one wide row reads better as metric | value
+        frame = frame.T.reset_index().set_axis(["metric", "value"], axis=1)
     emit(frame, fmt, output, title=f"Floor {strike:g} for {years} years on {capacity:,.0f} t/yr (money: million USD, "
                                    "PV at the public rate; EUR at the assumed rate)")
 
