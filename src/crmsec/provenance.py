@@ -90,10 +90,19 @@ _LOCK = threading.Lock()
 
 
 # --- recording -------------------------------------------------------------------------------------------------
+def _outer() -> dict[str, None]:
+    """The outermost scope: the running CLI command's (kept in its click context) or the process's."""
+    ctx = click_context()
+    if ctx is None:
+        return _PROCESS
+    return ctx.meta.setdefault("crmsec.provenance.reads", {})
+
+
 def note(*tokens: str) -> None:
-    """Record reads in every active scope and in the process scope."""
+    """Record reads in every active scope and in the outermost one (CLI command or process)."""
+    outer = _outer()
     with _LOCK:
-        for seen in (*_ACTIVE.get(), _PROCESS):
+        for seen in (*_ACTIVE.get(), outer):
             for t in tokens:
                 seen[t] = None
 
@@ -125,8 +134,9 @@ def recording(command: str | None = None, parameters: dict | None = None) -> Ite
 def current_reads() -> list[str]:
     """Reads of the innermost active scope (the process's when none is active)."""
     active = _ACTIVE.get()
+    seen = active[-1] if active else _outer()
     with _LOCK:
-        return list(active[-1] if active else _PROCESS)
+        return list(seen)
 
 
 class TrackedConnection:
