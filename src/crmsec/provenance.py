@@ -81,7 +81,9 @@ REGISTRY = "crmsec registry (src/crmsec/registry, versioned with crmsec)"
 _SECRET = re.compile(r"password|secret|token", re.IGNORECASE)
 
 # reads are tokens: "table:<name>", "raw:<source dir>", "store:<path>", "method:<name>" (ordered sets = dicts)
-_ACTIVE: contextvars.ContextVar[tuple[dict[str, None], ...]] = contextvars.ContextVar("crmsec_reads", default=())
+#: active scopes, innermost last: (reads, is_scope); a capture (is_scope False) only listens (engine caches)
+_ACTIVE: contextvars.ContextVar[tuple[tuple[dict[str, None], bool], ...]] = contextvars.ContextVar("crmsec_reads",
+                                                                                                  default=())
 _PROCESS: dict[str, None] = {}
 #: (command, parameters) of the API request or job being served (set by the API middleware / job runner)
 _INVOCATION: contextvars.ContextVar[tuple[str, dict] | None] = contextvars.ContextVar("crmsec_invocation",
@@ -102,7 +104,7 @@ def note(*tokens: str) -> None:
     """Record reads in every active scope and in the outermost one (CLI command or process)."""
     outer = _outer()
     with _LOCK:
-        for seen in (*_ACTIVE.get(), outer):
+        for seen in (*(s for s, _ in _ACTIVE.get()), outer):
             for t in tokens:
                 seen[t] = None
 
@@ -118,10 +120,15 @@ def note_method(name: str) -> None:
 
 
 @contextlib.contextmanager
-def recording(command: str | None = None, parameters: dict | None = None) -> Iterator[dict[str, None]]:
-    """A scope whose reads are recorded apart (one ``crmsec run`` step, one API request, one job)."""
+def recording(command: str | None = None, parameters: dict | None = None, *,
+              capture: bool = False) -> Iterator[dict[str, None]]:
+    """A scope whose reads are recorded apart (one ``crmsec run`` step, one API request, one job).
+
+    ``capture=True`` only listens (the enclosing scope stays the one results are attributed to): used to
+    remember what a cached computation read, so a cache hit can replay it.
+    """
     seen: dict[str, None] = {}
-    token = _ACTIVE.set((*_ACTIVE.get(), seen))
+    token = _ACTIVE.set((*_ACTIVE.get(), (seen, not capture)))
     inv = _INVOCATION.set((command, parameters or {})) if command else None
     try:
         yield seen
@@ -133,8 +140,8 @@ def recording(command: str | None = None, parameters: dict | None = None) -> Ite
 
 def current_reads() -> list[str]:
     """Reads of the innermost active scope (the process's when none is active)."""
-    active = _ACTIVE.get()
-    seen = active[-1] if active else _outer()
+    scopes = [s for s, is_scope in _ACTIVE.get() if is_scope]
+    seen = scopes[-1] if scopes else _outer()
     with _LOCK:
         return list(seen)
 

@@ -104,7 +104,7 @@ def cached_by_key(skey: tuple, name: str, *args: Any, compute: Callable[[], Any]
         lock = _KEY_LOCKS.setdefault(key, threading.Lock())
     with lock:
         if key not in _CACHE:
-            with recording() as seen:
+            with recording(capture=True) as seen:
                 value = compute()
             with _CACHE_LOCK:
                 _CACHE[key] = value

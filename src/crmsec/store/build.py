@@ -86,7 +86,7 @@ def collect_tables(progress: Callable[[str], None] | None = None) -> tuple[dict[
             progress(name)
         module = importlib.import_module(f"crmsec.sources.{name}")
         t0 = time.perf_counter()
-        with recording() as seen:  # the raw sources this loader read (data/raw/<source>) → meta_sources
+        with recording(capture=True) as seen:  # the raw sources this loader read (data/raw/<source>) → meta_sources
             tables = module.load_tables()
         raw = ",".join(sorted(t[4:] for t in seen if t.startswith("raw:")))
         for table, frame in tables.items():
@@ -144,7 +144,7 @@ def build_store(path: Path | None = None, *, vintage: str = "default",
     path.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     tables, log = collect_tables(progress)
-    with recording() as seen:
+    with recording(capture=True) as seen:
         tables.update(_derived_tables(tables))
     derived_raw = {t[4:] for t in seen if t.startswith("raw:")} | {  # sector_va: end_use + the NL VA source
         s for e in log if e["table"] == "end_use" for s in e["raw_sources"].split(",") if s}
