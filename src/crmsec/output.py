@@ -82,15 +82,25 @@ def escape_text(value: object) -> object:
     return value
 
 
+def _csv_cell(value: object) -> object:
+    # a bare CR inside a cell is not quoted by the csv writer (its line terminator is LF), so a spreadsheet would
+    # start a new row there — whose first cell could be a formula: CR and CRLF become LF (quoted by the writer)
+    if isinstance(value, str) and "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return "'" + value if value.startswith("\n") else escape_text(value)
+    return escape_text(value)
+
+
 def safe_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with :func:`escape_text` applied to its text (object/string) columns; numeric columns as they are."""
+    """``frame`` for CSV: :func:`escape_text` on its text (object/string) columns, a bare CR in a text cell as LF;
+    numeric, boolean and date columns as they are."""
     cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
             and not pd.api.types.is_datetime64_any_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
     if not cols:
         return frame
     out = frame.copy()
     for c in cols:
-        out[c] = out[c].map(escape_text)
+        out[c] = out[c].map(_csv_cell)
     return out
 
 
@@ -104,15 +114,19 @@ def excel_writer(target: object) -> pd.ExcelWriter:
 
 
 def write_xlsx(target: object, sheets: dict[str, pd.DataFrame], meta: dict | None = None) -> None:
-    """Write ``sheets`` (name → frame) and a ``provenance`` sheet to an XLSX path or buffer, values only."""
+    """Write ``sheets`` (name → frame) and a ``provenance`` sheet to an XLSX path or buffer, values only.
+
+    Text keeps its exact value (it round-trips through ``crmsec project import``): with
+    :data:`XLSX_OPTIONS` a cell starting with ``=`` is a string cell, never a ``<f>`` formula or a hyperlink.
+    """
     from crmsec import provenance
 
     meta = provenance.record() if meta is None else meta
     with excel_writer(target) as xl:
         for name, frame in sheets.items():
-            safe_text(frame).to_excel(xl, index=False, sheet_name=name[:31] or "table")
+            frame.to_excel(xl, index=False, sheet_name=name[:31] or "table")
         prov = pd.DataFrame(provenance.rows(meta), columns=["field", "value"])
-        safe_text(prov).to_excel(xl, index=False, sheet_name="provenance")
+        prov.to_excel(xl, index=False, sheet_name="provenance")
 
 
 def sidecar(path: Path) -> Path:
