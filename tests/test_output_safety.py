@@ -101,7 +101,8 @@ def test_escape_text_property(value: str):
     if out != value:
         assert out == "'" + value and value.startswith(FORMULA_START)
     else:
-        assert not value.startswith(FORMULA_START) or re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value)
+        assert not value.startswith(FORMULA_START) or value in ("-", "+") or \
+            re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value)
 
 
 def test_safe_text_leaves_numeric_columns():

@@ -77,7 +77,8 @@ def escape_text(value: object) -> object:
 
     Plain numbers written as text (``-3.5``) are left alone; only ``str`` values are touched.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.match(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.match(value) \
+            and value not in ("-", "+"):
         return "'" + value
     return value
 

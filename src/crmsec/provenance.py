@@ -222,7 +222,11 @@ def store_info(path: Path | str) -> dict[str, Any]:
         names = {n for (n,) in con.execute("select table_name from information_schema.tables").fetchall()}
         manifest = con.execute("select source, file, sha256 from meta_manifest").fetchall() \
             if "meta_manifest" in names else []
-        build = con.execute("select * from meta_build").df().to_dict("records")[0] if "meta_build" in names else {}
+        build: dict[str, Any] = {}
+        if "meta_build" in names:
+            cur = con.execute("select * from meta_build")
+            row = cur.fetchone()
+            build = dict(zip([d[0] for d in cur.description], row or (), strict=False))
         table_raw: dict[str, set[str]] = {}
         if "meta_sources" in names:
             cols = {c for (c,) in con.execute("select column_name from information_schema.columns "

@@ -252,7 +252,10 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
 
 
 def to_html(b: Briefing) -> str:
-    return _ENV.get_template("briefing.html").render(b=b, _=translator(b.lang), fmt=fmt)
+    """The briefing page (also the PDF's source), with the data vintage id and methods (crmsec.provenance)."""
+    from crmsec.provenance import record
+
+    return _ENV.get_template("briefing.html").render(b=b, _=translator(b.lang), fmt=fmt, prov=record())
 
 
 def to_pdf(b: Briefing) -> bytes:
