@@ -219,7 +219,8 @@ def store_info(path: Path | str) -> dict[str, Any]:
 
     con = duckdb.connect(path, read_only=True)
     try:
-        names = {n for (n,) in con.execute("select table_name from information_schema.tables").fetchall()}
+        cols = con.execute("select table_name, column_name from duckdb_columns()").fetchall()
+        names = {t for t, _ in cols}
         manifest = con.execute("select source, file, sha256 from meta_manifest").fetchall() \
             if "meta_manifest" in names else []
         build: dict[str, Any] = {}
@@ -229,15 +230,11 @@ def store_info(path: Path | str) -> dict[str, Any]:
             build = dict(zip([d[0] for d in cur.description], row or (), strict=False))
         table_raw: dict[str, set[str]] = {}
         if "meta_sources" in names:
-            cols = {c for (c,) in con.execute("select column_name from information_schema.columns "
-                                              "where table_name = 'meta_sources'").fetchall()}
-            if "raw_sources" in cols:
+            if ("meta_sources", "raw_sources") in cols:
                 for table, raw in con.execute("select \"table\", raw_sources from meta_sources").fetchall():
                     table_raw.setdefault(table, set()).update(s for s in str(raw or "").split(",") if s)
         vintages: dict[str, list[tuple[str, str]]] = {}
-        for (t,) in con.execute("select table_name from information_schema.columns where column_name = 'vintage' "
-                                "intersect select table_name from information_schema.columns "
-                                "where column_name = 'source'").fetchall():
+        for t in sorted({t for t, c in cols if c == "vintage"} & {t for t, c in cols if c == "source"}):
             vintages[t] = [(str(s), str(v)) for s, v in
                            con.execute(f'select distinct source, vintage from "{t}" order by 1, 2').fetchall()]
     finally:
