@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from crmsec.cli import app
-from crmsec.output import FORMULA_START, escape_text, safe_text, write_frame, write_xlsx
+from crmsec.output import FORMULA_START, escape_text, safe_text, unescape_text, write_frame, write_xlsx
 
 runner = CliRunner()
 EVIL = ['=HYPERLINK("http://evil.example/x","click")', "=cmd|'/C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(A1)",
@@ -92,12 +92,21 @@ def test_project_export_xlsx_and_csv(tmp_path: Path):
     assert {"'" + EVIL[0], "'" + EVIL[1]} <= set(pd.read_csv(csv)["name"])
     meta = json.loads((tmp_path / "e.csv.provenance.json").read_text())
     assert meta["command"] == "crmsec project export" and meta["parameters"]["role"] == "public"
+    # the escaped CSV round-trips: importing it into a fresh registry gives the original names back
+    db2 = str(tmp_path / "p2.sqlite")
+    r = runner.invoke(app, ["project", "import", str(csv), "--db", db2])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["project", "show", "EVIL-1", "--db", db2, "--format", "json"])
+    fields = {d["field"]: d["value"] for d in json.loads(r.stdout)}
+    assert fields["name"] == EVIL[0]
 
 
 @given(st.text(max_size=20))
 def test_escape_text_property(value: str):
-    """Never leaves a formula start (except plain numbers); removing the one added ' gives the input back."""
+    """Never leaves a formula start (except plain numbers); unescape_text gives the input back."""
     out = escape_text(value)
+    if not value.startswith("'"):
+        assert unescape_text(out) == value
     if out != value:
         assert out == "'" + value and value.startswith(FORMULA_START)
     else:

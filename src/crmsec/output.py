@@ -83,6 +83,14 @@ def escape_text(value: object) -> object:
     return value
 
 
+def unescape_text(value: object) -> object:
+    """Inverse of :func:`escape_text` for CSV files read back (a leading ``'`` before a formula start is dropped,
+    as spreadsheets do), so ``crmsec project export x.csv`` round-trips through ``crmsec project import``."""
+    if isinstance(value, str) and value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def _csv_cell(value: object) -> object:
     # a bare CR inside a cell is not quoted by the csv writer (its line terminator is LF), so a spreadsheet would
     # start a new row there — whose first cell could be a formula: CR and CRLF become LF (quoted by the writer)
