@@ -14,7 +14,7 @@ import pandas as pd
 import typer
 
 from crmsec.errors import InputError
-from crmsec.output import Format, emit, stderr
+from crmsec.output import PROVENANCE_OPT, Format, emit, stderr
 
 
 class Scope(enum.StrEnum):
@@ -98,6 +98,7 @@ def assess(
     w_ei: float = typer.Option(1.0, "--w-ei", help="NL score weight (exponent) of Dutch value added"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
     output: Path | None = typer.Option(None, "--output", help="Write to .csv/.json/.parquet/.xlsx"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Criticality assessment: EU SR/EI, the Dutch trade view, GeoPolRisk, and their uncertainty."""
     from crmsec.criticality import geopolrisk as gpr
@@ -182,6 +183,7 @@ def list_nl(
     all_rows: bool = typer.Option(False, "--all", help="Show every candidate, not only the list"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
     output: Path | None = typer.Option(None, "--output", help="Write to .csv/.json/.parquet/.xlsx"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """The Dutch national critical raw materials list (or its year-over-year diff with --vs)."""
     from crmsec.criticality import pipeline as P

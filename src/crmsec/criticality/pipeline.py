@@ -97,7 +97,7 @@ def load_data(con: object | None = None, *, tables: Sequence[str] | None = None)
         frames[t] = con.execute(f'select * from "{t}"').df()  # type: ignore[attr-defined]
     vintage = "unknown"
     if "meta_build" in have:
-        vintage = str(con.execute("select vintage from meta_build").fetchone()[0])  # type: ignore[attr-defined]
+        vintage = str(con.execute("select vintage from meta_build").fetchall()[0][0])  # type: ignore[attr-defined]
     empty = pd.DataFrame()
     for t in ("eu_assessment", "eu_supply_shares", "end_use", "governance"):
         if frames[t] is None:
