@@ -27,7 +27,7 @@ from crmsec.sources import raw_dir
 DEFAULT_STORE = Path(__file__).resolve().parents[3] / "data" / "store" / "default.duckdb"
 
 # Source modules in build order (each has load_tables() -> {table: frame}).
-SOURCE_MODULES = ["wgi", "baci", "wmd", "usgs", "eu_crm", "iea", "crma"]
+SOURCE_MODULES = ["wgi", "baci", "wmd", "geopolrisk_lib", "usgs", "eu_crm", "iea", "crma"]
 
 # Required columns per table (more columns are allowed). A loader output missing one is a bug → DataError.
 SCHEMAS: dict[str, list[str]] = {
