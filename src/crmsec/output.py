@@ -10,11 +10,15 @@ import enum
 import json
 import math
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:  # pandas is imported where a frame is handled, so light commands start fast
+    import pandas as pd
 
 stderr = Console(stderr=True)
 
@@ -40,6 +44,8 @@ def rich_table(frame: pd.DataFrame, title: str | None = None, *, max_rows: int =
 
     Wide results stay readable in a terminal; the caption says how to get every column (csv/json/--output).
     """
+    import pandas as pd
+
     hidden = max(0, frame.shape[1] - max_cols)
     frame = frame.iloc[:, :max_cols] if hidden else frame
     table = Table(title=title, show_lines=False, header_style="bold")
@@ -60,6 +66,8 @@ def rich_table(frame: pd.DataFrame, title: str | None = None, *, max_rows: int =
 
 def write_frame(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` by suffix (.csv, .json, .parquet, .xlsx), atomically (temp + rename)."""
+    import pandas as pd
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     suffix = path.suffix.lower()
@@ -77,6 +85,47 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
 
         raise InputError(f"--output {path}: unknown suffix '{suffix}'; use .csv, .json, .parquet or .xlsx")
     tmp.replace(path)
+
+
+def _plain_column(values: object) -> list:
+    """A column (numpy array or sequence) as plain Python values, NaN as None (JSON null, empty CSV cell)."""
+    out = values.tolist() if hasattr(values, "tolist") else list(values)  # type: ignore[call-overload]
+    return [None if isinstance(x, float) and x != x else x for x in out]
+
+
+def emit_columns(columns: Mapping[str, object], fmt: Format = Format.table, *, title: str | None = None,
+                 max_rows: int = 200, max_cols: int = 12) -> None:
+    """:func:`emit` to stdout for a table given as column arrays (equal length), without importing pandas.
+
+    CSV and JSON carry every column (floats in full precision, NaN empty/null); the table shows the first
+    ``max_cols`` columns and ``max_rows`` rows like :func:`rich_table`.
+    """
+    names = list(columns)
+    cols = [_plain_column(columns[c]) for c in names]
+    if fmt is Format.csv:
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(names)
+        w.writerows(zip(*([("" if x is None else x) for x in c] for c in cols), strict=True))
+    elif fmt is Format.json:
+        records = [dict(zip(names, r, strict=True)) for r in zip(*cols, strict=True)]
+        sys.stdout.write(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+    else:
+        n = len(cols[0]) if cols else 0
+        shown = names[:max_cols]
+        table = Table(title=title, show_lines=False, header_style="bold")
+        for c, vals in zip(shown, cols, strict=False):
+            numeric = any(isinstance(x, int | float) for x in vals[:50])
+            table.add_column(c, justify="right" if numeric else "left", overflow="fold")
+        for r in zip(*(c[:max_rows] for c in cols[:max_cols]), strict=True):
+            table.add_row(*(_cell(math.nan if x is None else x) for x in r))
+        notes = [f"{max_rows} of {n} rows shown"] if n > max_rows else []
+        if len(names) > max_cols:
+            notes.append(f"{len(names) - max_cols} more columns not shown")
+        if notes:
+            table.caption = "; ".join(notes) + " — use --format csv|json or --output FILE for the full table"
+        Console().print(table)
 
 
 def emit(frame: pd.DataFrame, fmt: Format = Format.table, output: Path | None = None, *, title: str | None = None) -> None:

@@ -280,8 +280,16 @@ def geopolrisk(
     else:
         wta = np.where(qnan > 0, np.nan, wta)
         reason = np.where(denom <= 0, "no_trade_no_production", reason)
+        # no BACI row for the material in the year at all (no HS code, or BACI stops — germanium after 2016):
+        # imports are unknown, not zero → NaN (issue 11; methods §9)
+        traded = pd.MultiIndex.from_frame(tr[["material_id", "year"]].drop_duplicates().astype({"material_id": str}))
+        has_data = pd.MultiIndex.from_arrays([grid.get_level_values(1).astype(str), grid.get_level_values(2)]).isin(traded)
+        wta = np.where(has_data, wta, np.nan)
+        reason = np.where(has_data, reason, "no_trade_data")
         reason = np.where((reason == "") & (qnan > 0), "no_wgi", reason)
-        reason = np.where((reason == "") & (f <= 0), "no_trade", reason)
+        # a real zero: trade data exist but the unit imports nothing (domestic production only)
+        reason = np.where((reason == "") & (f <= 0), "no_imports", reason)
+        reason = np.where((reason == "") & (num <= 0), "zero_partner_instability", reason)
     reason = np.where((reason == "") & np.isnan(h), "no_production", reason)
     score = h * wta  # Score = HHI · WTA (methods §3.2)
     midpoint = score * price  # Midpoint = Score · Price

@@ -89,7 +89,6 @@ def compatible_arrays(
     codes = baci_codes(con, sorted({c for m in units.values() for c in m}))
     pairs = [(i, codes[c]) for i, n in enumerate(names) for c in dict.fromkeys(units[n])]
     u_sql = ", ".join(f"({i}, {code})" for i, code in pairs)
-    y_sql = ", ".join(str(int(y)) for y in years)
     mats = con.execute(  # type: ignore[attr-defined]
         "select ref_id, any_value(material_id), min(rank) from gpr_lib_materials group by 1 order by 3").fetchall()
     if materials is not None:
@@ -99,8 +98,15 @@ def compatible_arrays(
     mid = [m[1] for m in mats]
     nu, nm, ny = len(names), len(ref), len(years)
     shape = (nu, nm, ny)
-    m_index = {r: i for i, r in enumerate(ref)}
-    y_index = {int(y): i for i, y in enumerate(years)}
+    # material and year positions are joined in SQL, so results land in the arrays without a Python loop
+    m_sql = ", ".join("('" + r.replace("'", "''") + f"', {i})" for i, r in enumerate(ref)) or "('', 0)"
+    yy_sql = ", ".join(f"({int(y)}, {i})" for i, y in enumerate(years))
+    pos = f"m(ref_id, mi) as (values {m_sql}), yy(year, yi) as (values {yy_sql})"
+
+    def fetch(sql: str) -> dict[str, np.ndarray]:
+        res = con.execute(sql).fetchnumpy()  # type: ignore[attr-defined]
+        return {k: np.ma.filled(np.ma.asarray(v), np.nan) if np.ma.isMaskedArray(v) else np.asarray(v)
+                for k, v in res.items()}
 
     # ---- trade: Σq, Σv, Σq·g per unit × material × year (partners inside the unit: g = 0) -------------
     f = np.zeros(shape)
@@ -109,52 +115,54 @@ def compatible_arrays(
     qnan = np.zeros(shape)
     gerr = np.zeros(shape, dtype=bool)
     if pairs and ref:
-        rows = con.execute(  # type: ignore[attr-defined]
+        r = fetch(
             f"""
-            with u(unit, code) as (values {u_sql}),
+            with u(unit, code) as (values {u_sql}), {pos},
             t as (
-                select u.unit, t.ref_id, t.year, t.qty, t.value,
+                select u.unit, m.mi, yy.yi, t.qty, t.value,
                        case when i.code is not null then 0.0 else t.g end as g,
                        t.g_error and i.code is null as err
                 from gpr_lib_trade t
                 join u on t.reporter_code = u.code
+                join m on m.ref_id = t.ref_id
+                join yy on yy.year = t.year
                 left join u i on i.unit = u.unit and i.code = t.partner_code
-                where t.year in ({y_sql})
             )
-            select unit, ref_id, year, sum(qty), sum(value), sum(qty * g),
-                   sum(case when isnan(g) then qty else 0 end), bool_or(err)
+            select unit, mi, yi, sum(qty) as f, sum(value) as v, sum(qty * g) as num,
+                   sum(case when isnan(g) then qty else 0 end) as qnan, bool_or(err) as err
             from t group by all
             """
-        ).fetchall()
-        for unit, r, y, sq, sv, sn, sqn, err in rows:
-            if r in m_index:
-                k = (unit, m_index[r], y_index[int(y)])
-                f[k], v[k], num[k], qnan[k], gerr[k] = sq, sv, sn, sqn, err
+        )
+        k = (r["unit"].astype(int), r["mi"].astype(int), r["yi"].astype(int))
+        f[k], v[k], num[k], qnan[k], gerr[k] = r["f"], r["v"], r["num"], r["qnan"], r["err"].astype(bool)
 
     # ---- production: HHI over rows truncated in the sheet unit; p = first row of each member code ------
     hhi = np.full((nm, ny), np.nan)
-    for r, y, s2, s1 in con.execute(  # type: ignore[attr-defined]
-        f"""select ref_id, year, sum(trunc(value)::hugeint * trunc(value)::hugeint)::double,
-                   sum(trunc(value)::hugeint)::double
-            from gpr_lib_production where year in ({y_sql}) group by all"""
-    ).fetchall():
-        if r in m_index and s1 != 0:
-            hhi[m_index[r], y_index[int(y)]] = s2 / (s1 * s1)
+    if ref:
+        r = fetch(
+            f"""with {pos}
+            select m.mi, yy.yi, sum(trunc(value)::hugeint * trunc(value)::hugeint)::double as s2,
+                   sum(trunc(value)::hugeint)::double as s1
+            from gpr_lib_production p join m on m.ref_id = p.ref_id join yy on yy.year = p.year group by all"""
+        )
+        ok = r["s1"] != 0  # Σ = 0: the library's HHI raises (ZeroDivisionError → ValueError)
+        hhi[r["mi"][ok].astype(int), r["yi"][ok].astype(int)] = r["s2"][ok] / (r["s1"][ok] * r["s1"][ok])
     p = np.zeros(shape)
     if pairs and ref:
-        for unit, r, y, val in con.execute(  # type: ignore[attr-defined]
+        r = fetch(
             f"""
-            with u(unit, code) as (values {u_sql}),
+            with u(unit, code) as (values {u_sql}), {pos},
             first as (
                 select ref_id, country_code::integer as code, year,
                        arg_min(value, "row") / case when any_value(sheet_unit) = 'kg' then 1000.0 else 1.0 end as q
-                from gpr_lib_production where year in ({y_sql}) group by all
+                from gpr_lib_production group by all
             )
-            select u.unit, f.ref_id, f.year, sum(f.q) from first f join u on u.code = f.code group by all
+            select u.unit, m.mi, yy.yi, sum(f.q) as q
+            from first f join u on u.code = f.code join m on m.ref_id = f.ref_id join yy on yy.year = f.year
+            group by all
             """
-        ).fetchall():
-            if r in m_index:
-                p[unit, m_index[r], y_index[int(y)]] = val
+        )
+        p[r["unit"].astype(int), r["mi"].astype(int), r["yi"].astype(int)] = r["q"]
 
     # ---- the library's last step (core.GeoPolRisk) ------------------------------------------------------
     h = np.broadcast_to(hhi, shape)
