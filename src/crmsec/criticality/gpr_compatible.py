@@ -105,8 +105,8 @@ def compatible_arrays(
 
     def fetch(sql: str) -> dict[str, np.ndarray]:
         res = con.execute(sql).fetchnumpy()  # type: ignore[attr-defined]
-        return {k: np.ma.filled(np.ma.asarray(v), np.nan) if np.ma.isMaskedArray(v) else np.asarray(v)
-                for k, v in res.items()}
+        # a masked array (NULLs) is filled with NaN; plain arrays pass (no numpy.ma import on this path)
+        return {k: v.filled(np.nan) if hasattr(v, "filled") else np.asarray(v) for k, v in res.items()}
 
     # ---- trade: Σq, Σv, Σq·g per unit × material × year (partners inside the unit: g = 0) -------------
     f = np.zeros(shape)
