@@ -15,6 +15,16 @@ midpoint of the same unit and year (the documented Eq. 3).
 
 All countries × materials × years are computed in one vectorised pass (groupby on the tidy trade table).
 
+Over the store, ``compatible`` mode runs in :mod:`crmsec.criticality.gpr_compatible` on the library's own view of
+the inputs (``gpr_lib_*`` tables: kg truncation inside the HHI only, World Mining Data rows kept apart so French
+Guiana counts under Guyana, Guyana's first wgi.db row, the energy carriers and natural gas in million m³), which
+equals geopolrisk-py 2.0.1 cell for cell (``scripts/compare_geopolrisk_peer.py``). The ``compatible`` branch here
+applies the same formulas to frames a caller supplies (regions, the regression workbook case).
+
+Corrected-mode reasons (issue 11: never a silent 0): ``no_trade_data`` (no BACI row for the material in the year:
+imports unknown → NaN), ``no_trade_no_production``, ``no_wgi``, ``no_production`` → NaN; ``no_imports`` (trade
+data exist, the unit imports nothing: a real 0) and ``zero_partner_instability`` label the only zero scores.
+
 References
 ----------
 .. [1] Koyamparambath, A., Schraml, T., Helbig, C., Sonnemann, G. geopolrisk-py 2.0.1 (GitHub
