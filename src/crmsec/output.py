@@ -87,10 +87,15 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
     tmp.replace(path)
 
 
-def _plain_column(values: object) -> list:
-    """A column (numpy array or sequence) as plain Python values, NaN as None (JSON null, empty CSV cell)."""
+def _plain_column(values: object, missing: object = None) -> list:
+    """A column (numpy array or sequence) as plain Python values, NaN as ``missing`` (JSON null / empty CSV cell)."""
+    if getattr(getattr(values, "dtype", None), "kind", "") == "f":  # float array: find the NaNs vectorised
+        out = values.tolist()  # type: ignore[union-attr]
+        for i in (values != values).nonzero()[0].tolist():  # type: ignore[operator]
+            out[i] = missing
+        return out
     out = values.tolist() if hasattr(values, "tolist") else list(values)  # type: ignore[call-overload]
-    return [None if isinstance(x, float) and x != x else x for x in out]
+    return [missing if isinstance(x, float) and x != x else x for x in out]
 
 
 def emit_columns(columns: Mapping[str, object], fmt: Format = Format.table, *, title: str | None = None,
@@ -101,13 +106,13 @@ def emit_columns(columns: Mapping[str, object], fmt: Format = Format.table, *, t
     ``max_cols`` columns and ``max_rows`` rows like :func:`rich_table`.
     """
     names = list(columns)
-    cols = [_plain_column(columns[c]) for c in names]
+    cols = [_plain_column(columns[c], "" if fmt is Format.csv else None) for c in names]
     if fmt is Format.csv:
         import csv
 
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(names)
-        w.writerows(zip(*([("" if x is None else x) for x in c] for c in cols), strict=True))
+        w.writerows(zip(*cols, strict=True))
     elif fmt is Format.json:
         records = [dict(zip(names, r, strict=True)) for r in zip(*cols, strict=True)]
         sys.stdout.write(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
@@ -119,7 +124,7 @@ def emit_columns(columns: Mapping[str, object], fmt: Format = Format.table, *, t
             numeric = any(isinstance(x, int | float) for x in vals[:50])
             table.add_column(c, justify="right" if numeric else "left", overflow="fold")
         for r in zip(*(c[:max_rows] for c in cols[:max_cols]), strict=True):
-            table.add_row(*(_cell(math.nan if x is None else x) for x in r))
+            table.add_row(*(_cell(math.nan if x is None else x) for x in r))  # NaN shown as 'NaN'
         notes = [f"{max_rows} of {n} rows shown"] if n > max_rows else []
         if len(names) > max_cols:
             notes.append(f"{len(names) - max_cols} more columns not shown")
