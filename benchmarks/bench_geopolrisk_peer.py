@@ -57,11 +57,18 @@ def main() -> None:
     base = [*crmsec_cmd(), "assess", "--method", "geopolrisk", "--format", "csv"]
     five = [*base, "--mode", "compatible", *(a for c in COUNTRIES for a in ("--country", c))]
     timed(five)  # warm the OS file cache (store file, site-packages) once
-    runs = [timed(five) for _ in range(args.repeat)]
-    times = [t for t, _ in runs]
-    best, med = min(times), statistics.median(times)
-    print(f"[1] crmsec compatible, 5 countries × 53 materials × 7 years ({runs[0][1] - 1} rows), whole process: "
-          f"best {best:.2f} s, median {med:.2f} s over {args.repeat} runs")
+    t_help = min(timed([*crmsec_cmd(), "--help"])[0] for _ in range(3))
+    print(f"[0] crmsec --help, whole process: best of 3 {t_help:.2f} s")
+
+    def crmsec_runs(label: str) -> list[float]:
+        runs = [timed(five) for _ in range(args.repeat)]
+        times = [t for t, _ in runs]
+        print(f"[1] crmsec compatible, 5 countries × 53 materials × 7 years ({runs[0][1] - 1} rows), whole process, "
+              f"{label}: best {min(times):.2f} s, median {statistics.median(times):.2f} s over {args.repeat} runs "
+              f"(load {os.getloadavg()[0]:.1f})")
+        return times
+
+    times = crmsec_runs("before the peer")
     for mode in ("compatible", "corrected"):
         t, n = min((timed([*base, "--scope", "world", "--mode", mode]) for _ in range(max(1, args.repeat // 2))),
                    key=lambda x: x[0])
@@ -76,9 +83,12 @@ def main() -> None:
             env = {**os.environ, "HOME": home}
             env.pop("PYTHONPATH", None)
             t_peer, _ = timed([args.peer_python, "-c", PEER_CODE], env=env)
-        print(f"[2] geopolrisk-py 2.0.1 gprs_calc, same 1,855 cells, whole process: {t_peer:.1f} s")
+        print(f"[2] geopolrisk-py 2.0.1 gprs_calc, same 1,855 cells, whole process: {t_peer:.1f} s "
+              f"(load {os.getloadavg()[0]:.1f})")
+        times += crmsec_runs("after the peer")
+        best, med = min(times), statistics.median(times)
         print(f"    ratio geopolrisk-py / crmsec: {t_peer / best:.0f}× (best crmsec run), "
-              f"{t_peer / med:.0f}× (median)")
+              f"{t_peer / med:.0f}× (median of the runs before and after)")
     print(f"load average after: {os.getloadavg()}")
 
 
