@@ -87,3 +87,30 @@ def test_compatible_pipeline_uses_the_library_view(store):
     c = P.geopolrisk_table(P.load_data(store), "compatible", years=[2022], countries=["NLD"])
     assert {"steam_coal", "lignite", "natural_gas", "crude_oil", "coking_coal"} <= set(c["material_id"])
     assert len(c) == 53
+
+
+def test_library_view_tables_keep_the_quirks(store):
+    """gpr_lib_*: Guyana's first wgi.db row (rowid 80: 2018 → 0.39716, the second row has 0.53838); French Guiana
+    a separate gold row under Guyana's code 328; HS 270112 counted for coking and steam coal."""
+    g = store.execute("select distinct g from gpr_lib_trade where partner_code = 328 and year = 2018").fetchall()
+    assert g == [(pytest.approx(0.3971595525741577, rel=1e-15),)]
+    rows = store.execute("select count(*) from gpr_lib_production where ref_id = 'Gold' and country_code = '328' "
+                         "and year = 2018").fetchone()[0]
+    assert rows == 2
+    refs = {r[0] for r in store.execute("select ref_id from gpr_lib_materials where hs6 = 270112").fetchall()}
+    assert refs == {"Coking Coal", "Steam Coal"}
+
+
+def test_emit_columns_csv_and_json_without_pandas(capsys):
+    """The pandas-free output of the compatible path: NaN is an empty CSV cell and JSON null; floats in full."""
+    import json
+
+    from crmsec.output import Format, emit_columns
+
+    cols = {"country": ["NLD", "DEU"], "score": np.array([0.1234567890123456, np.nan]), "year": [2022, 2022]}
+    emit_columns(cols, Format.csv)
+    assert capsys.readouterr().out.splitlines() == ["country,score,year", "NLD,0.1234567890123456,2022", "DEU,,2022"]
+    emit_columns(cols, Format.json)
+    assert json.loads(capsys.readouterr().out)[1] == {"country": "DEU", "score": None, "year": 2022}
+    emit_columns(cols, Format.table, title="t")
+    assert "NaN" in capsys.readouterr().out
