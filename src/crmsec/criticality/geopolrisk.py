@@ -205,8 +205,9 @@ def geopolrisk(
         tr = tr[tr["material_id"].isin(materials)]
         production = production[production["material_id"].isin(materials)]
 
-    prod = _clean_production(production, truncate=compat)
-    hhi = _hhi_of(prod)
+    # the library truncates production to integers inside its HHI only; domestic production p is not truncated
+    prod = _clean_production(production, truncate=False)
+    hhi = _hhi_of(_clean_production(production, truncate=compat))
 
     all_countries = pd.Index(pd.unique(np.concatenate([tr["reporter"].astype(str).to_numpy(),
                                                        prod["country"].astype(str).to_numpy()])))
