@@ -2,7 +2,7 @@
 
 ``compatible`` reproduces geopolrisk-py 2.0.1 (core.py/utils.py at b453938) number for number, quirks
 included: packaged "Normalized" PV values (0.0 where the estimate is missing), 0.5 for partners the
-library cannot match (Taiwan = BACI 490 and six other territories), production truncated to integers,
+library cannot match (Taiwan = BACI 490 and six other territories), production truncated to integers inside the HHI only,
 intra-region imports kept in the denominator with g = 0, WTA/price = 0 when a division fails, and the
 fixed copper normaliser 0.409412948.
 
