@@ -13,12 +13,16 @@ import json
 import math
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:  # pandas is imported where a frame is handled, so light commands start fast
+    import pandas as pd
 
 stderr = Console(stderr=True)
 
@@ -44,6 +48,8 @@ def rich_table(frame: pd.DataFrame, title: str | None = None, *, max_rows: int =
 
     Wide results stay readable in a terminal; the caption says how to get every column (csv/json/--output).
     """
+    import pandas as pd
+
     hidden = max(0, frame.shape[1] - max_cols)
     frame = frame.iloc[:, :max_cols] if hidden else frame
     table = Table(title=title, show_lines=False, header_style="bold")
@@ -103,6 +109,8 @@ def _csv_cell(value: object) -> object:
 def safe_text(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` for CSV: :func:`escape_text` on its text (object/string) columns, a bare CR in a text cell as LF;
     numeric, boolean and date columns as they are."""
+    import pandas as pd
+
     cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
             and not pd.api.types.is_datetime64_any_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
     if not cols:
@@ -119,6 +127,8 @@ def _as_json(frame: pd.DataFrame) -> list:
 
 def excel_writer(target: object) -> pd.ExcelWriter:
     """An xlsxwriter ``ExcelWriter`` that writes data as values only (no formulas, no hyperlinks from text)."""
+    import pandas as pd
+
     return pd.ExcelWriter(target, engine="xlsxwriter", engine_kwargs={"options": XLSX_OPTIONS})
 
 
@@ -128,6 +138,8 @@ def write_xlsx(target: object, sheets: dict[str, pd.DataFrame], meta: dict | Non
     Text keeps its exact value (it round-trips through ``crmsec project import``): with
     :data:`XLSX_OPTIONS` a cell starting with ``=`` is a string cell, never a ``<f>`` formula or a hyperlink.
     """
+    import pandas as pd
+
     from crmsec import provenance
 
     meta = provenance.record() if meta is None else meta
@@ -180,6 +192,62 @@ def write_frame(frame: pd.DataFrame, path: Path, meta: dict | None = None) -> No
     else:
         write_xlsx(tmp, {"result": frame}, meta)
     tmp.replace(path)
+
+
+def _plain_column(values: object, missing: object = None) -> list:
+    """A column (numpy array or sequence) as plain Python values, NaN as ``missing`` (JSON null / empty CSV cell)."""
+    if getattr(getattr(values, "dtype", None), "kind", "") == "f":  # float array: find the NaNs vectorised
+        out = values.tolist()  # type: ignore[union-attr]
+        for i in (values != values).nonzero()[0].tolist():  # type: ignore[operator]
+            out[i] = missing
+        return out
+    out = values.tolist() if hasattr(values, "tolist") else list(values)  # type: ignore[call-overload]
+    return [missing if isinstance(x, float) and x != x else x for x in out]
+
+
+def emit_columns(columns: Mapping[str, object], fmt: Format = Format.table, *, title: str | None = None,
+                 max_rows: int = 200, max_cols: int = 12) -> None:
+    """:func:`emit` to stdout for a table given as column arrays (equal length), without importing pandas.
+
+    CSV and JSON carry every column (floats in full precision, NaN empty/null); the table shows the first
+    ``max_cols`` columns and ``max_rows`` rows like :func:`rich_table`.
+    """
+    names = list(columns)
+    cols = [_plain_column(columns[c], "" if fmt is Format.csv else None) for c in names]
+    with_meta = fmt is not Format.table and _wants_provenance()
+    if fmt is Format.csv:
+        import csv
+
+        if with_meta:
+            from crmsec import provenance as prov
+
+            sys.stdout.write("\n".join(prov.comment_lines(prov.record())) + "\n")
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(names)
+        w.writerows(zip(*([_csv_cell(x) for x in col] for col in cols), strict=True))
+    elif fmt is Format.json:
+        body: object = [dict(zip(names, r, strict=True)) for r in zip(*cols, strict=True)]
+        if with_meta:
+            from crmsec import provenance as prov
+
+            body = {"meta": prov.record(), "data": body}
+        sys.stdout.write(json.dumps(body, indent=1, ensure_ascii=False) + "\n")
+    else:
+        n = len(cols[0]) if cols else 0
+        shown = names[:max_cols]
+        table = Table(title=title, show_lines=False, header_style="bold")
+        for c, vals in zip(shown, cols, strict=False):
+            numeric = any(isinstance(x, int | float) for x in vals[:50])
+            table.add_column(c, justify="right" if numeric else "left", overflow="fold")
+        for r in zip(*(c[:max_rows] for c in cols[:max_cols]), strict=True):
+            table.add_row(*(_cell(math.nan if x is None else x) for x in r))  # NaN shown as 'NaN'
+        notes = [f"{max_rows} of {n} rows shown"] if n > max_rows else []
+        if len(names) > max_cols:
+            notes.append(f"{len(names) - max_cols} more columns not shown")
+        if notes:
+            table.caption = "; ".join(notes) + " — use --format csv|json or --output FILE for the full table"
+        Console().print(table)
+
 
 
 def _wants_provenance() -> bool:

@@ -21,14 +21,13 @@ import duckdb
 import pandas as pd
 
 from crmsec import __version__
-from crmsec.errors import DataError, StoreError
-from crmsec.provenance import recording, track
+from crmsec.errors import DataError
+from crmsec.provenance import recording
 from crmsec.sources import raw_dir
-
-DEFAULT_STORE = Path(__file__).resolve().parents[3] / "data" / "store" / "default.duckdb"
+from crmsec.store.paths import DEFAULT_STORE, open_store, store_path  # noqa: E402,F401 — re-exported
 
 # Source modules in build order (each has load_tables() -> {table: frame}).
-SOURCE_MODULES = ["wgi", "baci", "wmd", "usgs", "eu_crm", "iea", "crma"]
+SOURCE_MODULES = ["wgi", "baci", "wmd", "geopolrisk_lib", "usgs", "eu_crm", "iea", "crma"]
 
 # Required columns per table (more columns are allowed). A loader output missing one is a bug → DataError.
 SCHEMAS: dict[str, list[str]] = {
@@ -41,14 +40,6 @@ SCHEMAS: dict[str, list[str]] = {
     "end_use": ["material_id", "application", "share", "nace"],
     "sector_va": ["country", "nace", "year", "va_meur", "basis"],
 }
-
-
-def store_path(vintage: str | None = None) -> Path:
-    """Path of a vintage's store file (``default`` → ``data/store/default.duckdb``); ``$CRMSEC_STORE`` overrides."""
-    env = os.environ.get("CRMSEC_STORE")
-    if env and vintage is None:
-        return Path(env)
-    return DEFAULT_STORE.with_name(f"{vintage or 'default'}.duckdb")
 
 
 def is_stale(path: Path) -> bool:
@@ -178,24 +169,6 @@ def build_store(path: Path | None = None, *, vintage: str = "default",
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
     return {"path": str(path), "tables": {k: len(v) for k, v in tables.items()}, "seconds": time.perf_counter() - t0}
-
-
-def open_store(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
-    """Read-only connection to a store (default: ``data/store/default.duckdb`` or ``$CRMSEC_STORE``).
-
-    The connection is a :class:`crmsec.provenance.TrackedConnection` (a thin delegate) that records the tables
-    read, so every result written afterwards names its store vintage and sources.
-    """
-    path = Path(path) if path else store_path()
-    if not path.exists():
-        raise StoreError(f"no data store at {path}; build it with `crmsec data build` (or `make data`)")
-    con = duckdb.connect(str(path), read_only=True)
-    con = track(con, path)  # records the tables each query reads, for the provenance of results
-    # one thread: parallel float aggregation adds in a varying order, and results must be bit-reproducible
-    # (DESIGN §1); the store is small enough that this costs nothing measurable (0.10 s vs 0.11–0.20 s per
-    # NL trade aggregation on 2 cores)
-    con.execute("SET threads = 1")
-    return con
 
 
 def store_status(path: Path | str | None = None) -> dict[str, pd.DataFrame]:
