@@ -211,3 +211,12 @@ def test_assumption_sources_are_cited_or_marked_illustrative():
     assert not bare, bare
     assert "not a precedent" in a.loc["ban_year_offset", "source"]
     assert "illustrative — verify" in a.loc["ndpr_china_cash_cost", "source"]
+
+
+def test_missing_gain_per_euro_has_a_reason(result):
+    """security_gain_t_per_meur is NaN (not 0) where the fiscal cost is zero or a revenue, with the reason."""
+    s = result.summary.set_index("package")
+    for name in ("standards_20", "joint_purchasing"):
+        assert np.isnan(s.loc[name, "security_gain_t_per_meur"])
+        assert "ratio not defined" in s.loc[name, "security_gain_t_per_meur_note"]
+    assert s.loc["floor_110_club", "security_gain_t_per_meur_note"] == ""

@@ -28,7 +28,7 @@ COMPARE_ROWS = (
     "dominant_share_club_final", "hhi_club_final", "fiscal_cost_mean_meur", "fiscal_cost_p95_meur",
     "fiscal_cost_cvar95_meur", "fiscal_cost_bad_decade_meur", "burden_eu_meur", "burden_us_meur", "burden_jp_meur",
     "burden_nl_meur", "consumer_cost_club_meur", "consumer_cost_nl_meur", "leakage_meur", "ban_shortfall_club_t",
-    "ban_shortfall_nl_t", "security_gain_t", "security_gain_t_per_meur",
+    "ban_shortfall_nl_t", "security_gain_t", "security_gain_t_per_meur", "security_gain_t_per_meur_note",
 )
 
 
@@ -64,7 +64,8 @@ def assumptions_command(fmt: Format = typer.Option(Format.table, "--format"),
     """The labelled assumption table (value, unit, evidence A/C/D/M, source, note)."""
     from crmsec.club.spec import assumptions
 
-    emit(assumptions(), fmt, output, title="Club-market assumptions (A = assumption, C = computed, D = data, M = memory)")
+    emit(assumptions(), fmt, output, title="Club-market assumptions (A = assumption, C = computed, D = data, M = memory — verify; "
+                                          "'illustrative — verify' in source = no public source yet)")
 
 
 class Conduct(str, enum.Enum):  # noqa: UP042 - typer needs a str-mixin Enum for choices

@@ -227,6 +227,10 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
         summary["security_gain_t_per_meur"] = np.where(summary["fiscal_cost_mean_meur"] > 1e-9,
                                                        summary["security_gain_t"] / summary["fiscal_cost_mean_meur"],
                                                        np.nan)
+    fc = summary["fiscal_cost_mean_meur"]  # why a ratio is missing (missing is not zero)
+    summary["security_gain_t_per_meur_note"] = np.select(
+        [summary["package"] == "none", fc < -1e-9, fc.abs() <= 1e-9], ["baseline", "net fiscal revenue: ratio not "
+         "defined", "no fiscal cost (buyers pay or no support): ratio not defined"], "")
     return ClubResult(case, n_paths, seed, summary, pd.DataFrame(yrows), pd.DataFrame(prows), fiscal)
 
 
