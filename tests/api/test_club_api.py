@@ -54,3 +54,9 @@ def test_club_run_summary_and_page_state_units(client, app):
     assert "Units: prices in USD/kg NdPr oxide" in en and "not a precedent" in en
     nl = client.get("/club?lang=nl").text
     assert "Eenheden: prijzen in USD/kg NdPr-oxide" in nl and "Toelichting" in nl
+
+
+def test_club_page_is_in_the_navigation(client):
+    """The /club page is reachable from every page's navigation (label in both languages)."""
+    page = client.get("/club?lang=nl").text
+    assert 'href="/club"' in page and "Clubmarkt" in page
