@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apihelp import bearer
+from apihelp import bearer, login
 
 
 def test_club_reference_endpoints(client):
@@ -37,3 +37,26 @@ def test_club_page_in_both_languages(client):
     assert en.status_code == 200 and "Plurilateral club market" in en.text and "ndpr_p0" in en.text
     nl = client.get("/club?lang=nl")
     assert nl.status_code == 200 and "Plurilaterale clubmarkt" in nl.text
+
+
+def test_club_run_summary_and_page_state_units(client, app):
+    """The run's summary states money basis, tonnes, price period and shortfall basis; the page carries the
+    units caption and the assumption notes in English and Dutch."""
+    headers = bearer(client, "ana")
+    job = client.post("/api/v1/club/runs", json={"packages": ["standards_20"], "paths": 20}, headers=headers).json()
+    assert app.state.jobs.wait(job["id"], timeout=120).status == "done"
+    s = client.get(f"/api/v1/jobs/{job['id']}/result", headers=headers).json()["summary"]
+    assert "2.25% real" in s["money"] and "net revenue" in s["money"]
+    assert s["tonnes"] == "t/yr of NdPr oxide (99 % min)" and "ban year 2030" in s["shortfall"]
+    assert "neither an upper nor a lower bound" in s["shortfall"] and "not a forecast" in s["status"]
+    login(client, "ana")
+    en = client.get("/club?lang=en").text
+    assert "Units: prices in USD/kg NdPr oxide" in en and "not a precedent" in en
+    nl = client.get("/club?lang=nl").text
+    assert "Eenheden: prijzen in USD/kg NdPr-oxide" in nl and "Toelichting" in nl
+
+
+def test_club_page_is_in_the_navigation(client):
+    """The /club page is reachable from every page's navigation (label in both languages)."""
+    page = client.get("/club?lang=nl").text
+    assert 'href="/club"' in page and "Clubmarkt" in page

@@ -51,3 +51,20 @@ def test_unknown_package_is_an_input_error():
     r = runner.invoke(app, ["club", "run", "ndpr_oxide", "-p", "nope", "--paths", "10"])
     assert r.exit_code != 0
     assert "no package 'nope'" in str(r.exception)
+
+
+def test_tables_carry_units_period_and_bound_labels():
+    """Run/compare/floor titles state units, period, ban year and that the shortfall is neither bound; the DoD
+    deal's 30 % upside share is the floor command's default and is printed."""
+    r = runner.invoke(app, ["club", "compare", "ndpr_oxide", "-p", "standards_20", "--paths", "20",
+                            "--appraisal-paths", "10"], terminal_width=200)
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.stdout.split())
+    for part in ("USD/kg", "million EUR, PV at 2.25% real", "t/yr of NdPr oxide", "ban year 2030",
+                 "neither an upper nor a lower bound", "negative fiscal cost = net revenue", "not a forecast"):
+        assert part in text, part
+    r = runner.invoke(app, ["club", "floor", "--paths", "50", "--format", "csv"])
+    s = pd.read_csv(io.StringIO(r.stdout)).iloc[0]
+    assert s["upside_share"] == 0.3 and s["product"].startswith("NdPr oxide")
+    r = runner.invoke(app, ["club", "floor", "--paths", "50"], terminal_width=200)
+    assert "upside share 0.3" in " ".join(r.stdout.split())

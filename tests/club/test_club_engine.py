@@ -49,12 +49,15 @@ def test_floor_cost_equals_black_scholes_puts():
 
 
 def test_club_floor_payment_is_the_appraisal_payoff(case):
-    """The club fund's floor payment per path equals projects.appraisal's PriceFloor public cost on the same prices."""
+    """The club fund's net floor payment per path (floor minus the 30 % upside share of the DoD deal) equals
+    projects.appraisal's PriceFloor + Collar public cost on the same prices."""
+    from crmsec.club.engine import floor_instruments
     from crmsec.projects.appraisal import Rates, evaluate_package
     from crmsec.projects.case import Case, PriceSpec, Product
-    from crmsec.projects.instruments import Package, PriceFloor
+    from crmsec.projects.instruments import Package
 
     pkg = case.package("floor_110_mp")
+    assert pkg.floor.upside_share == 0.3
     paths = draw_paths(case, 50, 3)
     blk = blocks_of(case)
     entrants = np.zeros(blk.capacity.size, dtype=bool)
@@ -66,8 +69,32 @@ def test_club_floor_payment_is_the_appraisal_payoff(case):
     pc = Case(name="mp", n_years=case.n_years, products=(Product(name="x", quantity=q,
               price=PriceSpec(kind="gbm", p0=1.0, sigma=0.0)),), capex=(0.0,) * n, public_rate=0.0)
     out = evaluate_package(pc, {"x": m.club_price.reshape(50, n) * 1000}, Package(
-        name="f", instruments=(PriceFloor(strike=110_000.0, years=10),)), Rates.of(pc, "real_world"))
+        name="f", instruments=tuple(floor_instruments(110_000.0, 0.3, 10))), Rates.of(pc, "real_world"))
     assert pay.sum(axis=1) == pytest.approx(out.public_cost, rel=1e-9)
+
+
+def test_floor_net_upside_share():
+    """max(F − P, 0) − u·max(P − F, 0): the DoD deal's 30 % of the upside above 110 USD/kg comes back to the fund."""
+    from crmsec.club.engine import floor_net
+
+    p = np.array([80.0, 110.0, 150.0])
+    assert floor_net(110.0, 0.3, p) == pytest.approx([30.0, 0.0, -12.0])
+    assert floor_net(110.0, 0.0, p) == pytest.approx([30.0, 0.0, 0.0])
+
+
+def test_floor_deal_upside_share_lowers_cost_when_prices_exceed_the_floor(case):
+    """A floor below the market (strike 40 USD/kg) costs the fund nothing without an upside share and is a net
+    revenue with one."""
+    from crmsec.club.floor_deal import floor_deal
+
+    kw = {"capacity_t": 1_000.0, "strike": 40.0, "years": 10, "n_paths": 200, "seed": 5}
+    plain = floor_deal(case, **kw)["summary"].iloc[0]
+    shared = floor_deal(case, upside_share=0.3, **kw)["summary"].iloc[0]
+    assert shared["upside_share"] == 0.3 and shared["product"] == case.product
+    assert plain["pv_mean_musd"] >= 0.0
+    assert shared["pv_mean_musd"] < plain["pv_mean_musd"] - 1.0  # at least 1 MUSD of upside paid back
+    with pytest.raises(InputError):
+        floor_deal(case, upside_share=1.5, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +190,33 @@ def test_compliance_flags_follow_the_rule_or_name_an_exception(case):
     assert set(t.loc[t["region"].isin(["USA", "AUS", "FRA", "SWE", "MWI"]), "rule_compliant"]) == {True}
     assert t.loc[t["block"] == "MP Materials expansion", "annualised_capex"].iloc[0] == pytest.approx(
         1000e6 * 0.1174596 / 6e6, rel=1e-4)  # CRF(10 %, 20 yr) = 0.11746
+
+
+def test_shortfall_basis_is_not_called_a_bound(result):
+    """The ban shortfall mixes overstating (no stocks, no substitution) and understating (full diversion)
+    assumptions: its label must say so, with the unit."""
+    basis = result.summary["shortfall_basis"].iloc[0]
+    assert "neither an upper nor a lower bound" in basis and "t/yr" in basis
+    assert "lower bound of the physical gap" not in (run_case.__module__ and __import__(
+        "crmsec.club.results", fromlist=["x"]).__doc__)
+
+
+def test_assumption_sources_are_cited_or_marked_illustrative():
+    """No assumption row is sourced by the bare word 'assumption'; the export-ban year is not called a precedent."""
+    from crmsec.club.spec import assumptions
+
+    a = assumptions().set_index("parameter")
+    bare = [k for k, src in a["source"].items() if str(src).strip().lower().rstrip(".") in {"assumption", ""}
+            or str(src).lower().startswith("assumption (half-life")]
+    assert not bare, bare
+    assert "not a precedent" in a.loc["ban_year_offset", "source"]
+    assert "illustrative — verify" in a.loc["ndpr_china_cash_cost", "source"]
+
+
+def test_missing_gain_per_euro_has_a_reason(result):
+    """security_gain_t_per_meur is NaN (not 0) where the fiscal cost is zero or a revenue, with the reason."""
+    s = result.summary.set_index("package")
+    for name in ("standards_20", "joint_purchasing"):
+        assert np.isnan(s.loc[name, "security_gain_t_per_meur"])
+        assert "ratio not defined" in s.loc[name, "security_gain_t_per_meur_note"]
+    assert s.loc["floor_110_club", "security_gain_t_per_meur_note"] == ""

@@ -26,6 +26,7 @@ NAV: list[tuple[str, str]] = [
     ("/crisis", N_("Crisis response")),
     ("/crma", N_("CRMA tracker")),
     ("/projects", N_("Projects")),
+    ("/club", N_("Club market")),
     ("/company", N_("Company self-assessment")),
     ("/briefings", N_("Briefings")),
 ]

@@ -28,8 +28,18 @@ COMPARE_ROWS = (
     "dominant_share_club_final", "hhi_club_final", "fiscal_cost_mean_meur", "fiscal_cost_p95_meur",
     "fiscal_cost_cvar95_meur", "fiscal_cost_bad_decade_meur", "burden_eu_meur", "burden_us_meur", "burden_jp_meur",
     "burden_nl_meur", "consumer_cost_club_meur", "consumer_cost_nl_meur", "leakage_meur", "ban_shortfall_club_t",
-    "ban_shortfall_nl_t", "security_gain_t", "security_gain_t_per_meur",
+    "ban_shortfall_nl_t", "security_gain_t", "security_gain_t_per_meur", "security_gain_t_per_meur_note",
 )
+
+
+def caption(case) -> str:  # noqa: ANN001
+    """Units, basis and period of a club run's numbers (printed with every run/compare table)."""
+    tb = case.base_year + case.ban.year_offset
+    return (f"prices {case.price_unit} (means over model paths and years {case.base_year}–"
+            f"{case.base_year + case.n_years}); money million EUR, PV at {case.finance.public_rate:.2%} real "
+            f"({case.eur_per_usd} EUR/USD, assumed); tonnes t/yr of {case.product}; shortfall in the ban year {tb}, "
+            "neither an upper nor a lower bound (see shortfall_basis); negative fiscal cost = net revenue; model "
+            "results on labelled assumptions (crmsec club assumptions), not a forecast")
 
 
 @club_app.command("cases")
@@ -54,7 +64,8 @@ def assumptions_command(fmt: Format = typer.Option(Format.table, "--format"),
     """The labelled assumption table (value, unit, evidence A/C/D/M, source, note)."""
     from crmsec.club.spec import assumptions
 
-    emit(assumptions(), fmt, output, title="Club-market assumptions (A = assumption, C = computed, D = data, M = memory)")
+    emit(assumptions(), fmt, output, title="Club-market assumptions (A = assumption, C = computed, D = data, M = memory — verify; "
+                                          "'illustrative — verify' in source = no public source yet)")
 
 
 class Conduct(str, enum.Enum):  # noqa: UP042 - typer needs a str-mixin Enum for choices
@@ -109,7 +120,7 @@ def run_command(
         frame = frame[["package", "induced_capacity_t", "world_price_mean", "fiscal_cost_mean_meur",
                        "fiscal_cost_p95_meur", "burden_nl_meur", "consumer_cost_club_meur", "ban_shortfall_club_t",
                        "security_gain_t"]]
-    emit(frame, fmt, output, title=f"Club market {res.case.id}: {table.value} ({res.case.price_unit}, MEUR PV)")
+    emit(frame, fmt, output, title=f"Club market {res.case.id}: {table.value} — {caption(res.case)}")
 
 
 @club_app.command("compare")
@@ -126,7 +137,7 @@ def compare_command(
     """Packages side by side (one column per package, the baseline 'none' first)."""
     res = _run(spec, package, paths, seed, appraisal_paths, conduct)
     wide = res.summary.set_index("package")[list(COMPARE_ROWS)].T.reset_index(names="metric")
-    emit(wide, fmt, output, title=f"Club packages compared — {res.case.title}")
+    emit(wide, fmt, output, title=f"Club packages compared — {res.case.title} — {caption(res.case)}")
 
 
 @club_app.command("partners")
@@ -160,6 +171,8 @@ def floor_command(
     strike: float = typer.Option(110.0, "--strike", help="Floor F [price unit of the case, e.g. USD/kg]."),
     years: int = typer.Option(10, "--years", min=1, max=40),
     cash_cost: float | None = typer.Option(None, "--cash-cost", help="Producer cash cost (default: median candidate)."),
+    upside_share: float = typer.Option(0.3, "--upside-share", min=0.0, max=1.0,
+                                       help="Share of max(P − F, 0) paid back to the fund (DoD–MP deal: 0.30)."),
     paths: int = typer.Option(10_000, "--paths", min=2, max=200_000),
     seed: int = typer.Option(20260325, "--seed"),
     by_year: bool = typer.Option(False, "--by-year", help="Print the payments per year instead of the summary."),
@@ -170,13 +183,17 @@ def floor_command(
     from crmsec.club.floor_deal import floor_deal
     from crmsec.club.spec import load_case
 
-    res = floor_deal(load_case(spec), capacity_t=capacity, strike=strike, years=years, cash_cost=cash_cost,
-                     n_paths=paths, seed=seed)
+    case = load_case(spec)
+    res = floor_deal(case, capacity_t=capacity, strike=strike, years=years, cash_cost=cash_cost,
+                     n_paths=paths, seed=seed, upside_share=upside_share)
     frame = res["by_year"] if by_year else res["summary"]
     if not by_year and fmt is Format.table and output is None:  # one wide row reads better as metric | value
         frame = frame.T.reset_index().set_axis(["metric", "value"], axis=1)
-    emit(frame, fmt, output, title=f"Floor {strike:g} for {years} years on {capacity:,.0f} t/yr (money: million USD, "
-                                   "PV at the public rate; EUR at the assumed rate)")
+    emit(frame, fmt, output, title=f"Floor {strike:g} {case.price_unit} for {years} years, upside share {upside_share:g}, on "
+                                   f"{capacity:,.0f} t/yr of {case.product} from {case.base_year + 1} (money: million USD"
+                                   f", PV at the public rate {case.finance.public_rate:.2%} real; EUR at the assumed rate "
+                                   f"{case.eur_per_usd} EUR/USD; p_ = share of model paths; model result on labelled "
+                                   "assumptions, not a forecast)")
 
 
 def register(app: typer.Typer) -> None:

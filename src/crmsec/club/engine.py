@@ -144,6 +144,15 @@ def tender_bankable(needed_t: np.ndarray, member_volumes_t: np.ndarray, pooled: 
     return ok
 
 
+def floor_net(strike: float, upside_share: float, price: np.ndarray) -> np.ndarray:
+    """Net floor payment per unit from the fund: max(F − P, 0) − u·max(P − F, 0) (u = upside share paid back).
+
+    The same payoff as :mod:`crmsec.projects.appraisal`'s PriceFloor(F) plus a Collar(ε, F, share u) — see
+    :func:`project_instruments`; a test checks the two agree.
+    """
+    return np.maximum(strike - price, 0.0) - upside_share * np.maximum(price - strike, 0.0)
+
+
 def floor_eligible(pkg: Package, blk: Blocks) -> np.ndarray:
     """(K,) blocks covered by the package's floor: the named ones, else all compliant blocks."""
     if pkg.floor is None:
@@ -210,15 +219,26 @@ def _project_case(case: ClubCase, blk: Blocks, k: int, pkg: Package):  # noqa: A
     )
 
 
+def floor_instruments(strike: float, upside_share: float, years: int) -> list:
+    """A floor F with upside share u as :mod:`crmsec.projects.instruments`: PriceFloor(F) and, if u > 0, a
+    Collar with a floor of 1e-9 (never binding for positive prices) and cap F on share u, i.e. −u·max(P − F, 0)."""
+    from crmsec.projects.instruments import Collar, PriceFloor
+
+    out: list = [PriceFloor(strike=strike, years=years)]
+    if upside_share > 0:
+        out.append(Collar(floor=1e-9, cap=strike, share=upside_share, years=years))
+    return out
+
+
 def project_instruments(case: ClubCase, pkg: Package, blk: Blocks, k: int, tender_share: np.ndarray):  # noqa: ANN201
     """The package's support of candidate k as :mod:`crmsec.projects.instruments` (one payoff implementation)."""
-    from crmsec.projects.instruments import CapexGrant, Offtake, PriceFloor
+    from crmsec.projects.instruments import CapexGrant, Offtake
     from crmsec.projects.instruments import Package as ProjPackage
 
     inst = []
     s = int(blk.start[k])
     if floor_eligible(pkg, blk)[k] and pkg.floor.years > s:
-        inst.append(PriceFloor(strike=pkg.floor.price * KG_PER_T, years=pkg.floor.years - s))
+        inst.extend(floor_instruments(pkg.floor.price * KG_PER_T, pkg.floor.upside_share, pkg.floor.years - s))
     if tender_share[k] > 0:
         jp = pkg.joint_purchasing
         inst.append(Offtake(share=float(tender_share[k]), price=jp.price * KG_PER_T, years=jp.years,

@@ -2,8 +2,10 @@
 
 Money in million EUR (present value at the public rate unless ``_by_year``), tonnes of the case's product.
 
-* ``fiscal_cost_*``: floor payments max(F − P_c, 0)·Q_eligible + production subsidies + capex grants + public
-  offtake net cost V·(K − P_c) − standards penalties collected (τ·non-compliant tonnes sold to the club);
+* ``fiscal_cost_*``: net floor payments [max(F − P_c, 0) − u·max(P_c − F, 0)]·Q_eligible (u = the floor's upside
+  share paid back, 0.30 in the DoD–MP deal) + production subsidies + capex grants + public
+  offtake net cost V·(K − P_c) − standards penalties collected (τ·non-compliant tonnes sold to the club); a
+  negative fiscal cost is a net revenue of the treasuries (e.g. the standards package's penalties);
   mean, P95 and CVaR95 (mean of the worst 5 %) over paths; ``fiscal_cost_bad_decade`` = CVaR95 of the first
   ten years only.
 * ``burden_<member>``: the mean fiscal cost split by the package's key (GDP, consumption or a negotiated
@@ -13,9 +15,12 @@ Money in million EUR (present value at the public rate unless ``_by_year``), ton
 * ``club_price_mean`` is paid by club buyers; ``eligible_price_mean`` is received by floor-eligible supply,
   max(P_c, F) while the floor runs.
 * ``leakage``: gain to non-members from a lower world price, −Σ_t DF_t·(P_w − P_w^base)·q_row.
-* Security: ``ban_shortfall_club_t`` = max(0, club demand − non-dominant capacity) in the ban year (China stops
-  exports to the club; all non-dominant capacity is diverted to the club: no stocks, no substitution, full
-  diversion — a lower bound of the physical gap for these reasons); NL by NL's share of club use (proxy).
+* Security: ``ban_shortfall_club_t`` = max(0, club demand − non-dominant capacity) in the ban year [t of the
+  case's product in that year] (China stops exports to the club; all non-dominant capacity is diverted to the
+  club). Neither an upper nor a lower bound: no stocks and no substitution overstate the gap, full diversion of
+  all non-Chinese capacity (nothing left for other buyers, no ramp-up limits) understates it. NL by NL's share of
+  club use (proxy). ``security_gain_t`` can be negative when a package lowers the club price and so raises club
+  demand (e.g. a production subsidy that induces no new capacity).
 * Concentration of club supply in the final year: compliant output serves club buyers first; the rest of
   club demand is served pro rata by non-compliant blocks and the dominant supplier; shares by region → HHI.
 """
@@ -36,6 +41,7 @@ from crmsec.club.engine import (
     decide,
     draw_paths,
     floor_eligible,
+    floor_net,
     run_market,
 )
 from crmsec.club.spec import ClubCase, Package
@@ -74,7 +80,8 @@ def payments(case: ClubCase, pkg: Package, blk: Blocks, entrants: np.ndarray, m:
     if pkg.floor is not None:
         elig = floor_eligible(pkg, blk)[None, None, :] & (t < pkg.floor.years)[None, :, None]
         q = (out * elig).sum(2)
-        res["floor"] = q * np.maximum(pkg.floor.price - pc, 0.0) * KG_PER_T  # club fund pays max(F − P, 0)
+        # club fund pays max(F − P, 0) and receives the upside share u·max(P − F, 0) back
+        res["floor"] = q * floor_net(pkg.floor.price, pkg.floor.upside_share, pc) * KG_PER_T
     comp_q = (out * blk.compliant[None, None, :]).sum(2)
     res["production_subsidy"] = comp_q * pkg.production_subsidy * KG_PER_T if pkg.production_subsidy else zero
     grant = zero.copy()
@@ -154,9 +161,9 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
         pw, pc = _grid(m.world_price, p), _grid(m.club_price, p)
         qc, qr = _grid(m.club_demand, p), _grid(m.row_demand, p)
         received = pc  # price received by compliant (floor-eligible) supply: max(P_c, F) while the floor runs
-        if pkg.floor is not None:
+        if pkg.floor is not None:  # P + max(F − P, 0) − u·max(P − F, 0)
             on = np.arange(case.n_years + 1) < pkg.floor.years
-            received = np.where(on[None, :], np.maximum(pc, pkg.floor.price), pc)
+            received = np.where(on[None, :], pc + floor_net(pkg.floor.price, pkg.floor.upside_share, pc), pc)
         if pkg.name == "none":
             base = {"pw": pw, "pc": pc}
         consumer = ((pc - base["pc"]) * qc * KG_PER_T * eur + buyers_t) @ df
@@ -191,8 +198,9 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
             "consumer_cost_nl_meur": float(consumer.mean()) * eu_use * case.nl_share_of_eu_consumption,
             "leakage_meur": float(leakage.mean()),
             "ban_year": int(years[tb]),
-            "shortfall_basis": "ban on exports to the club in the ban year; no stocks, no substitution, all "
-                               "non-dominant capacity diverted to the club; NL = share of club use (proxy)",
+            "shortfall_basis": "t/yr of the product in the ban year; ban on exports to the club; no stocks, no "
+                               "substitution (overstate) and all non-dominant capacity diverted to the club "
+                               "(understates): neither an upper nor a lower bound; NL = share of club use (proxy)",
             "ban_shortfall_club_t": float(short.mean()),
             "ban_shortfall_club_share": float(np.mean(short / qc[:, tb])),
             "ban_shortfall_nl_t": float(short.mean()) * eu_use * case.nl_share_of_eu_consumption,
@@ -219,6 +227,10 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
         summary["security_gain_t_per_meur"] = np.where(summary["fiscal_cost_mean_meur"] > 1e-9,
                                                        summary["security_gain_t"] / summary["fiscal_cost_mean_meur"],
                                                        np.nan)
+    fc = summary["fiscal_cost_mean_meur"]  # why a ratio is missing (missing is not zero)
+    summary["security_gain_t_per_meur_note"] = np.select(
+        [summary["package"] == "none", fc < -1e-9, fc.abs() <= 1e-9], ["baseline", "net fiscal revenue: ratio not "
+         "defined", "no fiscal cost (buyers pay or no support): ratio not defined"], "")
     return ClubResult(case, n_paths, seed, summary, pd.DataFrame(yrows), pd.DataFrame(prows), fiscal)
 
 

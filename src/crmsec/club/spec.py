@@ -84,11 +84,18 @@ class Dominant(_M):
 
 
 class Floor(_M):
-    """Club fund pays max(F − P, 0) per tonne of eligible (compliant) output for ``years`` years."""
+    """Club fund pays max(F − P, 0) per tonne of eligible (compliant) output for ``years`` years and, with an
+    upside share u, receives u·max(P − F, 0) per tonne back (net payment per tonne max(F − P, 0) − u·max(P − F, 0)).
+
+    The US DoD–MP Materials price protection agreement (9 July 2025) has F = 110 USD/kg NdPr for 10 years and
+    u = 0.30 (MP 8-K of 10 July 2025, as summarised by stocktitan.net and nasdaq.com; the 8-K ties the 30 % share to
+    the 10X facility reaching full production — the model applies it over the whole floor term, a simplification).
+    """
 
     price: float = Field(gt=0)
     years: int = Field(10, gt=0, le=MAX_YEARS)
     eligible: tuple[str, ...] | None = Field(None, description="block names covered (None = all compliant blocks)")
+    upside_share: float = Field(0.0, ge=0, le=1, description="share u of max(P − F, 0) paid back to the fund")
 
 
 class Offtake(_M):

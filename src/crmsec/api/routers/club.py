@@ -64,7 +64,9 @@ def list_assumptions() -> TablePublic:
     from crmsec.club.spec import assumptions
 
     return table(assumptions(), "club assumptions", ["evidence: A = assumption, C = computed, D = data, "
-                                                     "M = from memory (verify)"])
+                                                     "M = from memory (verify)",
+                                                     "'illustrative — verify' in source: no public source yet "
+                                                     "(a placeholder for sensitivity, not a fact)"])
 
 
 @router.get("/partners", response_model=TablePublic)
@@ -126,7 +128,15 @@ def start_run(body: ClubRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
         out: dict[str, Any] = {"tables": {"summary": res.summary, "by_year": res.by_year, "projects": res.projects}}
         out["display"] = res.summary[DISPLAY]
         out["summary"] = {"case": case.id, "title": case.title, "paths": body.paths, "seed": body.seed,
-                          "price_unit": case.price_unit, "money": "million EUR, present value at the public rate"}
+                          "price_unit": case.price_unit, "product": case.product,
+                          "money": f"million EUR, present value at the public rate {case.finance.public_rate:.2%} "
+                                   f"real, {case.eur_per_usd} EUR/USD (assumed); negative fiscal cost = net revenue",
+                          "tonnes": f"t/yr of {case.product}",
+                          "prices": f"{case.price_unit}, mean over model paths and years {case.base_year}–"
+                                    f"{case.base_year + case.n_years}",
+                          "shortfall": f"ban year {case.base_year + case.ban.year_offset}; "
+                                       + str(res.summary["shortfall_basis"].iloc[0]),
+                          "status": "model results on labelled assumptions (/api/v1/club/assumptions), not a forecast"}
         out["figure"] = club_figure(out)
         return out
 
