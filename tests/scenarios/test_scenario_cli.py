@@ -24,7 +24,7 @@ def test_scenario_list_and_show():
     r = runner.invoke(app, ["scenario", "list", "--format", "csv"])
     assert r.exit_code == 0, r.output
     f = pd.read_csv(io.StringIO(r.stdout))
-    assert len(f) == 8 and {"hormuz_closure", "china_gallium_germanium_2023"} <= set(f["scenario_id"])
+    assert len(f) >= 12 and {"hormuz_closure", "china_gallium_germanium_2023"} <= set(f["scenario_id"])
     r = runner.invoke(app, ["scenario", "show", "hormuz_closure", "--format", "json"])
     assert r.exit_code == 0
     fields = {d["field"]: d["value"] for d in json.loads(r.stdout)}

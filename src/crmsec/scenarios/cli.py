@@ -18,6 +18,8 @@ from crmsec.output import Format, emit, stderr
 chains_app = typer.Typer(help="Value chains: who mines, refines and makes the parts; weakest stage.",
                          no_args_is_help=True)
 scenario_app = typer.Typer(help="Disruption scenarios: export controls, bans, closed straits.", no_args_is_help=True)
+controls_app = typer.Typer(help="Export-control ledger: measures, status as of a date, scenario from a measure.",
+                           no_args_is_help=True)
 
 
 class Table(str, enum.Enum):  # noqa: UP042 - typer needs a str-mixin Enum for choices
@@ -173,8 +175,87 @@ def scenario_run(
     emit(frame, fmt, output, title=f"Scenario {name}: {which.value}")
 
 
+def _as_of(text: str | None):
+    from datetime import date
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--as-of {text!r}: give a date as YYYY-MM-DD") from None
+
+
+@controls_app.command("list")
+def controls_list(
+    as_of: str | None = typer.Option(None, "--as-of", help="Status date YYYY-MM-DD (default: the ledger's "
+                                     "knowledge date 2026-06-17)."),
+    store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
+    fmt: Format = typer.Option(Format.table, "--format"),
+    output: Path | None = typer.Option(None, "--output"),
+) -> None:
+    """Export-control measures (China, DR Congo, Indonesia) with dates, materials, source and status."""
+    from crmsec.scenarios.controls import ledger_from_store, ledger_status
+
+    day = _as_of(as_of)
+    frame = ledger_status(ledger_from_store(_store(store)), day)
+    cols = ["measure_id", "issuer_iso3", "legal_reference", "announced", "effective", "materials", "measure_class",
+            "status", "status_as_of", "source_url"]
+    if fmt is Format.table and output is None:
+        cols = ["measure_id", "announced", "effective", "materials", "measure_class", "status", "source_url"]
+    emit(frame[cols], fmt, output, title=f"Export-control ledger (status as of {frame['status_as_of'].iloc[0]})")
+
+
+@controls_app.command("show")
+def controls_show(
+    measure_id: str = typer.Argument(..., help="Ledger id, e.g. CN-2025-18-REE."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Status date YYYY-MM-DD."),
+    store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
+    fmt: Format = typer.Option(Format.table, "--format"),
+    output: Path | None = typer.Option(None, "--output"),
+) -> None:
+    """One measure: legal reference, dates, items, customs codes, source, status and base-rate probability."""
+    from crmsec.scenarios.controls import base_rate, ledger_from_store, ledger_status
+
+    led = ledger_from_store(_store(store))
+    frame = ledger_status(led, _as_of(as_of))
+    row = frame[frame["measure_id"] == measure_id]
+    if row.empty:
+        raise InputError(f"unknown measure {measure_id!r}; see `crmsec controls list` for the ids")
+    rec = row.iloc[0].to_dict()
+    br = base_rate(led, str(rec["issuer_iso3"]), str(rec["materials"]).split(";"), _as_of(as_of))
+    rec.update(base_rate_probability=f"{br['probability']:.2f}/yr", base_rate_basis=br["basis"])
+    emit(pd.DataFrame({"field": list(rec), "value": [str(v) for v in rec.values()]}), fmt, output, title=measure_id)
+
+
+@controls_app.command("scenario")
+def controls_scenario(
+    measure_id: str = typer.Argument(..., help="Ledger id, e.g. CN-2025-10-WTeBiMoIn."),
+    stage: list[str] = typer.Option(None, "--stage", help="Stage(s) the measure hits (default by issuer/class)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Status date YYYY-MM-DD."),
+    store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
+    output: Path | None = typer.Option(None, "--output", help="Write the scenario YAML here (default: stdout)."),
+) -> None:
+    """Turn a ledger measure into a scenario YAML (class defaults labelled [D]); run it with `crmsec scenario run FILE`."""
+    import yaml
+
+    from crmsec.scenarios.controls import ledger_from_store, scenario_from_measure
+    from crmsec.scenarios.spec import parse_scenario
+
+    data = scenario_from_measure(ledger_from_store(_store(store)), measure_id, stages=stage or None,
+                                 as_of=_as_of(as_of))
+    parse_scenario(data, where=f"ledger {measure_id}")  # validate before writing
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        stderr.print(f"wrote {output}; run it with `crmsec scenario run {output}`")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``chains``, ``crma`` and ``scenario`` to the root CLI."""
+    """Add ``chains``, ``crma``, ``scenario`` and ``controls`` to the root CLI."""
     app.add_typer(chains_app, name="chains")
     app.command("crma")(crma_command)
     app.add_typer(scenario_app, name="scenario")
+    app.add_typer(controls_app, name="controls")
