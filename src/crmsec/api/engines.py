@@ -260,7 +260,8 @@ def crma_benchmarks(con: Any) -> dict[str, Any]:
     crma = _import("crmsec.crma", "crma")
     long = cached(con, "crma", compute=lambda: crma.crma_table(con))
     return {"long": long, "table": crma.crma_wide(long),
-            "notes": ["NaN means no data (the reason column says why), never zero."]}
+            "notes": ["NaN means no data (the reason column says why), never zero.",
+                      crma.TITLE if hasattr(crma, "TITLE") else ""]}
 
 
 def chains_list(con: Any) -> list[dict[str, Any]]:

@@ -89,9 +89,19 @@ def crma_command(
     """CRMA 2030 benchmarks per strategic raw material: extraction ≥ 10 %, processing ≥ 40 %,
     recycling ≥ 25 %, single third country ≤ 65 % (Regulation (EU) 2024/1252 Art. 5)."""
     from crmsec.crma import crma_table, crma_wide
+    from crmsec.crma.api import TITLE
 
     table = crma_table(_store(store))
-    emit(table if long else crma_wide(table), fmt, output, title="CRMA 2030 benchmarks (share of EU consumption)")
+    frame = table if long else crma_wide(table)
+    if not long and fmt is Format.table and output is None:
+        frame = frame[["material", "level", "extraction_display", "processing_display",
+                       "recycling_eol_rir_proxy_display", "diversification_display", "largest_third_country",
+                       "worst_stage", "nl_processing_display", "reference_period"]].rename(columns={
+            "extraction_display": "extraction", "processing_display": "processing",
+            "recycling_eol_rir_proxy_display": "recycling (EoL-RIR proxy)",
+            "diversification_display": "largest 3rd country", "largest_third_country": "country",
+            "nl_processing_display": "NL processing"})
+    emit(frame, fmt, output, title=TITLE)
 
 
 @scenario_app.command("list")
