@@ -104,3 +104,16 @@ def test_store_ree_central_far_below_upper_bound_and_sectors_that_stop(inputs):
     assert {"C27", "C28", "C29"} <= set(eu["nace"]) and "C25" not in set(eu.loc[eu["attribution"] == "stop", "nace"])
     ub, c = eu["va_at_risk_upper_bound_meur"].sum(), eu["va_at_risk_central_meur"].sum()
     assert np.isfinite(ub) and 0 <= c < 0.5 * ub
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_briefing_headline_cards_label_central_and_upper_bound(store, lang):
+    from crmsec.reports.briefing import scenario_briefing
+
+    b = scenario_briefing(store, "china_rare_earths_2025", lang=lang)
+    labels = [f[0] for f in b.facts]
+    words = ("central case", "upper bound") if lang == "en" else ("centrale raming", "bovengrens")
+    for w in words:
+        assert sum(w in x for x in labels) == 2, labels
+    assert all("φ = 1" in x for x in labels if words[1] in x)
+    assert any(("base rate" in n) for n in b.notes)
