@@ -117,3 +117,26 @@ def test_briefing_headline_cards_label_central_and_upper_bound(store, lang):
         assert sum(w in x for x in labels) == 2, labels
     assert all("φ = 1" in x for x in labels if words[1] in x)
     assert any(("base rate" in n) for n in b.notes)
+
+
+def test_conditional_ensemble_is_conditional_on_the_event(toy_inputs):
+    """A 3 %/yr event: the annual mixture has P95 = 0; conditional statistics do not, and the annual expected
+    loss is π · conditional mean."""
+    from crmsec.scenarios.ensemble import run_conditional, run_ensemble
+
+    sc = parse_scenario({
+        "id": "g", "name": "g", "measure": "ban", "actors": ["CHN"], "materials": ["gallium"],
+        "stages": ["processing"], "depth": [0.5, 1.0], "duration_days": [60, 120], "probability": 0.03,
+        "reroute_max": 0.0, "sources": [{"title": "t"}],
+    })
+    annual = run_ensemble([sc], toy_inputs, 4000, seed=1, regions=["EU27"]).stats
+    cond = run_conditional([sc], toy_inputs, 4000, seed=1, regions=["EU27"]).stats
+    a = annual[(annual["metric"] == "shortfall_days") & (annual["key"] == "gallium")].iloc[0]
+    c = cond[(cond["metric"] == "shortfall_days") & (cond["key"] == "gallium")].iloc[0]
+    assert a["p95"] == 0.0 and c["p95"] > 0.0 and c["p_nonzero"] == 1.0
+    assert c["statistic"] == "conditional on the event" and c["annual_probability"] == 0.03
+    assert c["annual_expected"] == pytest.approx(0.03 * c["mean"])
+    # conditional mean, closed form: E[s0·T] = 0.69 · E[d] · E[T] = 0.69 · 0.75 · 90 (independent uniforms)
+    assert c["mean"] == pytest.approx(0.69 * 0.75 * 90, rel=0.03)
+    cases = set(cond.loc[cond["metric"].str.startswith("va_lost"), "case"])
+    assert cases == {"upper_bound", "central"}

@@ -139,6 +139,11 @@ def scenario_run(
     duration: float | None = typer.Option(None, "--duration", help="Override the duration [days]."),
     nl_mix: str = typer.Option("eu_proxy", "--nl-mix",
                                help="NL sourcing mix: eu_proxy (EU27 mix) or trade (BACI import partners)."),
+    attribution: str = typer.Option("stop", "--attribution",
+                                    help="Sectors hit: stop (sectors that stop, e.g. magnets → C27–C29) or eu_ei "
+                                    "(EU EI convention, magnets → C25)."),
+    annual: bool = typer.Option(False, "--annual", help="With --draws: the annual mixture instead of statistics "
+                                "conditional on each event."),
     store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
@@ -156,17 +161,23 @@ def scenario_run(
         raise InputError(f"--draws {draws}: must be >= 0")
     scenarios = builtin_scenarios() if name == "all" else [get_scenario(name)]
     con = _store(store)
-    inputs = store_inputs(con, nl_mix=nl_mix)
+    if attribution not in ("stop", "eu_ei"):
+        raise InputError(f"--attribution {attribution!r}: choose stop or eu_ei")
+    inputs = store_inputs(con, nl_mix=nl_mix, attribution=attribution)
     if draws > 0:
         if table not in (None, Table.ensemble):
             raise InputError("--table: with --draws only 'ensemble' is available")
         with Progress(TextColumn("ensemble"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=stderr) as bar:
-            task = bar.add_task("draws", total=draws)
+            task = bar.add_task("draws", total=draws * (1 if annual else len(scenarios)))
             res = ensemble_from_store(scenarios, draws, seed=seed, scheduler=scheduler, chunk_size=chunk_size,
-                                      inputs=inputs, progress=lambda done, total: bar.update(task, completed=done))
+                                      inputs=inputs, progress=lambda done, total: bar.update(task, completed=done),
+                                      conditional=not annual)
         stats = res.stats[res.stats["region"].isin(region)]
-        emit(stats, fmt, output, title=f"Ensemble of {draws:,} draws, seed {seed} (mean, P95, CVaR95)")
+        what = ("annual mixture: events drawn with their annual probabilities" if annual else
+                "conditional on each event; annual probability and expected loss in their own columns")
+        emit(stats, fmt, output, title=f"Ensemble of {draws:,} draws, seed {seed} (mean, P95, CVaR95; {what}; "
+             "va_lost = upper bound φ = 1, va_lost_central = central case)")
         return
     which = table or Table.materials
     if which is Table.ensemble:
@@ -178,8 +189,9 @@ def scenario_run(
         frames.append(getattr(res, which.value))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if which is Table.materials:
-        keep = ["scenario_id", "region", "material_id", "binding_stage", "shortfall_share", "shortfall_t", "unit",
-                "duration_days", "effective_days", "days_to_stockout", "price_shock", "mix_basis", "reason"]
+        keep = ["scenario_id", "region", "material_id", "binding_stage", "shortfall_share", "shortfall_t_central",
+                "shortfall_t_upper_bound", "unit", "duration_days", "effective_days", "days_to_stockout",
+                "days_to_stockout_30d", "days_to_stockout_60d", "days_to_stockout_90d", "price_shock", "reason"]
         if fmt is Format.table and output is None:
             frame = frame[keep]
     emit(frame, fmt, output, title=f"Scenario {name}: {which.value}")
