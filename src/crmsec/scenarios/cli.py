@@ -66,8 +66,8 @@ def chains_show(
         return
     con = _store(store)
     risk = chain_risk(name, con)
-    cols = ["node_id", "label", "stage", "material_id", "top_country", "top_share", "hhi", "risk", "weakest",
-            "sectors", "source", "reason"]
+    cols = ["node_id", "label", "stage", "material_id", "data_status", "top_country", "top_share", "hhi", "risk",
+            "weakest", "weakest_caveat", "sectors", "source", "reason"]
     if fmt is Format.table and output is None:
         cols = [c for c in cols if c not in ("source", "material_id")]
     emit(risk[cols], fmt, output, title=f"{chain.name}: concentration × governance per stage")
@@ -76,7 +76,8 @@ def chains_show(
         if not weakest.empty:
             w = weakest.iloc[0]
             stderr.print(f"weakest stage: [bold]{w['label']}[/bold] (top supplier {w['top_country']} "
-                         f"{w['top_share']:.0%}, HHI {w['hhi']:.2f}, risk {w['risk']:.2f}) → sectors {w['sectors']}")
+                         f"{w['top_share']:.0%}, HHI {w['hhi']:.2f}, risk {w['risk']:.2f}) → sectors {w['sectors']}"
+                         + (f"; {w['weakest_caveat']}" if w["weakest_caveat"] else ""))
         emit(chain_sectors(name, con), fmt, None, title="Dependent sectors (NL and EU value added, M EUR)")
 
 
