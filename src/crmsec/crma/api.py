@@ -17,7 +17,8 @@ DETAIL_GROUPS = {"hree": "magnet_rees", "lree": "magnet_rees"}
 # battery grade", "rare earth elements for magnets".
 INTERMEDIATES = {
     ("batteries", "anode"): ("anode material", ["graphite"]),
-    ("batteries", "cathode"): ("cathode material", ["lithium", "nickel", "manganese"]),
+    ("batteries", "pcam"): ("cathode precursor (pCAM)", ["nickel", "manganese"]),
+    ("batteries", "cathode"): ("cathode material", ["lithium"]),
     ("magnets", "ndfeb_magnets"): ("magnet", ["magnet_rees", "neodymium", "praseodymium", "terbium", "dysprosium",
                                               "gadolinium", "samarium", "cerium", "hree", "lree"]),
 }
