@@ -7,7 +7,9 @@ Every scenario result carries two labelled cases (issue 13, methods §5.2 Eq. 4 
 * **central** — substitution at the EU CRM 2023 substitution index for economic importance (SI_EI, 0..1, 1 = no
   substitute [2]), stock draw-down of ``CENTRAL_STOCK_DAYS`` days of consumption before any loss, and only the
   share of sector output that depends on the material (``dependency``, sector attribution table):
-  ``VA_c = VA_k · dep_k · SI_EI_m · max_m(max(0, s0_m · effdays_m − S_c)) / 365``.
+  ``VA_c = VA_k · dep_k · SI_EI_m · max_m(max(0, s0_m · effdays_m − S_c)) / 365``; ``dep_k`` is the material's
+  end-use share in sector k (the EU EI weighting of sector VA [4]) or, for re-booked applications, the dependent
+  share of the stopping sector's output (attribution table).
 
 Days to stock-out: NaN whenever the shortfall is NaN (unknown shortfall stays unknown); when user stocks are
 unknown the result shows the range for working stocks of :data:`STOCK_LEVELS` days instead of a blank.
@@ -25,6 +27,8 @@ References
     materials for the EU 2023 — substitution indexes SI_EI. [3] Stock levels: 30/60/90 days is a design range
     [D] spanning typical working stocks of weeks to a quarter (Gulf smelters hold 3–4 weeks of alumina, Reuters
     5 Mar 2026; Japan's JOGMEC rare-metal stockpile target of 60 days of consumption).
+[4] European Commission (2017), Methodology for establishing the EU list of critical raw materials — EI = Σ_s A_s ·
+    Q_s (end-use share × sector VA); methods.md §1.
 """
 
 from __future__ import annotations
@@ -77,9 +81,12 @@ def sector_attribution() -> pd.DataFrame:
 def attribute_sectors(end_use: pd.DataFrame, attribution: str = "stop") -> pd.DataFrame:
     """Re-book end-use rows (material_id, application, nace, share, …) to the sectors that stop.
 
-    ``attribution="eu_ei"`` returns the rows unchanged (``dependency`` = 1, ``attribution`` = eu_ei).
+    ``attribution="eu_ei"`` returns the rows unchanged. ``dependency`` of a row kept under the EU convention is
+    the material's end-use share in the sector (the EU EI weighting A_s of sector VA [4]); re-booked rows take
+    the dependency of the attribution table.
     """
-    out = end_use.assign(dependency=1.0, attribution="eu_ei")
+    share = pd.to_numeric(end_use["share"], errors="coerce") if "share" in end_use else pd.Series(1.0, end_use.index)
+    out = end_use.assign(dependency=share.clip(0.0, 1.0).fillna(1.0), attribution="eu_ei")
     if attribution == "eu_ei":
         return out
     if attribution != "stop":

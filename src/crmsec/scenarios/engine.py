@@ -541,7 +541,7 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
             "shortfall_t_central": float(central_shortfall_days(s0, eff)) * b.consumption / 365.0,
             "duration_days": T, "effective_days": eff, "reroute_max": rmax,
             "days_to_stockout": days_to_stockout(s0, sd, T, lag, ramp, rmax), **stock_range,
-            "price_shock": price, "price_note": price_note,
+            "price_shock": price, "price_note": price_note, "annual_probability": scenario.probability,
             "world_at_risk_extraction": d * world_risk.get("extraction", math.nan),
             "world_at_risk_processing": d * world_risk.get("processing", math.nan),
             "mix_basis": b.mix_basis, "reason": reason,

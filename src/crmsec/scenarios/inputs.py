@@ -218,7 +218,8 @@ def sector_use(con: duckdb.DuckDBPyConnection, regions: tuple[str, ...] = ("NLD"
     va_by_nace = eu.groupby("nace")[va_col].max() if va_col else pd.Series(dtype=float)
     eu = attribute_sectors(eu, attribution)
     base = eu.groupby(["material_id", "nace"], as_index=False).agg(
-        use_share=("share", "sum"), dependency=("dependency", "max"), attribution=("attribution", "first"))
+        use_share=("share", "sum"), dependency=("dependency", "sum"), attribution=("attribution", "first"))
+    base["dependency"] = base["dependency"].clip(upper=1.0)
     base["va_meur"] = base["nace"].map(va_by_nace).astype(float)
     parts = [base.assign(region="EU27", va_basis="EU sector VA used in the EU CRM 2023 EI (Appendix 6)")]
     if "NLD" in regions:
