@@ -140,3 +140,19 @@ def test_conditional_ensemble_is_conditional_on_the_event(toy_inputs):
     assert c["mean"] == pytest.approx(0.69 * 0.75 * 90, rel=0.03)
     cases = set(cond.loc[cond["metric"].str.startswith("va_lost"), "case"])
     assert cases == {"upper_bound", "central"}
+
+
+def test_exclusive_probabilities_closed_form():
+    from crmsec.scenarios.impact import exclusive_probabilities
+
+    e = exclusive_probabilities({"a": 0.5, "b": 0.2})
+    assert e["a"] == pytest.approx(0.5 * 0.8) and e["b"] == pytest.approx(0.2 * 0.5)
+    assert sum(e.values()) <= 1.0
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=15))
+def test_exclusive_probabilities_sum_at_most_one(ps):
+    from crmsec.scenarios.impact import exclusive_probabilities
+
+    e = exclusive_probabilities({str(i): p for i, p in enumerate(ps)})
+    assert sum(e.values()) <= 1.0 + 1e-9 and all(0 <= v <= p + 1e-12 for v, p in zip(e.values(), ps, strict=True))

@@ -143,9 +143,12 @@ def write_outputs(out_dir: str | Path, con: duckdb.DuckDBPyConnection | None = N
     written.append(out / "crma_benchmarks.csv")
     inp = store_inputs(con)
     results = [run_scenario_from_store(s, inputs=inp) for s in builtin_scenarios()]
+    from crmsec.scenarios.impact import scenario_set_all
+
     for attr, name in (("materials", "scenarios_materials"), ("sectors", "scenarios_sectors"),
                        ("stages", "scenarios_stages"), ("scenario_set", "scenario_set")):
-        f = pd.concat([getattr(r, attr) for r in results], ignore_index=True)
+        f = (scenario_set_all([r.scenario_set for r in results]) if attr == "scenario_set"
+             else pd.concat([getattr(r, attr) for r in results], ignore_index=True))
         write_frame(f, out / f"{name}.csv")
         written.append(out / f"{name}.csv")
     ens = ensemble_from_store(None, n_draws, seed=seed, inputs=inp, progress=progress, conditional=True)

@@ -188,7 +188,12 @@ def scenario_run(
         res = run_scenario_from_store(sc, inputs=inputs, regions=region, depth=depth, duration_days=duration,
                                       stock_days=stock_days)
         frames.append(getattr(res, which.value))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if which is Table.scenario_set and len(frames) > 1:
+        from crmsec.scenarios.impact import scenario_set_all
+
+        frame = scenario_set_all(frames)  # mutually exclusive annual probabilities for the optimiser
+    else:
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if which is Table.materials:
         keep = ["scenario_id", "region", "material_id", "binding_stage", "shortfall_share", "shortfall_t_central",
                 "shortfall_t_upper_bound", "unit", "duration_days", "effective_days", "days_to_stockout",

@@ -81,3 +81,31 @@ def scenario_set_frame(scenarios: Iterable[Scenario], materials: pd.DataFrame, r
         "duration_days": sel.get("duration_days", pd.Series(dtype=float)),
     })
     return out.reset_index(drop=True)
+
+
+def exclusive_probabilities(probabilities: dict[str, float]) -> dict[str, float]:
+    """Independent annual event probabilities → mutually exclusive 'only this event this year' probabilities.
+
+    P_excl(s) = π_s · Π_{j ≠ s} (1 − π_j); Σ_s P_excl ≤ 1, the remainder is 'no event or several events'
+    (the stockpile optimiser needs mutually exclusive scenarios; years with two events are not in its set).
+    """
+    keys = list(probabilities)
+    p = np.array([float(probabilities[k]) for k in keys])
+    if p.size == 0:
+        return {}
+    q = np.clip(1.0 - p, 0.0, 1.0)
+    out = {}
+    for i, k in enumerate(keys):
+        others = np.prod(np.delete(q, i))
+        out[k] = float(p[i] * others)
+    return out
+
+
+def scenario_set_all(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate per-scenario scenario sets with mutually exclusive probabilities (:func:`exclusive_probabilities`)."""
+    if not frames:
+        return pd.DataFrame(columns=["scenario_id", "probability", "material_id", "shortfall_t", "duration_days"])
+    f = pd.concat(frames, ignore_index=True)
+    first = f.drop_duplicates("scenario_id").set_index("scenario_id")["probability"]
+    excl = exclusive_probabilities(first.to_dict())
+    return f.assign(probability=f["scenario_id"].map(excl))
