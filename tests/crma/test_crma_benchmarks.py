@@ -140,3 +140,15 @@ def test_store_germanium_processing_consistent_with_import_reliance(store):
     g = crma_table(store).set_index(["material_id", "benchmark"]).loc[("germanium", "processing")]
     assert g["value"] == pytest.approx(0.58, abs=0.01)  # 1 − IR (EU CRM 2023: IR 42 %)
     assert "ir_sourcing_mismatch" in g["quality_flag"]
+
+
+def test_store_wide_table_every_row_has_a_reference_period_and_labels(store):
+    from crmsec.crma import TITLE, crma_table, crma_wide
+
+    w = crma_wide(crma_table(store))
+    assert (w["reference_period"].str.len() > 0).all()
+    assert "recycling_eol_rir_proxy" in w.columns and "recycling" not in w.columns
+    assert "2016-2020" in TITLE
+    assert (w.loc[w["nl_processing"].isna() & (w["nl_processing_display"] != "no data"),
+                  "nl_processing_display"] == "< 1 %").all()
+    assert not (w["nl_processing"] == 0).any()  # below the listing threshold is never a 0

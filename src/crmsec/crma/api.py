@@ -156,7 +156,7 @@ def crma_wide(table: pd.DataFrame) -> pd.DataFrame:
         short = table["reference_period"].str.replace(EU_PERIOD, "2016-20", regex=False)
         short = short.where(~short.str.startswith("EU CRM 2023 study (EoL"), "")
         per = short[short != ""].groupby(table["material_id"]).apply(lambda s: ", ".join(sorted(dict.fromkeys(s))))
-        out["reference_period"] = out["material_id"].map(per).fillna("")
+        out["reference_period"] = out["material_id"].map(per).fillna("no data (see reasons)")
     reasons = table[table["reason"] != ""].groupby("material_id")["reason"].apply(lambda s: " | ".join(s))
     out["reasons"] = out["material_id"].map(reasons).fillna("")
     return out
