@@ -527,6 +527,9 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
         price, price_note = (price_response(s0, b.eps, b.params.get("inventory_buffer", 0.0),
                                             b.params.get("price_cap", math.nan))
                              if b.mode == "market" else (math.nan, ""))
+        # central case, market mode: visible inventories (share of annual supply) absorb the first part of the
+        # world shortfall, the same buffer as in the price rule (cases.price_response)
+        s0c = max(0.0, s0 - b.params.get("inventory_buffer", 0.0)) if b.mode == "market" and np.isfinite(s0) else s0
         stock_range = {f"days_to_stockout_{int(k)}d": days_to_stockout(s0, k, T, lag, ramp, rmax)
                        for k in STOCK_LEVELS}
         world_risk = world_risks.get(b.material_id)
@@ -538,7 +541,8 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
             "binding_stage": binding, "depth": d, "shortfall_share": s0,
             "consumption": b.consumption, "unit": b.unit, "shortfall_t": short_t,
             "shortfall_t_upper_bound": short_t,
-            "shortfall_t_central": float(central_shortfall_days(s0, eff)) * b.consumption / 365.0,
+            "shortfall_share_central": s0c,
+            "shortfall_t_central": float(central_shortfall_days(s0c, eff)) * b.consumption / 365.0,
             "duration_days": T, "effective_days": eff, "reroute_max": rmax,
             "days_to_stockout": days_to_stockout(s0, sd, T, lag, ramp, rmax), **stock_range,
             "price_shock": price, "price_note": price_note, "annual_probability": scenario.probability,

@@ -77,13 +77,15 @@ class _BlockSpec:
     consumption: float
     sec_cols: np.ndarray  # sector columns this block feeds
     si: float  # substitution index SI_EI of the material (central case)
+    buffer: float  # market mode: inventory buffer (share of annual supply) absorbed first in the central case
     lag: tuple[float, float]
     ramp: tuple[float, float]
     rmax: tuple[float, float]
 
     def key(self) -> bytes:
         """Identity of the sampled shortfall (blocks with equal keys give equal draws)."""
-        head = np.array([*self.lag, *self.ramp, *self.rmax, self.spare, float(self.mode == "direct")])
+        head = np.array([*self.lag, *self.ramp, *self.rmax, self.spare, float(self.mode == "direct"), self.si,
+                         self.buffer])
         return head.tobytes() + b"|".join(p.tobytes() for p in self.polys) + b"#" + self.world_shares.tobytes()
 
 
@@ -153,6 +155,7 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
                 polys=polys, world_shares=wsh,
                 spare=b.spare, mat_col=col, consumption=b.consumption, sec_cols=np.array(scols, dtype=int),
                 si=float(inputs.substitution.get(b.material_id, 1.0)),
+                buffer=float(b.params.get("inventory_buffer", 0.0)) if b.mode == "market" else 0.0,
                 lag=_rng_of(sc.reroute_lag_days, p.get("reroute_lag_days", 0.0)),
                 ramp=_rng_of(sc.reroute_ramp_days, p.get("reroute_ramp_days", 0.0)),
                 rmax=_rng_of(sc.reroute_max, p.get("reroute_max", 0.0)),
@@ -204,8 +207,10 @@ def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -
         cache: dict[bytes, np.ndarray] = {}
         for b in blocks:
             key = b.key()
-            sd = cache.get(key)
-            if sd is None:
+            hit = cache.get(key)
+            if hit is not None:
+                sd, sdc = hit
+            else:
                 if b.mode == "direct":
                     a = npp.polyval(d, b.polys[0])
                     for poly in b.polys[1:]:
@@ -219,12 +224,13 @@ def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -
                 lag = b.lag[0] + (b.lag[1] - b.lag[0]) * ul
                 ramp = b.ramp[0] + (b.ramp[1] - b.ramp[0]) * ur
                 rmax = b.rmax[0] + (b.rmax[1] - b.rmax[0]) * um
-                sd = np.clip(s0, 0.0, 1.0) * effective_days(T, lag, ramp, rmax)
-                cache[key] = sd
+                eff = effective_days(T, lag, ramp, rmax)
+                sd = np.clip(s0, 0.0, 1.0) * eff
+                sdc = central_shortfall_days(np.clip(s0 - b.buffer, 0.0, 1.0), eff) * b.si
+                cache[key] = (sd, sdc)
             sdays[idx, b.mat_col] += sd
             if sec_max is not None and b.sec_cols.size:
                 sec_max[:, b.sec_cols] = np.maximum(sec_max[:, b.sec_cols], sd[:, None])
-                sdc = central_shortfall_days(1.0, sd) * b.si  # 60 d stock draw-down, SI_EI substitution
                 sec_max_c[:, b.sec_cols] = np.maximum(sec_max_c[:, b.sec_cols], sdc[:, None])
         if sec_max is not None:
             va_lost[idx] += sec_max * (model.va_phi[None, :] / HORIZON_DAYS)

@@ -34,7 +34,9 @@ def sector_impact(materials: pd.DataFrame, inputs: SupplyInputs) -> pd.DataFrame
         return pd.DataFrame(columns=cols)
     su = inputs.sector_use
     m = materials.assign(sdays=materials["shortfall_share"] * materials["effective_days"])
-    m = m.assign(cdays=central_shortfall_days(m["shortfall_share"], m["effective_days"]))
+    s0c = m["shortfall_share_central"] if "shortfall_share_central" in m else m["shortfall_share"]
+    si_m = m["material_id"].map(inputs.substitution).astype(float).fillna(1.0)
+    m = m.assign(cdays=central_shortfall_days(s0c, m["effective_days"]) * si_m)  # SI_EI-weighted, per material
     j = m.merge(su, on=["region", "material_id"], how="inner")
     if j.empty:
         return pd.DataFrame(columns=cols)
@@ -56,7 +58,7 @@ def sector_impact(materials: pd.DataFrame, inputs: SupplyInputs) -> pd.DataFrame
             "scenario_id": sid, "region": region, "nace": nace, "binding_material": mat,
             "shortfall_share": float(top["shortfall_share"]), "va_meur": va, "phi": phi,
             "va_at_risk_meur": upper, "va_at_risk_upper_bound_meur": upper,
-            "va_at_risk_central_meur": va * dep * si * cmax / 365.0, "dependency": dep, "substitution_si_ei": si,
+            "va_at_risk_central_meur": va * dep * cmax / 365.0, "dependency": dep, "substitution_si_ei": si,
             "attribution": str(g["attribution"].iloc[0]) if "attribution" in g else "eu_ei",
             "va_basis": str(g["va_basis"].iloc[0]) if "va_basis" in g else "",
             "bound": "upper" if phi >= 1.0 else "central",
