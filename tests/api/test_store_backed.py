@@ -58,7 +58,8 @@ def test_national_list_and_diff(real):
 def test_crma_chains_factsheet(real):
     c, _, _ = real
     crma = c.get("/api/v1/crma/benchmarks").json()
-    assert crma["count"] > 10 and {"extraction", "processing", "recycling", "diversification"} <= set(crma["columns"])
+    assert crma["count"] > 10 and {"extraction", "processing", "recycling_eol_rir_proxy", "diversification",
+                                   "reference_period"} <= set(crma["columns"])
     chains = {r["chain_id"] for r in c.get("/api/v1/chains").json()["data"]}
     assert {"magnets", "batteries", "defence", "aluminium", "helium"} <= chains
     mag = c.get("/api/v1/chains/magnets").json()

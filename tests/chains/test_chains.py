@@ -90,3 +90,36 @@ def test_store_chain_risk(store):
     s = chain_sectors("magnets", store)
     assert set(s["nace"]) >= {"C29", "C28"}
     assert (s["nl_va_meur"].notna() | (s["reason"] != "")).all()
+
+
+def test_store_batteries_anode_cathode_filled_weakest_not_the_graphite_mine(store):
+    """Issue 13: spherical graphite, anode and cathode (pCAM and CAM) stages have cited shares; the weakest
+    stage is no longer the graphite mine."""
+    from crmsec.chains import chain_risk
+
+    r = chain_risk("batteries", store).set_index("node_id")
+    for node in ("gr_anode", "pcam", "cathode", "anode"):
+        assert r.loc[node, "data_status"] == "data" and r.loc[node, "top_country"] == "CHN", node
+    assert r.loc["anode", "top_share"] == pytest.approx(0.97)
+    assert r.loc["gr_anode", "top_share"] > 0.85  # IEA 2023: battery-grade graphite refining, China ~90 %
+    weakest = r[r["weakest"]].index.tolist()
+    assert weakest and weakest[0] != "gr_ore"
+
+
+def test_store_blank_stages_are_no_data_and_flagged(store):
+    from crmsec.chains import chain_risk
+
+    for cid in ("defence", "naval"):
+        r = chain_risk(cid, store)
+        blank = r[r["data_status"] == "no data"]
+        assert not blank.empty and blank["risk"].isna().all() and (blank["reason"] != "").all()
+        w = r[r["weakest"]].iloc[0]
+        assert "could be weaker" in w["weakest_caveat"]
+        assert all(lbl in w["weakest_caveat"] for lbl in blank["label"])
+
+
+def test_defence_has_antimony_and_a_naval_chain_exists():
+    c = chains()
+    assert any(n.material_id == "antimony" for n in c["defence"].nodes)
+    naval = {n.material_id for n in c["naval"].nodes if n.material_id}
+    assert {"nickel", "tungsten", "titanium_metal", "magnet_rees", "antimony"} <= naval

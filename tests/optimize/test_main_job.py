@@ -56,8 +56,10 @@ def test_scenario_engine_output_feeds_the_stockpile_lp(store):
     from crmsec.scenarios.spec import builtin_scenarios
 
     inp = store_inputs(store)
+    from crmsec.scenarios.impact import scenario_set_all
+
     frames = [run_scenario_from_store(s, inputs=inp).scenario_set for s in builtin_scenarios()]
-    scen = pd.concat(frames, ignore_index=True)
+    scen = scenario_set_all(frames)  # independent annual events → mutually exclusive scenario probabilities
     scen = scen[scen["shortfall_t"].isna() | (scen["shortfall_t"] >= 0)]
     assert scen["shortfall_t"].notna().any() and scen["shortfall_t"].isna().any()
     mats = pd.DataFrame({"material_id": sorted(scen["material_id"].unique())})

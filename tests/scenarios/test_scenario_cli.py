@@ -24,7 +24,7 @@ def test_scenario_list_and_show():
     r = runner.invoke(app, ["scenario", "list", "--format", "csv"])
     assert r.exit_code == 0, r.output
     f = pd.read_csv(io.StringIO(r.stdout))
-    assert len(f) == 8 and {"hormuz_closure", "china_gallium_germanium_2023"} <= set(f["scenario_id"])
+    assert len(f) >= 12 and {"hormuz_closure", "china_gallium_germanium_2023"} <= set(f["scenario_id"])
     r = runner.invoke(app, ["scenario", "show", "hormuz_closure", "--format", "json"])
     assert r.exit_code == 0
     fields = {d["field"]: d["value"] for d in json.loads(r.stdout)}
@@ -43,7 +43,7 @@ def test_scenario_run_materials_and_scenario_set(store_path, tmp_path):
     assert r.exit_code == 0, r.output
     s = pd.read_csv(out)
     assert list(s.columns) == ["scenario_id", "probability", "material_id", "shortfall_t", "duration_days"]
-    assert s["scenario_id"].nunique() == 8
+    assert s["scenario_id"].nunique() == 12
 
 
 def test_scenario_run_ensemble(store_path):
@@ -59,7 +59,8 @@ def test_crma_and_chains(store_path):
     r = runner.invoke(app, ["crma", "--store", str(store_path), "--format", "csv"])
     assert r.exit_code == 0, r.output
     f = pd.read_csv(io.StringIO(r.stdout))
-    assert {"extraction", "processing", "recycling", "diversification"} <= set(f.columns)
+    assert {"extraction", "processing", "recycling_eol_rir_proxy", "diversification", "reference_period"} <= set(
+        f.columns)
     r = runner.invoke(app, ["chains", "show", "magnets", "--store", str(store_path), "--format", "csv"])
     assert r.exit_code == 0, r.output
     f = pd.read_csv(io.StringIO(r.stdout))

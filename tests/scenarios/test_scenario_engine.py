@@ -82,7 +82,8 @@ def test_hormuz_takes_out_gulf_aluminium_and_qatari_helium(toy_inputs):
     world_al = 41000 + 1600 + 2700 + 400 + 4100 + 1300
     assert m.loc["aluminium", "mode"] == "market"
     assert m.loc["aluminium", "shortfall_share"] == pytest.approx((1600 + 2700) / world_al)
-    assert m.loc["aluminium", "price_shock"] == pytest.approx((1600 + 2700) / world_al / 0.2)
+    # price rule: (s0 − inventory buffer 0.05) / (|ε_d| + ε_s), capped at +200 % (exposure_params.csv)
+    assert m.loc["aluminium", "price_shock"] == pytest.approx(((1600 + 2700) / world_al - 0.05) / 0.2)
     # helium is direct: Qatar's share of the EU sourcing mix
     assert m.loc["helium", "shortfall_share"] == pytest.approx(0.34)
 

@@ -268,7 +268,8 @@ def crma_benchmarks(con: Any) -> dict[str, Any]:
     crma = _import("crmsec.crma", "crma")
     long = cached(con, "crma", compute=lambda: crma.crma_table(con))
     return {"long": long, "table": crma.crma_wide(long),
-            "notes": ["NaN means no data (the reason column says why), never zero."]}
+            "notes": ["NaN means no data (the reason column says why), never zero.",
+                      crma.TITLE if hasattr(crma, "TITLE") else ""]}
 
 
 def chains_list(con: Any) -> list[dict[str, Any]]:
@@ -333,6 +334,7 @@ def run_scenario(con: Any, scenario: Any, *, draws: int = 0, seed: int = 0,
                                   progress=lambda i, n: step(0.05 + share * i / max(n, 1), f"block {i}/{n}"))
     out: dict[str, Any] = {
         "title": scenario.name, "description": scenario.description, "scenario": scenario.id,
+        "probability": scenario.probability, "probability_basis": getattr(scenario, "probability_basis", ""),
         "tables": {"materials": res.materials, "sectors": res.sectors, "timeline": res.timeline,
                    "stages": res.stages},
         "sources": [s.title + (f" ({s.year})" if getattr(s, "year", None) else "") for s in scenario.sources],

@@ -15,6 +15,9 @@ from crmsec.chains.model import (
 
 GLOBAL_SCOPES = ("global", "Global", "gs", "GS", "world")
 WGI_WINDOW = range(2018, 2023)
+# Territories the WGI does not rate: the sovereign's governance stands in (assumption [D], shown in ``source``).
+TERRITORY_WGI = {"NCL": "FRA", "PYF": "FRA", "GUF": "FRA", "GRL": "DNK"}
+UNALLOCATED = ("_OTH", "_OTHER")
 
 
 def list_chains() -> pd.DataFrame:
@@ -37,7 +40,9 @@ def wgi_scaled_from_store(con: duckdb.DuckDBPyConnection, years: range = WGI_WIN
     from crmsec.criticality.eu_method import scaled_wgi_window
 
     gov = con.execute("select country, year, dimension, estimate from governance").df()
-    return scaled_wgi_window(gov, (years[0], years[-1]))
+    w = scaled_wgi_window(gov, (years[0], years[-1]))
+    extra = {t: w[s] for t, s in TERRITORY_WGI.items() if t not in w.index and s in w.index}
+    return pd.concat([w, pd.Series(extra, dtype=float)]) if extra else w
 
 
 def node_shares_from_store(con: duckdb.DuckDBPyConnection, chain_id: str) -> pd.DataFrame:
@@ -72,7 +77,9 @@ def node_shares_from_store(con: duckdb.DuckDBPyConnection, chain_id: str) -> pd.
                 source="assumption: " + sub["source"].astype(str)))
     if not parts:
         return pd.DataFrame(columns=["node_id", "country", "share", "source"])
-    return pd.concat(parts, ignore_index=True)[["node_id", "country", "share", "source"]]
+    out = pd.concat(parts, ignore_index=True)[["node_id", "country", "share", "source"]]
+    # the IEA "rest of world" row is the unallocated remainder, not a supplier (not counted in the HHI)
+    return out[~out["country"].isin(UNALLOCATED)].reset_index(drop=True)
 
 
 def chain_risk(chain_id: str, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

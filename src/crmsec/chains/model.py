@@ -188,7 +188,9 @@ def stage_risk(chain: Chain, node_shares: pd.DataFrame, wgi_scaled: pd.Series) -
     Returns
     -------
     Frame with node_id, label, type, material_id, stage, n_suppliers, hhi, top_country, top_share,
-    coverage (sum of named shares), risk (HHI_WGI with t = 1), weakest (bool), sectors, source, reason.
+    coverage (sum of named shares), risk (HHI_WGI with t = 1), weakest (bool; computed over the stages with
+    data only), weakest_caveat (names the stages without data that could be weaker), data_status ("no data"
+    for a blank stage, never a zero), sectors, source, reason.
     """
     rows = []
     for n in chain.nodes:
@@ -219,7 +221,14 @@ def stage_risk(chain: Chain, node_shares: pd.DataFrame, wgi_scaled: pd.Series) -
             "source": src, "reason": reason,
         })
     out = pd.DataFrame(rows)
+    out["data_status"] = np.where(out["risk"].notna(), "data", "no data")
     out["weakest"] = False
+    out["weakest_caveat"] = ""
     if out["risk"].notna().any():
-        out.loc[out["risk"].idxmax(), "weakest"] = True
+        k = out["risk"].idxmax()  # weakest over the stages WITH data only
+        out.loc[k, "weakest"] = True
+        blank = out.loc[out["risk"].isna(), "label"].tolist()
+        if blank:
+            out.loc[k, "weakest_caveat"] = (
+                f"{len(blank)} stage(s) without data could be weaker: {', '.join(blank)}")
     return out

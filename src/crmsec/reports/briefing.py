@@ -227,10 +227,20 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     for r in services.records(mats[mats["region"] == "NLD"]):
         b.facts.append((_("supply lost, {material} (NL)").format(material=names.get(r["material_id"], r["material_id"])),
                         pct(r.get("shortfall_share"))))
-    nl_va = secs[secs["region"] == "NLD"]["va_at_risk_meur"].sum(min_count=1) if not secs.empty else None
-    eu_va = secs[secs["region"] == "EU27"]["va_at_risk_meur"].sum(min_count=1) if not secs.empty else None
-    b.facts.append((_("value added at risk, NL (M EUR)"), fmt(services.clean(nl_va))))
-    b.facts.append((_("value added at risk, EU (M EUR)"), fmt(services.clean(eu_va))))
+    def _va(region: str, col: str) -> Any:
+        if secs.empty or col not in secs:
+            return None
+        return services.clean(secs[secs["region"] == region][col].sum(min_count=1))
+
+    # headline cards: the central case next to the upper bound, each labelled (issue 13)
+    b.facts.append((_("value added at risk, NL — central case (M EUR)"), fmt(_va("NLD", "va_at_risk_central_meur"))))
+    b.facts.append((_("value added at risk, NL — upper bound, φ = 1 (M EUR)"),
+                    fmt(_va("NLD", "va_at_risk_upper_bound_meur"))))
+    b.facts.append((_("value added at risk, EU — central case (M EUR)"), fmt(_va("EU27", "va_at_risk_central_meur"))))
+    b.facts.append((_("value added at risk, EU — upper bound, φ = 1 (M EUR)"),
+                    fmt(_va("EU27", "va_at_risk_upper_bound_meur"))))
+    if res.get("probability") is not None:
+        b.facts.append((_("annual probability (basis in the notes)"), pct(res.get("probability"))))
     st, _by_sector = engines.shortfall_timeline(res, "NLD")
     if not st.empty:
         piv = st.pivot_table(index="t", columns="group", values="value", aggfunc="max").sort_index()
@@ -243,11 +253,18 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     b.sections.append(_section_from_frame(_("Supply lost per material"),
                                           mats.assign(shortfall_share=mats["shortfall_share"].map(pct)), mcols, "–"))
     scols = {"region": _("region"), "nace": "NACE", "binding_material": _("binding material"),
-             "va_at_risk_meur": _("value added at risk (M EUR)"), "va_basis": _("basis"), "reason": _("reason")}
+             "va_at_risk_central_meur": _("value added at risk, central case (M EUR)"),
+             "va_at_risk_upper_bound_meur": _("value added at risk, upper bound (M EUR)"),
+             "va_basis": _("basis"), "reason": _("reason")}
     b.sections.append(_section_from_frame(_("Sectors hit"), secs, scols, "–"))
     b.tables = {k: v for k, v in res["tables"].items()}
     b.sources += res.get("sources", [])
     b.notes += [_("Assumption: ") + n for n in res.get("notes", [])]
+    b.notes.append(_("Central case: substitution at the EU substitution index, 60 days of stocks drawn down, only "
+                     "the dependent share of each sector. Upper bound: no substitution, stocks or priority "
+                     "allocation (φ = 1), the whole sector stops while its binding input is short."))
+    if res.get("probability_basis"):
+        b.notes.append(_("Annual probability: ") + str(res["probability_basis"]))
     return b
 
 

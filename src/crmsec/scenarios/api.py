@@ -25,9 +25,21 @@ def list_scenarios() -> pd.DataFrame:
             "materials": ", ".join(s.materials), "stages": ", ".join(s.stages),
             "depth": f"{s.depth.low:g}–{s.depth.high:g}",
             "duration_days": f"{s.duration_days.low:g}–{s.duration_days.high:g}",
-            "probability": s.probability, "n_sources": len(s.sources),
+            "probability": s.probability, "probability_basis": s.probability_basis,
+            "ledger": ", ".join(s.ledger), "ledger_status": _ledger_status(s.ledger), "n_sources": len(s.sources),
         })
     return pd.DataFrame(rows)
+
+
+def _ledger_status(ids: list[str]) -> str:
+    """Status of the scenario's ledger measures on the ledger's knowledge date (e.g. 'suspended until …')."""
+    if not ids:
+        return ""
+    from crmsec.scenarios.controls import ledger_status, vendored_ledger
+
+    st = ledger_status(vendored_ledger())
+    st = st[st["measure_id"].isin(ids)]
+    return "; ".join(sorted(set(st["status"])))
 
 
 def scenario_detail(name: str) -> pd.DataFrame:
@@ -55,15 +67,17 @@ def _open(con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyConnection:
 
 
 def store_inputs(con: duckdb.DuckDBPyConnection | None = None, *, with_chains: bool = True,
-                 nl_mix: str = "eu_proxy") -> SupplyInputs:
+                 nl_mix: str = "eu_proxy", attribution: str = "stop") -> SupplyInputs:
     """Engine inputs from the store, with the chain component-stage mixes when ``with_chains``.
 
     ``nl_mix``: ``eu_proxy`` (NL sourcing = EU27 mix) or ``trade`` (NL import partners from BACI where possible).
+    ``attribution``: ``stop`` (sectors that stop) or ``eu_ei`` (EU EI convention), see ``scenarios.cases``.
     """
     from crmsec.chains.model import component_mixes
     from crmsec.scenarios.inputs import supply_inputs
 
-    return supply_inputs(_open(con), extra_mixes=component_mixes() if with_chains else None, nl_mix=nl_mix)
+    return supply_inputs(_open(con), extra_mixes=component_mixes() if with_chains else None, nl_mix=nl_mix,
+                         attribution=attribution)
 
 
 def _validated(scenario: Scenario | str) -> Scenario:
@@ -90,10 +104,21 @@ def run_scenario_from_store(scenario: Scenario | str, con: duckdb.DuckDBPyConnec
 def ensemble_from_store(scenarios: Sequence[Scenario | str] | None = None, n_draws: int = 10_000, *,
                         con: duckdb.DuckDBPyConnection | None = None, seed: int = 0,
                         scheduler: object | None = None, chunk_size: int = 100_000,
-                        progress: Progress | None = None, inputs: SupplyInputs | None = None) -> EnsembleResult:
-    """Ensemble over the given scenarios (default: the whole built-in library) on the store."""
+                        progress: Progress | None = None, inputs: SupplyInputs | None = None,
+                        conditional: bool = False) -> EnsembleResult:
+    """Ensemble over the given scenarios (default: the whole built-in library) on the store.
+
+    ``conditional=True``: per-scenario statistics conditional on the event, with the annual probability and the
+    annual expected loss in their own columns (:func:`crmsec.scenarios.ensemble.run_conditional`); otherwise the
+    annual mixture (each draw one year, events with their probabilities).
+    """
+    from crmsec.scenarios.ensemble import run_conditional
+
     scs = [_validated(s) for s in (scenarios or builtin_scenarios())]
     inp = inputs or store_inputs(con)
+    if conditional:
+        return run_conditional(scs, inp, n_draws, seed=seed, scheduler=scheduler, chunk_size=chunk_size,
+                               progress=progress)
     return run_ensemble(scs, inp, n_draws, seed=seed, scheduler=scheduler, chunk_size=chunk_size,
                         progress=progress)
 
@@ -103,7 +128,8 @@ def write_outputs(out_dir: str | Path, con: duckdb.DuckDBPyConnection | None = N
     """Write the CRMA table and the built-in scenario results into ``out_dir`` (called by ``crmsec run``).
 
     Files: ``crma_benchmarks.csv``, ``scenarios_materials.csv``, ``scenarios_sectors.csv``,
-    ``scenarios_stages.csv``, ``scenario_set.csv`` (for ``crmsec.optimize``), ``scenarios_ensemble.csv``.
+    ``scenarios_stages.csv``, ``scenario_set.csv`` (for ``crmsec.optimize``), ``scenarios_ensemble.csv``
+    (conditional on each event, with annual probability and expected loss), ``scenarios_ensemble_annual.csv``.
     """
     from crmsec.crma import crma_table
     from crmsec.output import write_frame
@@ -117,12 +143,19 @@ def write_outputs(out_dir: str | Path, con: duckdb.DuckDBPyConnection | None = N
     written.append(out / "crma_benchmarks.csv")
     inp = store_inputs(con)
     results = [run_scenario_from_store(s, inputs=inp) for s in builtin_scenarios()]
+    from crmsec.scenarios.impact import scenario_set_all
+
     for attr, name in (("materials", "scenarios_materials"), ("sectors", "scenarios_sectors"),
                        ("stages", "scenarios_stages"), ("scenario_set", "scenario_set")):
-        f = pd.concat([getattr(r, attr) for r in results], ignore_index=True)
+        f = (scenario_set_all([r.scenario_set for r in results]) if attr == "scenario_set"
+             else pd.concat([getattr(r, attr) for r in results], ignore_index=True))
         write_frame(f, out / f"{name}.csv")
         written.append(out / f"{name}.csv")
-    ens = ensemble_from_store(None, n_draws, seed=seed, inputs=inp, progress=progress)
+    ens = ensemble_from_store(None, n_draws, seed=seed, inputs=inp, progress=progress, conditional=True)
     write_frame(ens.stats, out / "scenarios_ensemble.csv")
     written.append(out / "scenarios_ensemble.csv")
+    ann = ensemble_from_store(None, n_draws, seed=seed, inputs=inp)
+    write_frame(ann.stats.assign(statistic="annual mixture (events drawn with their annual probabilities)"),
+                out / "scenarios_ensemble_annual.csv")
+    written.append(out / "scenarios_ensemble_annual.csv")
     return written

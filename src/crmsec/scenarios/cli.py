@@ -18,6 +18,8 @@ from crmsec.output import PROVENANCE_OPT, Format, emit, stderr
 chains_app = typer.Typer(help="Value chains: who mines, refines and makes the parts; weakest stage.",
                          no_args_is_help=True)
 scenario_app = typer.Typer(help="Disruption scenarios: export controls, bans, closed straits.", no_args_is_help=True)
+controls_app = typer.Typer(help="Export-control ledger: measures, status as of a date, scenario from a measure.",
+                           no_args_is_help=True)
 
 
 class Table(str, enum.Enum):  # noqa: UP042 - typer needs a str-mixin Enum for choices
@@ -66,8 +68,8 @@ def chains_show(
         return
     con = _store(store)
     risk = chain_risk(name, con)
-    cols = ["node_id", "label", "stage", "material_id", "top_country", "top_share", "hhi", "risk", "weakest",
-            "sectors", "source", "reason"]
+    cols = ["node_id", "label", "stage", "material_id", "data_status", "top_country", "top_share", "hhi", "risk",
+            "weakest", "weakest_caveat", "sectors", "source", "reason"]
     if fmt is Format.table and output is None:
         cols = [c for c in cols if c not in ("source", "material_id")]
     emit(risk[cols], fmt, output, title=f"{chain.name}: concentration × governance per stage")
@@ -76,7 +78,8 @@ def chains_show(
         if not weakest.empty:
             w = weakest.iloc[0]
             stderr.print(f"weakest stage: [bold]{w['label']}[/bold] (top supplier {w['top_country']} "
-                         f"{w['top_share']:.0%}, HHI {w['hhi']:.2f}, risk {w['risk']:.2f}) → sectors {w['sectors']}")
+                         f"{w['top_share']:.0%}, HHI {w['hhi']:.2f}, risk {w['risk']:.2f}) → sectors {w['sectors']}"
+                         + (f"; {w['weakest_caveat']}" if w["weakest_caveat"] else ""))
         emit(chain_sectors(name, con), fmt, None, title="Dependent sectors (NL and EU value added, M EUR)")
 
 
@@ -90,9 +93,19 @@ def crma_command(
     """CRMA 2030 benchmarks per strategic raw material: extraction ≥ 10 %, processing ≥ 40 %,
     recycling ≥ 25 %, single third country ≤ 65 % (Regulation (EU) 2024/1252 Art. 5)."""
     from crmsec.crma import crma_table, crma_wide
+    from crmsec.crma.api import TITLE
 
     table = crma_table(_store(store))
-    emit(table if long else crma_wide(table), fmt, output, title="CRMA 2030 benchmarks (share of EU consumption)")
+    frame = table if long else crma_wide(table)
+    if not long and fmt is Format.table and output is None:
+        frame = frame[["material", "level", "extraction_display", "processing_display",
+                       "recycling_eol_rir_proxy_display", "diversification_display", "largest_third_country",
+                       "worst_stage", "nl_processing_display", "reference_period"]].rename(columns={
+            "extraction_display": "extraction", "processing_display": "processing",
+            "recycling_eol_rir_proxy_display": "recycling (EoL-RIR proxy)",
+            "diversification_display": "largest 3rd country", "largest_third_country": "country",
+            "nl_processing_display": "NL processing"})
+    emit(frame, fmt, output, title=TITLE)
 
 
 @scenario_app.command("list")
@@ -132,6 +145,11 @@ def scenario_run(
     duration: float | None = typer.Option(None, "--duration", help="Override the duration [days]."),
     nl_mix: str = typer.Option("eu_proxy", "--nl-mix",
                                help="NL sourcing mix: eu_proxy (EU27 mix) or trade (BACI import partners)."),
+    attribution: str = typer.Option("stop", "--attribution",
+                                    help="Sectors hit: stop (sectors that stop, e.g. magnets → C27–C29) or eu_ei "
+                                    "(EU EI convention, magnets → C25)."),
+    annual: bool = typer.Option(False, "--annual", help="With --draws: the annual mixture instead of statistics "
+                                "conditional on each event."),
     store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
@@ -150,17 +168,23 @@ def scenario_run(
         raise InputError(f"--draws {draws}: must be >= 0")
     scenarios = builtin_scenarios() if name == "all" else [get_scenario(name)]
     con = _store(store)
-    inputs = store_inputs(con, nl_mix=nl_mix)
+    if attribution not in ("stop", "eu_ei"):
+        raise InputError(f"--attribution {attribution!r}: choose stop or eu_ei")
+    inputs = store_inputs(con, nl_mix=nl_mix, attribution=attribution)
     if draws > 0:
         if table not in (None, Table.ensemble):
             raise InputError("--table: with --draws only 'ensemble' is available")
         with Progress(TextColumn("ensemble"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=stderr) as bar:
-            task = bar.add_task("draws", total=draws)
+            task = bar.add_task("draws", total=draws * (1 if annual else len(scenarios)))
             res = ensemble_from_store(scenarios, draws, seed=seed, scheduler=scheduler, chunk_size=chunk_size,
-                                      inputs=inputs, progress=lambda done, total: bar.update(task, completed=done))
+                                      inputs=inputs, progress=lambda done, total: bar.update(task, completed=done),
+                                      conditional=not annual)
         stats = res.stats[res.stats["region"].isin(region)]
-        emit(stats, fmt, output, title=f"Ensemble of {draws:,} draws, seed {seed} (mean, P95, CVaR95)")
+        what = ("annual mixture: events drawn with their annual probabilities" if annual else
+                "conditional on each event; annual probability and expected loss in their own columns")
+        emit(stats, fmt, output, title=f"Ensemble of {draws:,} draws, seed {seed} (mean, P95, CVaR95; {what}; "
+             "va_lost = upper bound φ = 1, va_lost_central = central case)")
         return
     which = table or Table.materials
     if which is Table.ensemble:
@@ -170,17 +194,102 @@ def scenario_run(
         res = run_scenario_from_store(sc, inputs=inputs, regions=region, depth=depth, duration_days=duration,
                                       stock_days=stock_days)
         frames.append(getattr(res, which.value))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if which is Table.scenario_set and len(frames) > 1:
+        from crmsec.scenarios.impact import scenario_set_all
+
+        frame = scenario_set_all(frames)  # mutually exclusive annual probabilities for the optimiser
+    else:
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if which is Table.materials:
-        keep = ["scenario_id", "region", "material_id", "binding_stage", "shortfall_share", "shortfall_t", "unit",
-                "duration_days", "effective_days", "days_to_stockout", "price_shock", "mix_basis", "reason"]
+        keep = ["scenario_id", "region", "material_id", "binding_stage", "shortfall_share", "shortfall_t_central",
+                "shortfall_t_upper_bound", "unit", "duration_days", "effective_days", "days_to_stockout",
+                "days_to_stockout_30d", "days_to_stockout_60d", "days_to_stockout_90d", "price_shock", "reason"]
         if fmt is Format.table and output is None:
             frame = frame[keep]
     emit(frame, fmt, output, title=f"Scenario {name}: {which.value}")
 
 
+def _as_of(text: str | None):
+    from datetime import date
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--as-of {text!r}: give a date as YYYY-MM-DD") from None
+
+
+@controls_app.command("list")
+def controls_list(
+    as_of: str | None = typer.Option(None, "--as-of", help="Status date YYYY-MM-DD (default: the ledger's "
+                                     "knowledge date 2026-06-17)."),
+    store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
+    fmt: Format = typer.Option(Format.table, "--format"),
+    output: Path | None = typer.Option(None, "--output"),
+) -> None:
+    """Export-control measures (China, DR Congo, Indonesia) with dates, materials, source and status."""
+    from crmsec.scenarios.controls import ledger_from_store, ledger_status
+
+    day = _as_of(as_of)
+    frame = ledger_status(ledger_from_store(_store(store)), day)
+    cols = ["measure_id", "issuer_iso3", "legal_reference", "announced", "effective", "materials", "measure_class",
+            "status", "status_as_of", "source_url"]
+    if fmt is Format.table and output is None:
+        cols = ["measure_id", "announced", "effective", "materials", "measure_class", "status", "source_url"]
+    emit(frame[cols], fmt, output, title=f"Export-control ledger (status as of {frame['status_as_of'].iloc[0]})")
+
+
+@controls_app.command("show")
+def controls_show(
+    measure_id: str = typer.Argument(..., help="Ledger id, e.g. CN-2025-18-REE."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Status date YYYY-MM-DD."),
+    store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
+    fmt: Format = typer.Option(Format.table, "--format"),
+    output: Path | None = typer.Option(None, "--output"),
+) -> None:
+    """One measure: legal reference, dates, items, customs codes, source, status and base-rate probability."""
+    from crmsec.scenarios.controls import base_rate, ledger_from_store, ledger_status
+
+    led = ledger_from_store(_store(store))
+    frame = ledger_status(led, _as_of(as_of))
+    row = frame[frame["measure_id"] == measure_id]
+    if row.empty:
+        raise InputError(f"unknown measure {measure_id!r}; see `crmsec controls list` for the ids")
+    rec = row.iloc[0].to_dict()
+    br = base_rate(led, str(rec["issuer_iso3"]), str(rec["materials"]).split(";"), _as_of(as_of))
+    rec.update(base_rate_probability=f"{br['probability']:.2f}/yr", base_rate_basis=br["basis"])
+    emit(pd.DataFrame({"field": list(rec), "value": [str(v) for v in rec.values()]}), fmt, output, title=measure_id)
+
+
+@controls_app.command("scenario")
+def controls_scenario(
+    measure_id: str = typer.Argument(..., help="Ledger id, e.g. CN-2025-10-WTeBiMoIn."),
+    stage: list[str] = typer.Option(None, "--stage", help="Stage(s) the measure hits (default by issuer/class)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Status date YYYY-MM-DD."),
+    store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
+    output: Path | None = typer.Option(None, "--output", help="Write the scenario YAML here (default: stdout)."),
+) -> None:
+    """Turn a ledger measure into a scenario YAML (class defaults labelled [D]); run it with `crmsec scenario run FILE`."""
+    import yaml
+
+    from crmsec.scenarios.controls import ledger_from_store, scenario_from_measure
+    from crmsec.scenarios.spec import parse_scenario
+
+    data = scenario_from_measure(ledger_from_store(_store(store)), measure_id, stages=stage or None,
+                                 as_of=_as_of(as_of))
+    parse_scenario(data, where=f"ledger {measure_id}")  # validate before writing
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        stderr.print(f"wrote {output}; run it with `crmsec scenario run {output}`")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``chains``, ``crma`` and ``scenario`` to the root CLI."""
+    """Add ``chains``, ``crma``, ``scenario`` and ``controls`` to the root CLI."""
     app.add_typer(chains_app, name="chains")
     app.command("crma")(crma_command)
     app.add_typer(scenario_app, name="scenario")
+    app.add_typer(controls_app, name="controls")

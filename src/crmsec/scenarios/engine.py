@@ -40,13 +40,14 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from crmsec.errors import InputError
+from crmsec.scenarios.cases import STOCK_LEVELS, central_shortfall_days, price_response
 from crmsec.scenarios.spec import Measure, Scenario
 
 STAGE_ORDER = {"extraction": 0, "processing": 1, "component": 2, "end_product": 3}
@@ -76,6 +77,7 @@ class SupplyInputs:
     chokepoints: pd.DataFrame
     members: dict[str, frozenset[str]]
     material_names: dict[str, str] = field(default_factory=dict)
+    substitution: dict[str, float] = field(default_factory=dict)  # SI_EI per material (EU CRM 2023), central case
 
 
 # ----------------------------------------------------------------------------------------------
@@ -358,7 +360,8 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
                                 else (prm.get("spare_share", 0.0) or 0.0)),
                     eps=abs(float(prm.get("eps_d", math.nan))) + float(prm.get("eps_s", math.nan)),
                     params={k: float(prm[k]) for k in (
-                        "reroute_lag_days", "reroute_ramp_days", "reroute_max", "stock_days", "phi"
+                        "reroute_lag_days", "reroute_ramp_days", "reroute_max", "stock_days", "phi",
+                        "inventory_buffer", "price_cap",
                     ) if k in prm and prm[k] is not None and not (isinstance(prm[k], str))},
                 )
             )
@@ -419,8 +422,11 @@ def effective_days(duration: np.ndarray, lag: np.ndarray, ramp: np.ndarray, rmax
 
 def days_to_stockout(s0: float, stock_days: float, duration: float, lag: float, ramp: float,
                      rmax: float) -> float:
-    """First day t with ∫_0^t s(τ) dτ ≥ stock_days [d]; inf when stocks outlast the disruption."""
-    if not np.isfinite(stock_days):
+    """First day t with ∫_0^t s(τ) dτ ≥ stock_days [d]; inf when stocks outlast the disruption.
+
+    NaN when the stocks or the shortfall are unknown: an unknown shortfall never becomes "no stock-out".
+    """
+    if not (np.isfinite(stock_days) and np.isfinite(s0)):
         return math.nan
     if s0 <= 0:
         return math.inf
@@ -513,9 +519,19 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
             lows = [float(a[0]) for a in avail]
             binding = b.stages[int(np.argmin(lows))].stage if min(lows) < 1.0 else ""
         reason = b.reason
-        if not np.isfinite(sd):
-            reason = "; ".join(x for x in (reason, "no_stock_data: user stocks unknown, pass --stock-days") if x)
-        price = s0 / b.eps if b.mode == "market" and np.isfinite(b.eps) and b.eps > 0 else math.nan
+        if not np.isfinite(s0):
+            reason = "; ".join(x for x in (reason, "shortfall unknown: days to stock-out unknown") if x)
+        elif not np.isfinite(sd):
+            reason = "; ".join(x for x in (reason, "no_stock_data: user stocks unknown (range for 30/60/90 d of "
+                                           "working stocks shown), pass --stock-days") if x)
+        price, price_note = (price_response(s0, b.eps, b.params.get("inventory_buffer", 0.0),
+                                            b.params.get("price_cap", math.nan))
+                             if b.mode == "market" else (math.nan, ""))
+        # central case, market mode: visible inventories (share of annual supply) absorb the first part of the
+        # world shortfall, the same buffer as in the price rule (cases.price_response)
+        s0c = max(0.0, s0 - b.params.get("inventory_buffer", 0.0)) if b.mode == "market" and np.isfinite(s0) else s0
+        stock_range = {f"days_to_stockout_{int(k)}d": days_to_stockout(s0, k, T, lag, ramp, rmax)
+                       for k in STOCK_LEVELS}
         world_risk = world_risks.get(b.material_id)
         if world_risk is None:  # per material, not per region
             world_risk = world_risks[b.material_id] = world_at_risk(scenario, inputs, b.material_id)
@@ -524,9 +540,12 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
             "material": inputs.material_names.get(b.material_id, b.material_id), "mode": b.mode,
             "binding_stage": binding, "depth": d, "shortfall_share": s0,
             "consumption": b.consumption, "unit": b.unit, "shortfall_t": short_t,
+            "shortfall_t_upper_bound": short_t,
+            "shortfall_share_central": s0c,
+            "shortfall_t_central": float(central_shortfall_days(s0c, eff)) * b.consumption / 365.0,
             "duration_days": T, "effective_days": eff, "reroute_max": rmax,
-            "days_to_stockout": days_to_stockout(s0, sd, T, lag, ramp, rmax),
-            "price_shock": price,
+            "days_to_stockout": days_to_stockout(s0, sd, T, lag, ramp, rmax), **stock_range,
+            "price_shock": price, "price_note": price_note, "annual_probability": scenario.probability,
             "world_at_risk_extraction": d * world_risk.get("extraction", math.nan),
             "world_at_risk_processing": d * world_risk.get("processing", math.nan),
             "mix_basis": b.mix_basis, "reason": reason,
@@ -556,58 +575,9 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
         if callable(progress):
             progress(i + 1, len(blocks))
     materials = pd.DataFrame(mat_rows)
+    from crmsec.scenarios.impact import scenario_set_frame, sector_impact
+
     sectors = sector_impact(materials, inputs)
     scen_set = scenario_set_frame([scenario], materials)
     return ScenarioResult(scenario, materials, pd.DataFrame(stage_rows), sectors, pd.DataFrame(time_rows),
                           scen_set)
-
-
-def sector_impact(materials: pd.DataFrame, inputs: SupplyInputs) -> pd.DataFrame:
-    """VA at risk per region × NACE sector (Eq. 4 in [1]): VA_k · φ_k · max_m(s0_m · effdays_m)/365.
-
-    With φ = 1 (default) this is an upper bound (``bound = upper``): the whole 2-digit sector is assumed to
-    need the binding input in fixed proportion, with no stocks or substitution (methods §5.2 step 4).
-    """
-    cols = ["scenario_id", "region", "nace", "binding_material", "shortfall_share", "va_meur", "phi",
-            "va_at_risk_meur", "va_basis", "bound", "reason"]
-    if materials.empty:
-        return pd.DataFrame(columns=cols)
-    su = inputs.sector_use
-    m = materials.assign(sdays=materials["shortfall_share"] * materials["effective_days"])
-    j = m.merge(su, on=["region", "material_id"], how="inner")
-    if j.empty:
-        return pd.DataFrame(columns=cols)
-    rows = []
-    for (sid, region, nace), g in j.groupby(["scenario_id", "region", "nace"], sort=True):
-        k = int(np.nanargmax(g["sdays"].to_numpy())) if g["sdays"].notna().any() else 0
-        top = g.iloc[k]
-        phi = float(exposure_params(inputs, str(top["material_id"])).get("phi", 1.0) or 1.0)
-        va = float(g["va_meur"].iloc[0])
-        reason = "" if np.isfinite(va) else f"no_sector_va: no value added for {region} {nace}"
-        rows.append({
-            "scenario_id": sid, "region": region, "nace": nace, "binding_material": top["material_id"],
-            "shortfall_share": float(top["shortfall_share"]), "va_meur": va, "phi": phi,
-            "va_at_risk_meur": va * phi * float(top["sdays"]) / 365.0,  # Eq. 4 in [1]
-            "va_basis": str(g["va_basis"].iloc[0]) if "va_basis" in g else "",
-            "bound": "upper" if phi >= 1.0 else "central",
-            "reason": reason,
-        })
-    return pd.DataFrame(rows, columns=cols)
-
-
-def scenario_set_frame(scenarios: Iterable[Scenario], materials: pd.DataFrame, region: str = "NLD") -> pd.DataFrame:
-    """Tidy frame for the stockpile optimiser: scenario_id, probability, material_id, shortfall_t, duration_days.
-
-    ``shortfall_t`` is the volume short over the whole disruption (after rerouting) in the unit of the
-    region's consumption; rows with unknown consumption keep NaN (the optimiser must skip them).
-    """
-    prob = {s.id: s.probability for s in scenarios}
-    sel = materials[materials["region"] == region] if not materials.empty else materials
-    out = pd.DataFrame({
-        "scenario_id": sel.get("scenario_id", pd.Series(dtype=str)),
-        "probability": sel.get("scenario_id", pd.Series(dtype=str)).map(prob),
-        "material_id": sel.get("material_id", pd.Series(dtype=str)),
-        "shortfall_t": sel.get("shortfall_t", pd.Series(dtype=float)),
-        "duration_days": sel.get("duration_days", pd.Series(dtype=float)),
-    })
-    return out.reset_index(drop=True)

@@ -34,6 +34,7 @@ import numpy.polynomial.polynomial as npp
 import pandas as pd
 
 from crmsec.errors import InputError
+from crmsec.scenarios.cases import central_shortfall_days
 from crmsec.scenarios.engine import Block, SupplyInputs, compile_blocks, effective_days, exposure_params
 from crmsec.scenarios.spec import Scenario
 
@@ -75,13 +76,16 @@ class _BlockSpec:
     mat_col: int
     consumption: float
     sec_cols: np.ndarray  # sector columns this block feeds
+    si: float  # substitution index SI_EI of the material (central case)
+    buffer: float  # market mode: inventory buffer (share of annual supply) absorbed first in the central case
     lag: tuple[float, float]
     ramp: tuple[float, float]
     rmax: tuple[float, float]
 
     def key(self) -> bytes:
         """Identity of the sampled shortfall (blocks with equal keys give equal draws)."""
-        head = np.array([*self.lag, *self.ramp, *self.rmax, self.spare, float(self.mode == "direct")])
+        head = np.array([*self.lag, *self.ramp, *self.rmax, self.spare, float(self.mode == "direct"), self.si,
+                         self.buffer])
         return head.tobytes() + b"|".join(p.tobytes() for p in self.polys) + b"#" + self.world_shares.tobytes()
 
 
@@ -95,7 +99,8 @@ class EnsembleModel:
     blocks: list[_BlockSpec]
     mat_keys: list[tuple[str, str]]  # (region, material_id)
     sec_keys: list[tuple[str, str]]  # (region, nace)
-    va_phi: np.ndarray  # (n_sec,) VA_k · φ_k [M EUR/yr]
+    va_phi: np.ndarray  # (n_sec,) VA_k · φ_k [M EUR/yr] (upper bound)
+    va_dep: np.ndarray  # (n_sec,) VA_k · dependency_k [M EUR/yr] (central case)
     consumption: np.ndarray  # (n_mat,)
     scenario_ids: list[str]
     units: list[str]  # unit of consumption per material column
@@ -115,6 +120,7 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
     mat_index: dict[tuple[str, str], int] = {}
     sec_index: dict[tuple[str, str], int] = {}
     va: dict[int, float] = {}
+    va_dep: dict[int, float] = {}
     cons: dict[int, float] = {}
     units: dict[int, str] = {}
     specs: list[_BlockSpec] = []
@@ -137,15 +143,19 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
             rows = su_by.get(key, su.iloc[0:0])
             phi = float(exposure_params(inputs, b.material_id).get("phi", 1.0) or 1.0)
             scols = []
-            for nace, v in zip(rows["nace"], rows["va_meur"], strict=True):
+            deps = rows["dependency"] if "dependency" in rows else pd.Series(1.0, index=rows.index)
+            for nace, v, dep in zip(rows["nace"], rows["va_meur"], deps, strict=True):
                 j = sec_index.setdefault((b.region, str(nace)), len(sec_index))
                 va[j] = float(v) * phi
+                va_dep[j] = max(va_dep.get(j, 0.0), float(v) * float(dep))
                 scols.append(j)
             p = b.params
             specs.append(_BlockSpec(
                 scen=si, mode=b.mode,
                 polys=polys, world_shares=wsh,
                 spare=b.spare, mat_col=col, consumption=b.consumption, sec_cols=np.array(scols, dtype=int),
+                si=float(inputs.substitution.get(b.material_id, 1.0)),
+                buffer=float(b.params.get("inventory_buffer", 0.0)) if b.mode == "market" else 0.0,
                 lag=_rng_of(sc.reroute_lag_days, p.get("reroute_lag_days", 0.0)),
                 ramp=_rng_of(sc.reroute_ramp_days, p.get("reroute_ramp_days", 0.0)),
                 rmax=_rng_of(sc.reroute_max, p.get("reroute_max", 0.0)),
@@ -158,6 +168,7 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
         mat_keys=sorted(mat_index, key=mat_index.__getitem__),
         sec_keys=sorted(sec_index, key=sec_index.__getitem__),
         va_phi=np.array([va[j] for j in range(len(sec_index))]),
+        va_dep=np.array([va_dep[j] for j in range(len(sec_index))]),
         consumption=np.array([cons[j] for j in range(len(mat_index))]),
         scenario_ids=[s.id for s in scenarios],
         units=[units[j] for j in range(len(mat_index))],
@@ -179,6 +190,7 @@ def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -
     dur = np.minimum(model.duration[:, 0] + (model.duration[:, 1] - model.duration[:, 0]) * u_dur, HORIZON_DAYS)
     sdays = np.zeros((n, n_mat))
     va_lost = np.zeros((n, n_sec))
+    va_central = np.zeros((n, n_sec))
     by_scen: dict[int, list[_BlockSpec]] = {}
     for b in model.blocks:
         by_scen.setdefault(b.scen, []).append(b)
@@ -190,12 +202,15 @@ def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -
         d = depth[idx, s]
         T = dur[idx, s]
         sec_max = np.zeros((idx.size, n_sec)) if n_sec else None
+        sec_max_c = np.zeros((idx.size, n_sec)) if n_sec else None
         ul, ur, um = u_lag[idx, s], u_ramp[idx, s], u_rmax[idx, s]
         cache: dict[bytes, np.ndarray] = {}
         for b in blocks:
             key = b.key()
-            sd = cache.get(key)
-            if sd is None:
+            hit = cache.get(key)
+            if hit is not None:
+                sd, sdc = hit
+            else:
                 if b.mode == "direct":
                     a = npp.polyval(d, b.polys[0])
                     for poly in b.polys[1:]:
@@ -209,17 +224,22 @@ def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -
                 lag = b.lag[0] + (b.lag[1] - b.lag[0]) * ul
                 ramp = b.ramp[0] + (b.ramp[1] - b.ramp[0]) * ur
                 rmax = b.rmax[0] + (b.rmax[1] - b.rmax[0]) * um
-                sd = np.clip(s0, 0.0, 1.0) * effective_days(T, lag, ramp, rmax)
-                cache[key] = sd
+                eff = effective_days(T, lag, ramp, rmax)
+                sd = np.clip(s0, 0.0, 1.0) * eff
+                sdc = central_shortfall_days(np.clip(s0 - b.buffer, 0.0, 1.0), eff) * b.si
+                cache[key] = (sd, sdc)
             sdays[idx, b.mat_col] += sd
             if sec_max is not None and b.sec_cols.size:
                 sec_max[:, b.sec_cols] = np.maximum(sec_max[:, b.sec_cols], sd[:, None])
+                sec_max_c[:, b.sec_cols] = np.maximum(sec_max_c[:, b.sec_cols], sdc[:, None])
         if sec_max is not None:
             va_lost[idx] += sec_max * (model.va_phi[None, :] / HORIZON_DAYS)
+            va_central[idx] += sec_max_c * (model.va_dep[None, :] / HORIZON_DAYS)
     np.minimum(sdays, HORIZON_DAYS, out=sdays)
     if n_sec:
         np.minimum(va_lost, model.va_phi[None, :], out=va_lost)
-    return {"shortfall_days": sdays, "va_lost": va_lost}
+        np.minimum(va_central, model.va_dep[None, :], out=va_central)
+    return {"shortfall_days": sdays, "va_lost": va_lost, "va_lost_central": va_central}
 
 
 def _tail_k(n_total: int, alpha: float) -> tuple[int, int]:
@@ -327,7 +347,8 @@ def _merge(model: EnsembleModel, parts: list[dict[str, object]], n: int, k_p: in
            k: int) -> pd.DataFrame:
     """Exact mean, P-alpha (inverted cdf) and CVaR-alpha from chunk sums and positive tails."""
     rows = []
-    for name, keys, unit in (("shortfall_days", model.mat_keys, "d"), ("va_lost", model.sec_keys, "M EUR")):
+    for name, keys, unit in (("shortfall_days", model.mat_keys, "d"), ("va_lost", model.sec_keys, "M EUR"),
+                             ("va_lost_central", model.sec_keys, "M EUR")):
         if not keys:
             continue
         total = np.sum(np.stack([p[f"{name}_sum"] for p in parts]), axis=0)  # chunk order: deterministic
@@ -339,8 +360,9 @@ def _merge(model: EnsembleModel, parts: list[dict[str, object]], n: int, k_p: in
             p95 = float(tail[k_p - 1]) if tail.size >= k_p else 0.0
             cvar = float(tail[:k_c].sum()) / k_c
             row = {"metric": name, "region": region, "key": key, "mean": float(mean[j]), "p95": p95,
-                   "cvar95": cvar, "p_nonzero": nonzero[j] / n, "unit": unit, "reason": ""}
-            if name == "va_lost" and not np.isfinite(model.va_phi[j]):
+                   "cvar95": cvar, "p_nonzero": nonzero[j] / n, "unit": unit, "reason": "",
+                   "case": {"va_lost": "upper_bound", "va_lost_central": "central"}.get(name, "")}
+            if name.startswith("va_lost") and not np.isfinite(model.va_phi[j]):
                 row.update(mean=math.nan, p95=math.nan, cvar95=math.nan,
                            reason="no_sector_va: no value added for this region and sector")
             rows.append(row)
@@ -351,4 +373,37 @@ def _merge(model: EnsembleModel, parts: list[dict[str, object]], n: int, k_p: in
                              "cvar95": cvar * f, "unit": model.units[j],
                              "reason": "" if np.isfinite(c) else "no_consumption: region consumption unknown"})
     return pd.DataFrame(rows, columns=["metric", "region", "key", "mean", "p95", "cvar95", "p_nonzero", "unit",
-                                       "reason"])
+                                       "case", "reason"])
+
+
+def run_conditional(scenarios: Sequence[Scenario], inputs: SupplyInputs, n_draws: int, *, seed: int = 0,
+                    regions: Sequence[str] = ("NLD", "EU27"), chunk_size: int = 100_000, alpha: float = 0.95,
+                    scheduler: object | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> EnsembleResult:
+    """Statistics **conditional on the event**, per scenario, with the annual probability shown separately.
+
+    Each scenario is sampled ``n_draws`` times with its probability set to 1 (depth, duration and rerouting drawn
+    from their ranges), so mean / P95 / CVaR95 describe what happens *if* the event occurs. The annual
+    probability π_s and its basis are columns of their own; ``annual_expected = π_s · mean`` is the expected
+    loss per year. (Mixing π_s into the draws makes P95 = 0 for any event rarer than 5 %/yr.)
+    Scenario s uses seed ``seed + s``.
+    """
+    if not scenarios:
+        raise InputError("an ensemble needs at least one scenario")
+    frames = []
+    total = n_draws * len(scenarios)
+    for i, sc in enumerate(scenarios):
+        forced = sc.model_copy(update={"probability": 1.0})
+        prog = (lambda d, _t, i=i: progress(i * n_draws + d, total)) if progress else None
+        res = run_ensemble([forced], inputs, n_draws, seed=seed + i, regions=regions, chunk_size=chunk_size,
+                           alpha=alpha, scheduler=scheduler, progress=prog)
+        p = float(sc.probability or 0.0)
+        st = res.stats.assign(scenario_id=sc.id, statistic="conditional on the event", annual_probability=p,
+                              annual_expected=lambda f, p=p: p * f["mean"],
+                              probability_basis=getattr(sc, "probability_basis", ""))
+        frames.append(st)
+    stats = pd.concat(frames, ignore_index=True)
+    front = ["scenario_id", "statistic", "metric", "case", "region", "key"]
+    stats = stats[front + [c for c in stats.columns if c not in front]]
+    return EnsembleResult(stats=stats, n_draws=n_draws, seed=seed, alpha=alpha,
+                          scenario_ids=[s.id for s in scenarios])

@@ -197,8 +197,16 @@ def consumption(con: duckdb.DuckDBPyConnection, mixes: pd.DataFrame, world: pd.D
     return out
 
 
-def sector_use(con: duckdb.DuckDBPyConnection, regions: tuple[str, ...] = ("NLD", "EU27")) -> pd.DataFrame:
-    """Material → NACE sector links with the sector's VA [M EUR/yr] per region."""
+def sector_use(con: duckdb.DuckDBPyConnection, regions: tuple[str, ...] = ("NLD", "EU27"),
+               attribution: str = "stop") -> pd.DataFrame:
+    """Material → NACE sector links with the sector's VA [M EUR/yr] per region.
+
+    ``attribution``: ``stop`` (default) re-books applications to the sectors that stop without them
+    (``crmsec.scenarios.cases.attribute_sectors``, e.g. magnets C25 → C27–C29); ``eu_ei`` keeps the EU EI
+    convention. ``dependency`` is the share of the sector's output that needs the material (1 = whole sector).
+    """
+    from crmsec.scenarios.cases import attribute_sectors
+
     eu = _table(con, "end_use")
     va_col = next((c for c in ("va_meur", "va", "va_million_eur") if c in eu.columns), None)
     nace = eu["nace"].fillna("").astype(str).str.strip()
@@ -207,9 +215,12 @@ def sector_use(con: duckdb.DuckDBPyConnection, regions: tuple[str, ...] = ("NLD"
         nace = nace.where(nace != "", from_label)
     eu = eu.assign(nace=nace)
     eu = eu[eu["nace"] != ""]
+    va_by_nace = eu.groupby("nace")[va_col].max() if va_col else pd.Series(dtype=float)
+    eu = attribute_sectors(eu, attribution)
     base = eu.groupby(["material_id", "nace"], as_index=False).agg(
-        use_share=("share", "sum"), va_meur=(va_col, "max") if va_col else ("share", lambda s: math.nan)
-    )
+        use_share=("share", "sum"), dependency=("dependency", "sum"), attribution=("attribution", "first"))
+    base["dependency"] = base["dependency"].clip(upper=1.0)
+    base["va_meur"] = base["nace"].map(va_by_nace).astype(float)
     parts = [base.assign(region="EU27", va_basis="EU sector VA used in the EU CRM 2023 EI (Appendix 6)")]
     if "NLD" in regions:
         nl = base.assign(region="NLD", va_meur=math.nan, va_basis="")
@@ -249,7 +260,8 @@ def nl_trade_mixes(con: duckdb.DuckDBPyConnection, years: int = 3) -> pd.DataFra
 
 
 def supply_inputs(con: duckdb.DuckDBPyConnection, *, extra_mixes: pd.DataFrame | None = None,
-                  regions: tuple[str, ...] = ("NLD", "EU27"), nl_mix: str = "eu_proxy") -> SupplyInputs:
+                  regions: tuple[str, ...] = ("NLD", "EU27"), nl_mix: str = "eu_proxy",
+                  attribution: str = "stop") -> SupplyInputs:
     """Assemble the engine inputs from the store (+ chain component mixes in ``extra_mixes``).
 
     ``nl_mix``: ``eu_proxy`` (default; NL sourcing = the EU27 sourcing mix) or ``trade`` (NL import-partner
@@ -272,9 +284,18 @@ def supply_inputs(con: duckdb.DuckDBPyConnection, *, extra_mixes: pd.DataFrame |
     mixes = pd.concat([mixes, nl], ignore_index=True)
     world = world_production(con)
     cons = consumption(con, mixes, world, groups["EU27"])
+    subst: dict[str, float] = {}
+    if _has_table(con, "eu_assessment"):
+        cols = set(con.execute("select column_name from information_schema.columns "
+                               "where table_name = 'eu_assessment'").df()["column_name"])
+        if "si_ei" in cols:
+            si = con.execute("select material_id, max(si_ei) si from eu_assessment where year = 2023 "
+                             "and si_ei is not null group by 1").df()
+            subst = dict(zip(si["material_id"], si["si"].astype(float), strict=True))
     reg = registry_materials()
     names = dict(zip(reg["material_id"], reg["name_en"], strict=True))
     return SupplyInputs(
-        mixes=mixes, world=world, consumption=cons, sector_use=sector_use(con, regions),
+        mixes=mixes, world=world, consumption=cons, sector_use=sector_use(con, regions, attribution),
         params=exposure_params(), chokepoints=chokepoint_table(), members=groups, material_names=names,
+        substitution=subst,
     )

@@ -87,7 +87,10 @@ class Scenario(BaseModel):
     stages : supply-chain stages the measure applies to (``extraction``, ``processing``, ``component``).
     depth : share of the actor's exports (or of the transits) cut, 0..1 [-]; a point or a range.
     onset_days : days from t0 to the start [d]. duration_days : length [d]; point or range.
-    probability : annual probability of occurrence [1/yr], 0..1.
+    probability : annual probability of occurrence [1/yr], 0..1; omitted when ``ledger`` names export-control
+        ledger entries: then the ledger base rate fills it (``crmsec.scenarios.controls.base_rate``).
+    probability_basis : how the probability was obtained (filled by the base-rate method; text otherwise).
+    ledger : ids of the export-control ledger measures the scenario represents (``crmsec controls list``).
     reroute_lag_days, reroute_ramp_days : rerouting starts after the lag and reaches ``reroute_max`` after
         the ramp [d]; ``reroute_max`` is the share of the lost volume other suppliers/routes can replace [-].
         ``None`` takes the per-material defaults of the exposure table.
@@ -108,7 +111,9 @@ class Scenario(BaseModel):
     depth: Range
     onset_days: float = Field(default=0.0, ge=0.0)
     duration_days: Range
-    probability: Fraction
+    probability: Fraction | None = None
+    probability_basis: str = ""
+    ledger: list[str] = Field(default_factory=list)
     reroute_lag_days: Range | None = None
     reroute_ramp_days: Range | None = None
     reroute_max: Range | None = None
@@ -149,6 +154,8 @@ class Scenario(BaseModel):
             rng = getattr(self, name)
             if rng is not None and rng.low < 0:
                 raise ValueError(f"{name} must be >= 0")
+        if self.probability is None and not self.ledger:
+            raise ValueError("give 'probability:' (annual, 0-1) or 'ledger:' (measure ids whose base rate sets it)")
         if self.measure is Measure.chokepoint_closure:
             if not self.chokepoint:
                 raise ValueError("measure chokepoint_closure needs 'chokepoint:' (a name of the chokepoint table)")
@@ -207,19 +214,25 @@ def _library() -> dict[str, Scenario]:
     return lib
 
 
+def _resolved(sc: Scenario) -> Scenario:
+    from crmsec.scenarios.controls import resolve_probability
+
+    return resolve_probability(sc)  # type: ignore[return-value]
+
+
 def builtin_scenarios() -> list[Scenario]:
-    """All built-in scenarios, sorted by id."""
-    return [(_library())[k] for k in sorted(_library())]
+    """All built-in scenarios, sorted by id (probabilities of ledger-based scenarios from the base rate)."""
+    return [_resolved((_library())[k]) for k in sorted(_library())]
 
 
 def get_scenario(name: str | Path) -> Scenario:
     """A built-in scenario by id, or a YAML file by path."""
     text = str(name)
     if text.endswith((".yaml", ".yml")) or Path(text).exists():
-        return load_scenario_file(text)
+        return _resolved(load_scenario_file(text))
     lib = _library()
     if text not in lib:
         raise InputError(
             f"unknown scenario {text!r}; built-in ids: {', '.join(sorted(lib))} (or give a path to a .yaml file)"
         )
-    return lib[text]
+    return _resolved(lib[text])

@@ -27,7 +27,7 @@ from crmsec.sources import raw_dir
 from crmsec.store.paths import DEFAULT_STORE, open_store, store_path  # noqa: E402,F401 — re-exported
 
 # Source modules in build order (each has load_tables() -> {table: frame}).
-SOURCE_MODULES = ["wgi", "baci", "wmd", "geopolrisk_lib", "usgs", "eu_crm", "iea", "crma"]
+SOURCE_MODULES = ["wgi", "baci", "wmd", "geopolrisk_lib", "usgs", "eu_crm", "iea", "crma", "export_controls"]
 
 # Required columns per table (more columns are allowed). A loader output missing one is a bug → DataError.
 SCHEMAS: dict[str, list[str]] = {
@@ -39,6 +39,8 @@ SCHEMAS: dict[str, list[str]] = {
     "eu_supply_shares": ["material_id", "stage", "scope", "country", "share", "t"],
     "end_use": ["material_id", "application", "share", "nace"],
     "sector_va": ["country", "nace", "year", "va_meur", "basis"],
+    "export_controls": ["measure_id", "issuer_iso3", "announced", "effective", "materials", "measure_class",
+                        "source_url"],
 }
 
 

@@ -197,7 +197,7 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
         wide = res["table"]
         rows, columns = services.records(wide), list(wide.columns)
         long = res["long"]
-        bm = [c for c in ("extraction", "processing", "recycling", "diversification") if c in wide.columns]
+        bm = [c for c in ("extraction", "processing", "recycling", "diversification") if c in set(long["benchmark"])]
         order = list(wide["material_id"])
         val = long.pivot_table(index="material_id", columns="benchmark", values="value", aggfunc="first",
                                dropna=False).reindex(index=order, columns=bm)

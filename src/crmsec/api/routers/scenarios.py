@@ -68,8 +68,9 @@ def _submit_scenario(jobs, con_factory, user, scenario: Any, draws: int, seed: i
             con.close()
         res["figure"] = scenario_figure(res)
         res["display"] = res["tables"]["materials"][
-            [c for c in ("region", "material", "binding_stage", "shortfall_share", "shortfall_t", "effective_days",
-                         "days_to_stockout", "reason") if c in res["tables"]["materials"].columns]]
+            [c for c in ("region", "material", "binding_stage", "shortfall_share", "shortfall_t_central",
+                         "shortfall_t_upper_bound", "effective_days", "days_to_stockout", "days_to_stockout_30d",
+                         "days_to_stockout_90d", "reason") if c in res["tables"]["materials"].columns]]
         res["summary"] = {"scenario": res["scenario"], "draws": draws, "seed": seed, "depth": depth,
                           "duration_days": duration_days}
         return res

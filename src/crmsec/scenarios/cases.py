@@ -1,0 +1,103 @@
+"""Central case next to the upper bound, stock-out ranges, the price rule and sector attribution (pure core).
+
+Every scenario result carries two labelled cases (issue 13, methods §5.2 Eq. 4 [1]):
+
+* **upper bound** — φ = 1 (no substitution), no stocks, no priority allocation, the whole sector stops while its
+  binding input is short: ``VA_ub = VA_k · max_m(s0_m · effdays_m) / 365`` (rerouting as modelled).
+* **central** — substitution at the EU CRM 2023 substitution index for economic importance (SI_EI, 0..1, 1 = no
+  substitute [2]), stock draw-down of ``CENTRAL_STOCK_DAYS`` days of consumption before any loss, and only the
+  share of sector output that depends on the material (``dependency``, sector attribution table):
+  ``VA_c = VA_k · dep_k · SI_EI_m · max_m(max(0, s0_m · effdays_m − S_c)) / 365``; ``dep_k`` is the material's
+  end-use share in sector k (the EU EI weighting of sector VA [4]) or, for re-booked applications, the dependent
+  share of the stopping sector's output (attribution table).
+
+Days to stock-out: NaN whenever the shortfall is NaN (unknown shortfall stays unknown); when user stocks are
+unknown the result shows the range for working stocks of :data:`STOCK_LEVELS` days instead of a blank.
+
+Price: ``dP/P = min(cap, max(0, s0 − b) / (|ε_d| + ε_s))`` with an inventory buffer b (share of annual supply
+in visible stocks) and a cap, all from ``data/exposure_params.csv`` (assumption table, labelled [D]).
+
+Sector attribution: the EU EI convention books NdFeB magnets under C25 (fabricated metal products); the sectors
+that stop without them are C27–C29. ``data/sector_attribution.csv`` (application, EU-EI NACE → stopping NACE,
+dependency, source) re-books them; ``attribution="eu_ei"`` keeps the EU convention.
+
+References
+----------
+[1] methods.md §5.2 (Eq. 4 sector impact, φ). [2] European Commission (2023), Study on the critical raw
+    materials for the EU 2023 — substitution indexes SI_EI. [3] Stock levels: 30/60/90 days is a design range
+    [D] spanning typical working stocks of weeks to a quarter (Gulf smelters hold 3–4 weeks of alumina, Reuters
+    5 Mar 2026; Japan's JOGMEC rare-metal stockpile target of 60 days of consumption).
+[4] European Commission (2017), Methodology for establishing the EU list of critical raw materials — EI = Σ_s A_s ·
+    Q_s (end-use share × sector VA); methods.md §1.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from crmsec.errors import DataError
+
+STOCK_LEVELS = (30.0, 60.0, 90.0)
+CENTRAL_STOCK_DAYS = 60.0
+UPPER_LABEL = "upper bound (φ = 1: no substitution, stocks or priority)"
+CENTRAL_LABEL = "central (SI_EI substitution, 60 d stock draw-down, sector dependency)"
+
+
+def central_shortfall_days(s0: np.ndarray | float, eff_days: np.ndarray | float,
+                           stock_days: float = CENTRAL_STOCK_DAYS) -> np.ndarray:
+    """Days of full consumption short after drawing down ``stock_days`` of stocks: max(0, s0·eff − S) [d]."""
+    x = np.asarray(s0, float) * np.asarray(eff_days, float)
+    return np.where(np.isnan(x), np.nan, np.maximum(0.0, x - stock_days))
+
+
+def price_response(s0: float, eps: float, buffer: float, cap: float) -> tuple[float, str]:
+    """Short-run price change dP/P (module docstring) and a note saying when the cap binds."""
+    if not (np.isfinite(s0) and np.isfinite(eps) and eps > 0):
+        return math.nan, "no_price: elasticities or shortfall unknown"
+    raw = max(0.0, s0 - (buffer if np.isfinite(buffer) else 0.0)) / eps
+    if np.isfinite(cap) and raw > cap:
+        return cap, f"capped at +{cap:.0%} (uncapped rule gives +{raw:.0%})"
+    return raw, ""
+
+
+@lru_cache(maxsize=1)
+def sector_attribution() -> pd.DataFrame:
+    """The application → stopping-sector table (assumption table with sources)."""
+    path = resources.files("crmsec.scenarios") / "data" / "sector_attribution.csv"
+    with resources.as_file(path) as p:
+        frame = pd.read_csv(p, keep_default_na=False)
+    bad = frame[(frame["dependency"] <= 0) | (frame["dependency"] > 1)]
+    if not bad.empty:
+        raise DataError("dependency must lie in (0, 1]", file="scenarios/data/sector_attribution.csv",
+                        row=int(bad.index[0]) + 2, field="dependency", value=bad["dependency"].iloc[0])
+    return frame
+
+
+def attribute_sectors(end_use: pd.DataFrame, attribution: str = "stop") -> pd.DataFrame:
+    """Re-book end-use rows (material_id, application, nace, share, …) to the sectors that stop.
+
+    ``attribution="eu_ei"`` returns the rows unchanged. ``dependency`` of a row kept under the EU convention is
+    the material's end-use share in the sector (the EU EI weighting A_s of sector VA [4]); re-booked rows take
+    the dependency of the attribution table.
+    """
+    share = pd.to_numeric(end_use["share"], errors="coerce") if "share" in end_use else pd.Series(1.0, end_use.index)
+    out = end_use.assign(dependency=share.clip(0.0, 1.0).fillna(1.0), attribution="eu_ei")
+    if attribution == "eu_ei":
+        return out
+    if attribution != "stop":
+        raise ValueError(f"attribution {attribution!r}: use 'stop' or 'eu_ei'")
+    table = sector_attribution()
+    app = out["application"].astype(str) if "application" in out else pd.Series("", index=out.index)
+    keys = set(zip(table["application"], table["eu_ei_nace"], strict=True))
+    hit = pd.Series([(a, n) in keys for a, n in zip(app, out["nace"].astype(str), strict=True)], index=out.index)
+    moved = out[hit].merge(table[["application", "eu_ei_nace", "stop_nace", "dependency"]],
+                           left_on=["application", "nace"], right_on=["application", "eu_ei_nace"],
+                           suffixes=("_old", ""))
+    moved = moved.assign(nace=moved["stop_nace"], attribution="stop").drop(
+        columns=["stop_nace", "eu_ei_nace", "dependency_old"])
+    return pd.concat([out[~hit], moved[out.columns]], ignore_index=True)
