@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "chains": ("crmsec.scenarios.cli", "register", "Value chains: who mines, refines and makes the parts."),
     "crma": ("crmsec.scenarios.cli", "register", "CRMA 2030 benchmark tracker (10/40/25/65 %)."),
     "scenario": ("crmsec.scenarios.cli", "register", "Disruption scenarios: export controls, bans, closed straits."),
+    "controls": ("crmsec.scenarios.cli", "register", "Export-control ledger: measures, status on a date, scenarios."),
     "allocate": ("crmsec.optimize.cli", "register", "Allocate scarce volumes to priority sectors (explicit rule)."),
     "stockpile": ("crmsec.optimize.cli", "register", "Size national and pooled stockpiles."),
     "project": ("crmsec.projects.cli", "register", "Strategic-project pipeline and appraisal with public instruments."),
