@@ -159,9 +159,16 @@ class TrackedConnection:
             if found:
                 note(*(f"table:{t}" for t in sorted(found)))
 
-    def execute(self, query: object, *args: Any, **kwargs: Any) -> Any:
+    def execute(self, query: object, *args: Any, **kwargs: Any) -> TrackedConnection:
         self._note(query)
-        return self._con.execute(query, *args, **kwargs)
+        self._con.execute(query, *args, **kwargs)
+        return self  # results are fetched through the connection, so fetchone() below applies
+
+    def fetchone(self) -> tuple | None:
+        """The first row, with the rest of the result drained: DuckDB ≥ 2 refuses further work on a connection
+        that holds an unfinished result, and every caller here reads one-row aggregates."""
+        rows = self._con.fetchall()
+        return rows[0] if rows else None
 
     def sql(self, query: object, *args: Any, **kwargs: Any) -> Any:
         self._note(query)
