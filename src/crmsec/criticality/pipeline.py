@@ -25,7 +25,6 @@ import pandas as pd
 from crmsec.criticality import eu_method as eu
 from crmsec.criticality import geopolrisk as gpr
 from crmsec.criticality import national_list as nl
-from crmsec.criticality.nl_value_added import nl_value_added, va_exposed
 from crmsec.errors import InputError, StoreError
 
 ASSESSMENT_YEARS = (2011, 2014, 2017, 2020, 2023)
@@ -46,6 +45,8 @@ class CriticalityData:
     materials: pd.DataFrame | None = None
     countries: pd.DataFrame | None = None
     wmd_hs_map: pd.DataFrame | None = None
+    comext: pd.DataFrame | None = None
+    oecd_iot: pd.DataFrame | None = None
     vintage: str = "unknown"
     notes: list[str] = field(default_factory=list)
 
@@ -70,7 +71,9 @@ class CriticalityData:
 
 
 _STORE_TABLES = ("eu_assessment", "eu_supply_shares", "end_use", "governance", "trade", "production", "wgi_pv",
-                 "materials", "countries", "wmd_hs_map")
+                 "materials", "countries", "wmd_hs_map", "comext", "oecd_iot")
+#: CriticalityData field → store table name where they differ
+_TABLE_NAMES = {"comext": "comext_imports", "oecd_iot": "oecd_iot_industry"}
 
 
 def load_data(con: object | None = None, *, tables: Sequence[str] | None = None) -> CriticalityData:
@@ -86,7 +89,7 @@ def load_data(con: object | None = None, *, tables: Sequence[str] | None = None)
     frames: dict[str, pd.DataFrame | None] = {t: None for t in _STORE_TABLES}
     have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}  # type: ignore[attr-defined]
     for t in tables:
-        if t not in have:
+        if _TABLE_NAMES.get(t, t) not in have:
             if t in ("eu_assessment", "eu_supply_shares", "end_use", "governance"):
                 raise StoreError(f"the store has no table '{t}'; rebuild it with `crmsec data build`")
             frames[t] = None
@@ -94,7 +97,7 @@ def load_data(con: object | None = None, *, tables: Sequence[str] | None = None)
         if t == "trade":
             frames[t] = _read_trade(con)
             continue
-        frames[t] = con.execute(f'select * from "{t}"').df()  # type: ignore[attr-defined]
+        frames[t] = con.execute(f'select * from "{_TABLE_NAMES.get(t, t)}"').df()  # type: ignore[attr-defined]
     vintage = "unknown"
     if "meta_build" in have:
         vintage = str(con.execute("select vintage from meta_build").fetchone()[0])  # type: ignore[attr-defined]
@@ -334,201 +337,41 @@ def eu_assessment(data: CriticalityData, year: int = 2023, *, window: tuple[int,
 # ------------------------------------------------------------------------------------------------------
 
 
-def candidates(data: CriticalityData) -> pd.DataFrame:
-    """EU CRM 2023 / CRMA critical or strategic materials that the 2023 results assess individually.
+def candidates(data: CriticalityData, watch: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The 34 CRMA Annex II entries (see :func:`crmsec.criticality.nl_inputs.candidates`)."""
+    from crmsec.criticality import nl_inputs as NI
 
-    Group rows (LREE, HREE, PGM) and aggregates without their own assessment (e.g. ``graphite``,
-    ``rare_earths``) are left out so that no material is counted twice; their members are scored.
-    """
-    data.material_names()  # loads the registry when the store copy is absent
-    mats = data.materials
-    flag = (mats["eu_crm_2023"].astype(int) == 1) | (mats["crma_critical"].astype(int) == 1) | (
-        mats["crma_strategic"].astype(int) == 1)
-    res = _by_source(data.eu_assessment, "eu-crm-2023-results").drop_duplicates("material_id")
-    res = res[res["si_sr"].notna()]
-    out = mats.loc[flag, ["material_id", "name_en", "parent_id"]].rename(columns={"name_en": "material"})
-    return out[out["material_id"].isin(res["material_id"])].reset_index(drop=True)
-
-
-def _trade_material(mid: str, parents: pd.Series, traded: set[str]) -> str | None:
-    """The material's own trade id, else the nearest ancestor with trade (e.g. neodymium → rare_earths)."""
-    seen = set()
-    cur: str | None = mid
-    while cur and cur not in seen:
-        if cur in traded:
-            return cur
-        seen.add(cur)
-        p = parents.get(cur)
-        cur = p if isinstance(p, str) and p else None
-    # REE members point to lree/hree, whose parent is rare_earths
-    return None
+    return NI.candidates(data, watch)
 
 
 def nl_inputs(data: CriticalityData, year: int, **kwargs: object) -> pd.DataFrame:
-    """Inputs of SR_NL and of the NL value-added axis per candidate material (see :func:`nl_inputs_and_mix`)."""
-    return nl_inputs_and_mix(data, year, **kwargs)[0]  # type: ignore[arg-type]
+    """Inputs of SR_NL and of the NL value-added axis per candidate (see :mod:`crmsec.criticality.nl_inputs`)."""
+    return nl_inputs_and_mix(data, year, **kwargs)[0]
 
 
-def nl_inputs_and_mix(
-    data: CriticalityData,
-    year: int,
-    *,
-    window: int = 3,
-    basis: str = "value",
-    look_through_eu: bool = False,
-    wgi_years: int = 5,
-    reporter: str = "NLD",
-    domestic_use: pd.DataFrame | None = None,
-    reexports: pd.Series | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Inputs of SR_NL and of the NL value-added axis per candidate material for a data year, and the NL
-    sourcing mix (``material_id`` = trade material, ``partner``, ``v``) they were computed from.
+def nl_inputs_and_mix(data: CriticalityData, year: int, **kwargs: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`crmsec.criticality.nl_inputs.nl_inputs_and_mix` with keyword options (``window``,
+    ``look_through``/``look_through_eu``, ``floor_meur``, ``stage_rule``, ``va_basis``)."""
+    from crmsec.criticality import nl_inputs as NI
 
-    Trade: BACI imports of ``reporter`` over ``window`` years ending ``year`` (value basis by default),
-    re-export adjusted (methods §7.3: CBS ``domestic_use`` / ``reexports`` when given, else trade-only),
-    optionally looked through EU partners to ultimate origin.
-    HHI_NL = Σ sh_p² · WGI_p · t_p with EU partners t = 0.8, App. 7 t of the material's stage for others
-    (default 1.0), scaled WGI ``eu2023`` averaged over ``wgi_years`` ending at ``year`` (capped at the last
-    WGI year). HHI_GS, EoL-RIR, SI_SR, SI_EI: EU 2023 (stage of the EU bottleneck). VA exposed: SI_EI ·
-    Σ A·VA_NL (proxy unless a CBS 85867NED extract is present; see ``va_basis``).
-    """
-    from crmsec.indicators import trade as T
-    from crmsec.indicators.governance import hhi_wgi_t
-
-    if data.trade is None:
-        raise StoreError("the store has no trade table; rebuild it with `crmsec data build`")
-    cand = candidates(data)
-    years = list(range(year - window + 1, year + 1))
-    tr = data.trade
-    avail = set(tr["year"].unique())
-    if not set(years) & avail:
-        raise InputError(f"--year {year}: no trade data for {years[0]}–{years[-1]}; BACI covers "
-                         f"{min(avail)}–{max(avail)}")
-    eu27 = data.eu27()
-    parents = data.materials.set_index("material_id")["parent_id"]
-    traded = set(tr["material_id"].dropna().unique())
-    cand["trade_material_id"] = [_trade_material(m, parents, traded) for m in cand["material_id"]]
-    cand["trade_material_id"] = cand["trade_material_id"].where(cand["trade_material_id"].notna(), None)
-    tmats = sorted({m for m in cand["trade_material_id"] if isinstance(m, str)})
-    tr_m = tr[tr["material_id"].isin(tmats)]
-    flows = T.partner_flows(tr_m, reporter, years, basis=basis)  # type: ignore[arg-type]
-    exports = T.total_exports(tr_m, reporter, years, basis=basis)  # type: ignore[arg-type]
-    # CBS hooks (methods §7.3 preferences 1 and 2): imports for domestic use by partner, or total re-exports,
-    # in the same basis and window as ``basis``/``window``; without them the trade-only approximation applies
-    adj = T.adjust_reexports(flows, exports, domestic_use=domestic_use, reexports=reexports)
-    # sourcing-mix shares: the re-export adjustment is pro rata (shares unchanged) unless CBS gives imports for
-    # domestic use by partner; hub materials with X ≥ M keep their gross import structure for the shares
-    dom_tot = adj.groupby("material_id")["imports_dom"].transform("sum")
-    adj["mix_value"] = np.where(dom_tot > 0, adj["imports_dom"], adj["imports"])
-    if look_through_eu:
-        lt = T.look_through(adj, tr_m, years, [c for c in eu27 if c != reporter],
-                            basis=basis, value_col="mix_value")  # type: ignore[arg-type]
-        mix = lt.rename(columns={"mix_value": "v"})
-    else:
-        mix = adj.rename(columns={"mix_value": "v"})[["material_id", "partner", "v"]]
-    dep = T.import_dependence(adj, eu27)
-    dep = dep.set_index("material_id")
-    # import reliance for domestic use (methods §7.2): NL production is not in the trade basis; with no NL
-    # production recorded IR_dom = 1 when M_dom > 0, and 0 for hub materials where X ≥ M (no domestic use left)
-    prod = data.production
-    nl_prod = set()
-    if prod is not None:
-        nl_prod = set(prod[(prod["country"] == reporter) & (prod["year"].isin(years)) & (prod["quantity"] > 0)]
-                      ["material_id"])
-    wgi_last = int(data.governance["year"].max())
-    wy1 = min(year, wgi_last)
-    wgi = eu.scaled_wgi_window(data.governance, (wy1 - wgi_years + 1, wy1), "eu2023")
-    rec = recompute_sr_2023(data)
-    res = _by_source(data.eu_assessment, "eu-crm-2023-results").drop_duplicates("material_id").set_index("material_id")
-    stage = res["stage_assessed"].replace("", "extraction")
-    sh = data.eu_supply_shares
-    tglob = sh[(sh["scope"] == "global")].set_index(["material_id", "stage", "country"])["t"]
-    hhi_gs = rec.set_index(["material_id", "stage"])["hhi_gs"]
-    rows = []
-    for r in cand.itertuples(index=False):
-        mid, tmid = r.material_id, r.trade_material_id
-        st = stage.get(mid, "extraction")
-        hgs = hhi_gs.get((mid, st), np.nan)
-        row = {"material_id": mid, "material": r.material, "stage": st, "trade_material_id": tmid or "",
-               "hhi_gs": hgs, "eol_rir": res["eol_rir_pct"].get(mid, np.nan) / 100.0,
-               "si_sr": res["si_sr"].get(mid, np.nan), "si_ei": res["si_ei"].get(mid, np.nan),
-               "sr_eu": res["sr"].get(mid, np.nan), "ei_eu": res["ei"].get(mid, np.nan)}
-        tmid = tmid if isinstance(tmid, str) else None
-        m = mix[mix["material_id"] == tmid] if tmid else mix.iloc[0:0]
-        tot = float(m["v"].sum())
-        if tmid and tot > 0:
-            shares = m["v"].to_numpy(float) / tot
-            part = m["partner"].to_numpy()
-            w = pd.Series(part).map(wgi).to_numpy(float)
-            t = np.array([eu.EU_T if p in eu27 else float(tglob.get((mid, st, p), 1.0)) for p in part])
-            ok = ~np.isnan(w)
-            row["hhi_nl"] = float(hhi_wgi_t(shares[ok], w[ok], t[ok]))  # methods §1.14: HHI_WGI,t of NL mix
-            row["share_no_wgi_nl"] = float(shares[~ok].sum())
-            j = int(np.argmax(shares))
-            row["top_origin"], row["top_origin_share"] = str(part[j]), float(shares[j])
-            d = dep.loc[tmid]
-            row["hub"] = bool(d["hub"])
-            row["x_over_m"] = float(d["x_over_m"])
-            row["imports_kusd" if basis == "value" else "imports_t"] = float(d["imports"])
-            # IR_NL = M_dom / (P_NL + M_dom) (methods §7.2); with no NL production recorded every tonne of
-            # domestic use is imported → 1.0 (hub materials included, flagged); NL production is on another
-            # basis than the trade values → NaN (EU SR used instead, reason says so)
-            row["ir_nl"] = np.nan if tmid in nl_prod else 1.0
-            row["extra_eu_share"] = float(d["extra_eu_share"])
-            row["nl_reason"] = "nl_production_recorded" if tmid in nl_prod else ("hub_material" if d["hub"] else "")
-        else:
-            row.update({"hhi_nl": np.nan, "ir_nl": np.nan, "hub": False, "top_origin": "", "top_origin_share": np.nan,
-                        "nl_reason": "no_trade_mapping" if not tmid else "no_nl_imports"})
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    va = nl_value_added(data.end_use, year=year)
-    exp = va_exposed(data.end_use, va.va_meur, res["si_ei"]).set_index("material_id")
-    out["va_exposed_meur"] = out["material_id"].map(exp["va_exposed_meur"])
-    out["top_sector"] = out["material_id"].map(exp["top_sector"])
-    out["top_sector_share"] = out["material_id"].map(exp["top_sector_share"])
-    # materials without end-use rows in App. 6 (e.g. lithium, nickel, dysprosium): invert the published EU EI,
-    # SI_EI·Σ A·Q = EI·scaling/10, and apply the NL/EU VA ratio of the same proxy (flagged in va_source)
-    from crmsec.criticality.nl_value_added import eu_sector_va
-
-    eu_va = eu_sector_va(data.end_use)
-    common = [c for c in va.va_meur.dropna().index if c.startswith("C") and c in eu_va.index]
-    ratio = float(va.va_meur[common].sum() / eu_va[common].sum()) if common else np.nan
-    miss = out["va_exposed_meur"].isna() & out["ei_eu"].notna()
-    out["va_source"] = np.where(miss, "eu_ei_inverted", np.where(out["va_exposed_meur"].notna(), "end_use", ""))
-    out.loc[miss, "va_exposed_meur"] = out.loc[miss, "ei_eu"] * eu.EI_SCALING_2023_MEUR / 10.0 * ratio
-    out["va_basis"] = va.basis
-    out.attrs["va_notes"] = va.notes
-    out.attrs["year"], out.attrs["window"], out.attrs["basis"] = year, years, basis
-    out.attrs["wgi_window_nl"] = (wy1 - wgi_years + 1, wy1)
-    return out, mix
+    return NI.nl_inputs_and_mix(data, year, NI._opts_from_kwargs(kwargs))
 
 
-def national_list(
-    data: CriticalityData,
-    year: int,
-    config: nl.ListConfig | None = None,
-    **kwargs: object,
-) -> pd.DataFrame:
-    """The scored, ranked national list for a data year (columns of DESIGN §2a: rank, score, on_list,
-    drivers; plus every input and ``va_basis`` — the proxy label travels with the result)."""
-    inputs = nl_inputs(data, year, **kwargs)  # type: ignore[arg-type]
-    out = nl.score_materials(inputs, config)
-    out.attrs.update(inputs.attrs)
-    out["year"] = year
-    first = ["rank", "material_id", "material", "score", "on_list", "sr_nl", "va_exposed_meur", "drivers"]
-    return out[first + [c for c in out.columns if c not in first]]
+def national_list(data: CriticalityData, year: int, config: nl.ListConfig | None = None,
+                  **kwargs: object) -> pd.DataFrame:
+    """The scored, ranked national list (see :func:`crmsec.criticality.nl_inputs.national_list`)."""
+    from crmsec.criticality import nl_inputs as NI
+
+    return NI.national_list(data, year, config, **kwargs)
 
 
 def list_diff(data_after: CriticalityData, year: int, year_before: int, config: nl.ListConfig | None = None,
               data_before: CriticalityData | None = None, *, after: pd.DataFrame | None = None,
               **kwargs: object) -> pd.DataFrame:
-    """Diff of the national list between two data years (or vintages: pass ``data_before``).
+    """Diff of the national list between two data years (or vintages: pass ``data_before``)."""
+    from crmsec.criticality import nl_inputs as NI
 
-    ``after``: the list of ``year`` when the caller already has it (same config and options).
-    """
-    a = national_list(data_before or data_after, year_before, config, **kwargs)
-    b = after if after is not None else national_list(data_after, year, config, **kwargs)
-    return nl.diff_lists(a, b, label_before=str(year_before), label_after=str(year))
+    return NI.list_diff(data_after, year, year_before, config, data_before, after=after, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -231,3 +231,11 @@ def _coverage_gaps(con: duckdb.DuckDBPyConnection, names: list[str]) -> pd.DataF
         n, miss = con.execute("select count(*), count(*) filter (where estimate is null) from governance").fetchone()
         rows.append({"gap": "no_wgi", "item": "governance", "detail": f"{miss:,} of {n:,} WGI country-year-dimension values missing"})
     return pd.DataFrame(rows)
+
+
+# --- national list (issue 12): OECD IOT value added, Comext processed-form imports, CBS headline figures ---
+SOURCE_MODULES += ["oecd_iot", "comext", "cbs_facts"]
+SCHEMAS.update({
+    "oecd_iot_industry": ["country", "year", "industry", "measure", "value_musd"],
+    "comext_imports": ["reporter", "partner", "cn8", "year", "value_eur"],
+})
