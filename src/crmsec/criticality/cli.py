@@ -60,12 +60,14 @@ def _show_va_notes(notes: object) -> None:
 TABLE_COLS = {
     "eu": ["material_id", "material", "sr", "ei", "critical", "stage_assessed", "near_threshold", "sr_recomputed",
            "ei_recomputed", "case", "reason", "p_critical", "driver_eu"],
-    "nl": ["rank", "material", "score", "on_list", "sr_nl", "sr_source", "va_exposed_meur", "top_origin", "hub",
+    "nl": ["rank", "material", "score", "on_list", "sr_nl", "sr_source", "va_exposed_meur", "va_basis", "imports_meur",
+           "n_partners", "top_origin", "hub",
            "p_on_list", "rank_p05", "rank_p95", "drivers"],
     "all": ["material", "sr_eu", "ei_eu", "critical_eu", "rank", "on_list", "sr_nl", "va_exposed_meur",
             "gpr_score_nl", "gpr_score_nl_compatible", "p_critical", "p_on_list"],
     "gpr": ["country", "material", "year", "hhi", "wta", "score", "price_usd_per_kg", "cf", "reason"],
     "diff": ["material", "change", "explanation"],
+    "validate": ["material", "cbs_top_origin", "nl_top_origin", "nl_top_share", "agrees", "form", "cause"],
 }
 
 
@@ -177,8 +179,11 @@ def list_nl(
     n: int = typer.Option(17, "--n", help="List size"),
     w_sr: float = typer.Option(1.0, "--w-sr", help="Score weight (exponent) of supply uncertainty"),
     w_ei: float = typer.Option(1.0, "--w-ei", help="Score weight (exponent) of Dutch value added"),
-    look_through: bool = typer.Option(False, "--look-through", help="Look through EU partners to ultimate origin"),
+    direct: bool = typer.Option(False, "--direct", help="Direct partners (no look-through of EU hubs to ultimate origin)"),
     window: int = typer.Option(3, "--window", help="Trade years averaged (ending at --year)"),
+    floor: float = typer.Option(1.0, "--floor", help="Materiality floor: NL imports (M EUR) needed in every year"),
+    candidates: str = typer.Option("", "--candidates", help="'watch' adds a watch list of non-Annex materials (shown separately)"),
+    validate: bool = typer.Option(False, "--validate", help="Top NL origin vs CBS (2025) for the materials CBS names"),
     all_rows: bool = typer.Option(False, "--all", help="Show every candidate, not only the list"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
     output: Path | None = typer.Option(None, "--output", help="Write to .csv/.json/.parquet/.xlsx"),
@@ -189,7 +194,12 @@ def list_nl(
     data = _data()
     cfg = _config(n, w_sr, w_ei)
     y = year or data.latest_year()
-    kw = {"window": window, "look_through_eu": look_through}
+    if validate:
+        from crmsec.criticality.nl_validation import cbs_validation
+
+        _emit(cbs_validation(data), fmt, output, "NL top origin (default view) vs CBS 2025", "validate")
+        return
+    kw = {"window": window, "look_through": not direct, "floor_meur": floor}
     if vs is not None or vs_store is not None:
         before = None
         if vs_store is not None:
@@ -207,8 +217,16 @@ def list_nl(
         _emit(frame, fmt, output, f"NL list {label} → {y}: changes and their causes (VA: {lst['va_basis'].iloc[0]})",
               "diff")
         return
-    frame = P.national_list(data, y, cfg, **kw)
+    if candidates not in ("", "watch"):
+        raise InputError(f"--candidates {candidates!r}: use 'watch' (or leave it out)")
+    from crmsec.criticality import nl_inputs as NI
+
+    frame = P.national_list(data, y, cfg, watch=NI.WATCH if candidates else (), **kw)
     _show_va_notes(frame.attrs.get("va_notes", ()))
+    if candidates:
+        w = frame[frame["candidate_set"] == "watch"]
+        _emit(w, fmt, None, "Watch list (not CRMA Annex II; never takes a list slot)", "nl")
+        frame = frame[frame["candidate_set"] != "watch"]
     if not all_rows:
         frame = frame[frame["on_list"]]
     _emit(frame, fmt, output, f"NL critical raw materials list {y} (N = {n}; VA: {frame['va_basis'].iloc[0]})", "nl")
