@@ -163,7 +163,7 @@ def assess(
             task = prog.add_task(f"Monte Carlo {draws:,} draws", total=draws)
             mc = P.assess_uncertainty(data, y_nl, draws, seed=seed, config=cfg, scheduler=scheduler,
                                       progress=lambda done, total: prog.update(task, completed=done))
-        keep = ["material_id", "p_critical", "p_on_list", "rank_p05", "rank_p50", "rank_p95", "sr_sd",
+        keep = ["material_id", "p_critical", "p_on_list", "rank_p05", "rank_p50", "rank_p95", "robustness", "sr_sd",
                 "driver_eu", "driver_nl"]
         frame = frame.merge(mc[[c for c in keep if c in mc.columns]], on="material_id", how="left")
         stderr.print(f"[dim]Monte Carlo: {draws:,} draws, seed {seed}; EU status with the 2023 inputs[/dim]")
@@ -223,12 +223,13 @@ def list_nl(
 
     frame = P.national_list(data, y, cfg, watch=NI.WATCH if candidates else (), **kw)
     _show_va_notes(frame.attrs.get("va_notes", ()))
-    if candidates:
-        w = frame[frame["candidate_set"] == "watch"]
-        _emit(w, fmt, None, "Watch list (not CRMA Annex II; never takes a list slot)", "nl")
-        frame = frame[frame["candidate_set"] != "watch"]
+    watch_rows = frame[frame["candidate_set"] == "watch"]
     if not all_rows:
         frame = frame[frame["on_list"]]
+    if candidates and fmt is Format.table:
+        _emit(watch_rows, fmt, None, "Watch list (not CRMA Annex II; never takes a list slot)", "nl")
+    elif candidates and not all_rows:  # csv/json: the watch rows follow the list, marked candidate_set=watch
+        frame = pd.concat([frame, watch_rows], ignore_index=True)
     _emit(frame, fmt, output, f"NL critical raw materials list {y} (N = {n}; VA: {frame['va_basis'].iloc[0]})", "nl")
 
 

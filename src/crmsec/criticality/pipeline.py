@@ -650,5 +650,13 @@ def assess_uncertainty(data: CriticalityData, year: int, draws: int, *, seed: in
         drv_nl = U.sobol_drivers(model, scope="nl", seed=seed)[["material_id", "driver"]]
         mc = mc.merge(drv_eu.rename(columns={"driver": "driver_eu"}), on="material_id", how="left")
         mc = mc.merge(drv_nl.rename(columns={"driver": "driver_nl"}), on="material_id", how="left")
-    mc.attrs["notes"] = model.notes
+    # the NL list probabilities come from the structural Monte Carlo over the analyst's choices
+    # (crmsec.criticality.nl_uncertainty): calibrated against the backtest, Annex II entries only
+    from crmsec.criticality.nl_uncertainty import list_uncertainty
+
+    cfg = config or nl.ListConfig()
+    st = list_uncertainty(data, year, draws=max(200, min(draws, 20_000)), seed=seed, list_n=cfg.n)
+    nl_cols = ["p_on_list", "rank_p05", "rank_p50", "rank_p95"]
+    mc = mc.drop(columns=nl_cols).merge(st[["material_id", *nl_cols, "robustness"]], on="material_id", how="outer")
+    mc.attrs["notes"] = [*model.notes, "p_on_list: structural Monte Carlo (weights, window, form, VA basis, floor)"]
     return mc
