@@ -239,3 +239,14 @@ SCHEMAS.update({
     "oecd_iot_industry": ["country", "year", "industry", "measure", "value_musd"],
     "comext_imports": ["reporter", "partner", "cn8", "year", "value_eur"],
 })
+
+_derived_tables_base = _derived_tables
+
+
+def _derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:  # noqa: F811
+    """As above; the NL rows of ``sector_va`` name their real source (OECD IOT unless a CBS extract is present)."""
+    out = _derived_tables_base(tables)
+    sv = out["sector_va"]
+    oecd = (sv["country"] == "NLD") & sv["basis"].astype(str).str.startswith("OECD")
+    sv.loc[oecd, "source"] = "oecd_iot_2023"
+    return out
