@@ -61,7 +61,7 @@ TABLE_COLS = {
     "eu": ["material_id", "material", "sr", "ei", "critical", "stage_assessed", "near_threshold", "sr_recomputed",
            "ei_recomputed", "case", "reason", "p_critical", "driver_eu"],
     "nl": ["rank", "material", "score", "on_list", "sr_nl", "sr_source", "va_exposed_meur", "va_basis", "imports_meur",
-           "n_partners", "top_origin", "hub",
+           "n_partners", "top_origin", "hub", "robustness",
            "p_on_list", "rank_p05", "rank_p95", "drivers"],
     "all": ["material", "sr_eu", "ei_eu", "critical_eu", "rank", "on_list", "sr_nl", "va_exposed_meur",
             "gpr_score_nl", "gpr_score_nl_compatible", "p_critical", "p_on_list"],
@@ -184,6 +184,8 @@ def list_nl(
     floor: float = typer.Option(1.0, "--floor", help="Materiality floor: NL imports (M EUR) needed in every year"),
     candidates: str = typer.Option("", "--candidates", help="'watch' adds a watch list of non-Annex materials (shown separately)"),
     validate: bool = typer.Option(False, "--validate", help="Top NL origin vs CBS (2025) for the materials CBS names"),
+    draws: int = typer.Option(0, "--draws", help="Monte Carlo over weights, window, form, VA basis and floor: p_on_list, rank interval, robustness"),
+    drilldown: str = typer.Option("", "--drilldown", help="Show the elements of an EU group (lree, hree, pgm); they take no list slot"),
     all_rows: bool = typer.Option(False, "--all", help="Show every candidate, not only the list"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
     output: Path | None = typer.Option(None, "--output", help="Write to .csv/.json/.parquet/.xlsx"),
@@ -194,6 +196,12 @@ def list_nl(
     data = _data()
     cfg = _config(n, w_sr, w_ei)
     y = year or data.latest_year()
+    if drilldown:
+        from crmsec.criticality import nl_inputs as NI
+
+        emit(NI.element_drilldown(data, year or data.latest_year(), drilldown.lower()), fmt, output,
+             title=f"Elements of {drilldown.upper()} (EU 2023 inputs; shown, never ranked for a slot)")
+        return
     if validate:
         from crmsec.criticality.nl_validation import cbs_validation
 
@@ -223,6 +231,13 @@ def list_nl(
 
     frame = P.national_list(data, y, cfg, watch=NI.WATCH if candidates else (), **kw)
     _show_va_notes(frame.attrs.get("va_notes", ()))
+    if draws > 0:
+        from crmsec.criticality.nl_uncertainty import list_uncertainty
+
+        with stderr.status(f"Monte Carlo {draws:,} draws over the structural choices …"):
+            mc = list_uncertainty(data, y, draws=draws, list_n=n)
+        frame = frame.merge(mc[["material_id", "p_on_list", "rank_p05", "rank_p50", "rank_p95", "robustness"]],
+                            on="material_id", how="left")
     watch_rows = frame[frame["candidate_set"] == "watch"]
     if not all_rows:
         frame = frame[frame["on_list"]]

@@ -190,6 +190,8 @@ _PHRASES_NL = (
     ("no EU end-use split: NL share of EU manufacturing used (assumption)",
      "geen EU-toepassingsverdeling: NL-aandeel in EU-industrie gebruikt (aanname)"),
     ("NL imports", "NL-invoer"),
+    ("trade form", "handelsvorm"),
+    ("supply view", "aanbodbasis"),
     ("partners", "partnerlanden"),
     ("VA basis", "basis toegevoegde waarde"),
     ("M EUR/yr as", "mln EUR/jr als"),
@@ -324,7 +326,7 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
             for c, v in parts[:3]
             if np.isfinite(v) and abs(v) > 5e-3
         )
-        for col, lab in (("form_stage", "form"), ("sr_source", "supply view"), ("va_basis", "VA basis")):
+        for col, lab in (("form_stage", "trade form"), ("sr_source", "supply view"), ("va_basis", "VA basis")):
             if f"{col}_a" in both and f"{col}_b" in both:
                 va_, vb_ = both[f"{col}_a"].iloc[i], both[f"{col}_b"].iloc[i]
                 if isinstance(va_, str) and isinstance(vb_, str) and va_ != vb_:
