@@ -155,6 +155,8 @@ def nl_inputs_and_mix(data, year: int, opts: NlOptions | None = None, *, watch: 
                     "share_no_wgi_nl": np.nan, "via_eu_share": np.nan})
         if s is None:
             row["nl_reason"] = "no_trade_mapping"
+        elif not str(s["years_covered"]):  # e.g. Comext-only forms before 2022: no data, not zero imports
+            row["nl_reason"] = "form_not_covered_in_window"
         elif tot <= 0:
             row["nl_reason"] = "no_nl_imports"
         else:
