@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sys
 
+out = sys.stdout.write
+
 
 def main(draws: int = 2000) -> None:
     from crmsec.criticality import pipeline as P
@@ -16,17 +18,17 @@ def main(draws: int = 2000) -> None:
 
     data = P.load_data()
     frame, summary = backtest(data, [2019, 2020, 2021, 2022, 2023], draws)
-    print(json.dumps(summary, indent=1))
-    print(frame.groupby("year")["inside_90"].mean().to_string())
+    out(json.dumps(summary, indent=1) + "\n")
+    out(frame.groupby("year")["inside_90"].mean().to_string() + "\n")
     prev = None
     for y in range(2019, 2025):
         lst = P.national_list(data, y)
         on = lst[lst["on_list"]]
-        print(y, ", ".join(on["material_id"]))
+        out(f"{y} {', '.join(on['material_id'])}\n")
         if prev is not None:
             d = P.nl.diff_lists(prev, lst)
             for r in d[d["change"].isin(["entered", "left", "tie"])].itertuples():
-                print(f"   {r.change:7s} {r.material_id}: {r.explanation}")
+                out(f"   {r.change:7s} {r.material_id}: {r.explanation}\n")
         prev = lst
 
 

@@ -285,3 +285,22 @@ def test_drivers_text_in_dutch():
     nl = localise_text(en, "nl")
     assert "belangrijkste herkomst CHN 58%" in nl and "doorvoergrondstof" in nl and "PROXY" in nl
     assert "top origin" not in nl and localise_text(en, "en") == en and localise_text(float("nan"), "nl") != 0
+
+
+@pytest.mark.slow
+def test_cbs_validation_table_matches_committed(store):
+    """`crmsec list nl --validate` reproduces the committed validation table (tests/criticality/data), and every
+    disagreement with CBS (2025) carries its cause."""
+    from pathlib import Path
+
+    from crmsec.criticality import pipeline as P
+    from crmsec.criticality.nl_validation import cbs_validation
+
+    v = cbs_validation(P.load_data(store)).set_index("material_id")
+    ref = pd.read_csv(Path(__file__).parent / "data" / "cbs_validation_2024.csv", keep_default_na=False).set_index(
+        "material_id")
+    assert list(v.index) == list(ref.index)
+    assert (v["nl_top_origin"] == ref["nl_top_origin"]).all()
+    assert (v["agrees"] == ref["agrees"].astype(str).eq("True")).all()
+    assert (v.loc[~v["agrees"], "cause"].str.len() > 20).all()
+    assert int(v.loc[v["covered"], "agrees"].sum()) >= 3  # baryte, bismuth, tantalum (see docs/nl_list.md)
