@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from crmsec.provenance import note, recording
 from crmsec.store import open_store
 from crmsec.store.build import store_path
 
@@ -20,15 +21,20 @@ from crmsec.store.build import store_path
 class Step:
     label: str
     target: str  # "module:function"; called as f(out_dir, con, store) and returns the written paths
+    methods: tuple[str, ...] = ()  # crmsec.provenance.METHODS named in the provenance of the step's files
 
 
 STEPS: tuple[Step, ...] = (
-    Step("criticality matrix, GeoPolRisk and national list", "crmsec.criticality.main_job:write_outputs"),
-    Step("CRMA benchmarks and built-in scenarios", "crmsec.main_job:_scenarios_step"),
-    Step("crisis allocation and stockpile sizing (example inputs)", "crmsec.optimize.main_job:write_outputs"),
-    Step("strategic project pipeline and appraisal", "crmsec.projects.main_job:write_outputs"),
-    Step("circularity: NL battery urban mine, secondary supply", "crmsec.circularity.api:write_outputs"),
-    Step("annual briefing (NL and EN)", "crmsec.main_job:_briefing_step"),
+    Step("criticality matrix, GeoPolRisk and national list", "crmsec.criticality.main_job:write_outputs",
+         ("national_list", "eu_method", "geopolrisk")),
+    Step("CRMA benchmarks and built-in scenarios", "crmsec.main_job:_scenarios_step", ("crma_benchmarks", "scenarios")),
+    Step("crisis allocation and stockpile sizing (example inputs)", "crmsec.optimize.main_job:write_outputs",
+         ("allocation", "stockpile")),
+    Step("strategic project pipeline and appraisal", "crmsec.projects.main_job:write_outputs",
+         ("project_registry", "appraisal", "price_models")),
+    Step("circularity: NL battery urban mine, secondary supply", "crmsec.circularity.api:write_outputs",
+         ("circularity",)),
+    Step("annual briefing (NL and EN)", "crmsec.main_job:_briefing_step", ("briefing", "national_list")),
 )
 
 
@@ -63,7 +69,10 @@ def run_main_job(out_dir: Path, store: Path | None = None, *,
             if on_step:
                 on_step(step.label)
             t0 = time.perf_counter()
-            paths = _resolve(step.target)(out_dir, con, store)
+            # one provenance scope per step: its files name the tables/sources this step read and its methods
+            with recording("crmsec run", {"out": str(out_dir), "store": str(store), "step": step.label}):
+                note(f"store:{Path(store).resolve()}", *(f"method:{m}" for m in step.methods))
+                paths = _resolve(step.target)(out_dir, con, store)
             summary.append({"step": step.label, "files": len(paths), "seconds": round(time.perf_counter() - t0, 2),
                             "first_file": str(paths[0]) if paths else ""})
     finally:

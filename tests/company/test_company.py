@@ -208,7 +208,9 @@ def test_cli_end_to_end(store_path, tmp_path):
     res = runner.invoke(app, ["company", "assess", EXAMPLE, "--store", str(store_path), "--format", "json",
                               "--table", "actions", "--lang", "nl", "--output", str(out)])
     assert res.exit_code == 0, res.output
-    rows = json.loads(out.read_text())
+    doc = json.loads(out.read_text())  # a JSON file: {"meta": provenance, "data": rows}
+    rows = doc["data"]
+    assert doc["meta"]["command"] == "crmsec company assess"
     assert rows and any(r["rule_id"] == "stockpile" for r in rows) and "Bouw voorraad" in rows[0]["action"] + \
         "".join(r["action"] for r in rows)
     bad = tmp_path / "bad.csv"

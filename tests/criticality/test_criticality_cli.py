@@ -106,3 +106,29 @@ def test_assess_all_matrix_and_compare_modes(runner):
     assert res.exit_code == 0, res.output
     d = pd.read_csv(io.StringIO(res.stdout))
     assert {"material_id", "median_ratio", "main_cause"} <= set(d.columns)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--country", "XXX"], "'XXX' is not a known country"),
+    (["--country", "Atlantis"], "ISO3 code or a name"),
+    (["--year", "2030"], "valid years 2018–2024"),
+    (["--year", "1990", "--mode", "compatible"], "valid years 2018–2024"),
+])
+def test_assess_geopolrisk_bad_country_or_year_exit_1(runner, args, needle):
+    """Unknown country or a year outside the data: one clear error naming the valid choices/range, exit 1."""
+    res = runner.invoke(app, ["assess", "--method", "geopolrisk", *args])
+    assert res.exit_code == 1
+    text = " ".join((res.output + str(res.exception or "")).split())
+    assert needle in text
+    assert "Traceback" not in res.output
+
+
+def test_assess_geopolrisk_country_names_and_compatible_csv(runner):
+    """Names resolve through the country registry (Netherlands, Duitsland); compatible mode prints all 53
+    library materials per country-year, energy carriers included."""
+    res = runner.invoke(app, ["assess", "--method", "geopolrisk", "--mode", "compatible", "--country", "Netherlands",
+                              "--country", "Duitsland", "--year", "2022", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    frame = pd.read_csv(io.StringIO(res.stdout))
+    assert set(frame["country"]) == {"NLD", "DEU"} and len(frame) == 2 * 53
+    assert "natural_gas" in set(frame["material_id"]) and frame["score"].notna().all()

@@ -44,13 +44,9 @@ def test_allocate_table_and_report(tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert "Binding constraints" in res.stdout
-    assert {p.name for p in tmp_path.iterdir()} == {
-        "allocation.csv",
-        "sectors.csv",
-        "materials.csv",
-        "binding.csv",
-        "explanation.txt",
-    }
+    tables = {"allocation.csv", "sectors.csv", "materials.csv", "binding.csv"}
+    # each CSV with its provenance sidecar (crmsec.output.write_frame)
+    assert {p.name for p in tmp_path.iterdir()} == tables | {t + ".provenance.json" for t in tables} | {"explanation.txt"}
     assert "Allocation by rule" in (tmp_path / "explanation.txt").read_text()
 
 

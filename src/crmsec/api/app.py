@@ -151,6 +151,9 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     app.state.cache_lock = threading.Lock()
 
     app.add_middleware(LangCsrfHeaders, settings=settings)
+    from crmsec.api.meta import ProvenanceScope
+
+    app.add_middleware(ProvenanceScope)  # one provenance recording scope per /api/ request
 
     def _wants_html(request: Request) -> bool:
         return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")

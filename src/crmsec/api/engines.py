@@ -66,6 +66,7 @@ def status() -> list[dict[str, Any]]:
 _CACHE: dict[tuple, Any] = {}
 _CACHE_LOCK = threading.Lock()
 _KEY_LOCKS: dict[tuple, threading.Lock] = {}
+_READS: dict[tuple, tuple[str, ...]] = {}  # provenance: what each cached value read from the store
 
 
 def store_key(con: Any) -> tuple:
@@ -92,16 +93,23 @@ def cache_peek(skey: tuple, name: str, *args: Any) -> Any:
 
 
 def cached_by_key(skey: tuple, name: str, *args: Any, compute: Callable[[], Any]) -> Any:
+    """Compute once per key; the store reads of the computation are replayed on every hit (provenance)."""
+    from crmsec.provenance import note, recording
+
     key = (skey, name, args)
     with _CACHE_LOCK:
         if key in _CACHE:
+            note(*_READS.get(key, ()))
             return _CACHE[key]
         lock = _KEY_LOCKS.setdefault(key, threading.Lock())
     with lock:
         if key not in _CACHE:
-            value = compute()
+            with recording(capture=True) as seen:
+                value = compute()
             with _CACHE_LOCK:
                 _CACHE[key] = value
+                _READS[key] = tuple(seen)
+        note(*_READS.get(key, ()))
         return _CACHE[key]
 
 

@@ -37,6 +37,7 @@ class Job:
     error: str | None = None
     created: float = field(default_factory=time.time)
     finished: float | None = None
+    meta: dict[str, Any] | None = None  # provenance of the result (crmsec.provenance)
 
 
 class JobManager:
@@ -67,9 +68,14 @@ class JobManager:
             if message:
                 job.message = message
 
+        from crmsec.api.meta import api_meta
+        from crmsec.provenance import recording
+
         job.status = "running"
         try:
-            job.result = fn(progress)
+            with recording(f"job {job.kind}", job.params):  # the provenance of the job's result
+                job.result = fn(progress)
+                job.meta = api_meta()
             job.progress = 1.0
             job.status = "done"
         except CrmsecError as err:

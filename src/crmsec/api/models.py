@@ -13,6 +13,44 @@ class Problem(BaseModel):
     detail: str
 
 
+class MethodRefPublic(BaseModel):
+    name: str
+    version: str
+
+
+class StoreRefPublic(BaseModel):
+    vintage: str | None = None
+    vintage_id: str | None = Field(None, description="'v' + first 12 hex digits of manifest_sha256")
+    built_at: str | None = None
+    built_by: str | None = None
+    manifest_sha256: str | None = Field(None, description="sha256 of the sorted (file, sha256) manifest of raw files")
+    manifest_files: int | None = None
+
+
+class SourceRefPublic(BaseModel):
+    source: str = Field(description="vendored raw source (data/raw/<source>) or the crmsec registry")
+    vintages: list[str] = Field(default_factory=list)
+    tables: list[str] = Field(default_factory=list, description="store tables read that come from this source")
+    files: int | None = None
+    sha256: str | None = Field(None, description="sha256 of this source's part of the manifest")
+
+
+class ProvenancePublic(BaseModel):
+    """Which data and which method produced a result (crmsec.provenance)."""
+
+    crmsec_version: str
+    generated_at: str
+    command: str = Field(description="API route (method, path) or job kind")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    methods: list[MethodRefPublic] = Field(default_factory=list)
+    store: StoreRefPublic | None = None
+    other_stores: list[StoreRefPublic] | None = None
+    sources: list[SourceRefPublic] = Field(default_factory=list)
+
+
+META = Field(None, description="provenance: store vintage, sources read, method, version, request")
+
+
 class MaterialPublic(BaseModel):
     material_id: str
     name_en: str
@@ -26,6 +64,7 @@ class MaterialPublic(BaseModel):
 class MaterialsPublic(BaseModel):
     data: list[MaterialPublic]
     count: int
+    meta: ProvenancePublic | None = META
 
 
 class ProducerSharePublic(BaseModel):
@@ -74,6 +113,7 @@ class FactsheetPublic(BaseModel):
     sources: list[SourcePublic]
     eu_criticality: CriticalityRowPublic | None = Field(
         None, description="EU method, latest assessment year; null when not assessed or not in this build")
+    meta: ProvenancePublic | None = META
 
 
 class CriticalityRowPublic(BaseModel):
@@ -99,6 +139,7 @@ class CriticalityPublic(BaseModel):
     data: list[CriticalityRowPublic]
     count: int
     notes: list[str] = Field(default_factory=list)
+    meta: ProvenancePublic | None = META
 
 
 class TablePublic(BaseModel):
@@ -109,6 +150,7 @@ class TablePublic(BaseModel):
     data: list[dict[str, Any]]
     count: int
     notes: list[str] = Field(default_factory=list)
+    meta: ProvenancePublic | None = META
 
 
 class JobPublic(BaseModel):
@@ -185,6 +227,7 @@ class JobResultPublic(BaseModel):
     tables: dict[str, TablePublic] | None = None
     figure: dict[str, Any] | None = Field(None, description="Plotly figure specification")
     table_html: str | None = None
+    meta: ProvenancePublic | None = META
 
 
 class ChainPublic(BaseModel):
@@ -195,6 +238,7 @@ class ChainPublic(BaseModel):
     edges: list[dict[str, Any]]
     risk: list[dict[str, Any]] = Field(description="per supply stage: HHI, largest supplier, risk, source")
     sectors: list[dict[str, Any]] = Field(description="dependent NACE sectors with NL/EU value added")
+    meta: ProvenancePublic | None = META
 
 
 FactsheetPublic.model_rebuild()

@@ -163,6 +163,7 @@ def _secondary_supply(result: CircularityResult, crma: pd.DataFrame | None,
 def write_outputs(out_dir: Path, con, store: Path | None = None) -> list[Path]:
     """Main-job step: flows, secondary supply and assumptions for both scenarios into ``out_dir/circularity``."""
     from crmsec.circularity.inputs import assumptions
+    from crmsec.output import write_frame
 
     crma = _crma_recycling(con) if con is not None else None  # the same for every scenario
     d = Path(out_dir) / "circularity"
@@ -172,8 +173,8 @@ def write_outputs(out_dir: Path, con, store: Path | None = None) -> list[Path]:
         res = run(scen, 2050)
         for name, frame in ((f"flows_{scen}.csv", res.flows), (f"products_{scen}.csv", res.products),
                             (f"secondary_supply_{scen}.csv", _secondary_supply(res, crma, None))):
-            frame.to_csv(d / name, index=False)
+            write_frame(frame, d / name)
             paths.append(d / name)
-    assumptions().to_csv(d / "assumptions.csv", index=False)
+    write_frame(assumptions(), d / "assumptions.csv")
     paths.append(d / "assumptions.csv")
     return paths

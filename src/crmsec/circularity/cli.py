@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from crmsec.errors import InputError
-from crmsec.output import Format, emit, stderr
+from crmsec.output import PROVENANCE_OPT, Format, emit, stderr
 
 app = typer.Typer(help="Circularity: NL urban mine of batteries → secondary supply of CRMs (t contained).",
                   no_args_is_help=True)
@@ -50,6 +50,7 @@ def run_cmd(
     store: Path | None = typer.Option(None, "--store", help="Store file (default vintage); for CRMA figures."),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Secondary supply of CRMs from NL end-of-life batteries, by material and year (t contained element)."""
     from crmsec.circularity import run, secondary_supply
@@ -91,7 +92,8 @@ def run_cmd(
 
 @app.command("assumptions")
 def assumptions_cmd(fmt: Format = typer.Option(Format.table, "--format"),
-                    output: Path | None = typer.Option(None, "--output")) -> None:
+                    output: Path | None = typer.Option(None, "--output"),
+                    provenance: bool = PROVENANCE_OPT) -> None:
     """The labelled assumption table (every input not read from a vendored file)."""
     from crmsec.circularity import assumptions
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from crmsec.output import Format, emit, stderr
+from crmsec.output import PROVENANCE_OPT, Format, emit, stderr
 
 app = typer.Typer(help="Company self-assessment: how exposed is my bill of materials?", no_args_is_help=True)
 
@@ -34,6 +34,7 @@ def assess(
     store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Rank the company's materials by exposure: national/EU lists, own supplier concentration vs the world,
     tonnes and revenue at risk in each built-in disruption scenario, and recommended actions.

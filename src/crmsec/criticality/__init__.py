@@ -13,9 +13,24 @@ Convenience entry points for other capabilities (read the default store unless `
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from crmsec.criticality.eu_method import economic_importance, is_critical, near_threshold, supply_risk
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from crmsec.criticality.eu_method import economic_importance, is_critical, near_threshold, supply_risk
+
+_EU_METHOD = ("economic_importance", "is_critical", "near_threshold", "supply_risk")
+
+
+def __getattr__(name: str) -> object:
+    """EU-method functions on first use (PEP 562), so ``crmsec assess --method geopolrisk`` imports no pandas."""
+    if name in _EU_METHOD:
+        from crmsec.criticality import eu_method
+
+        return getattr(eu_method, name)
+    raise AttributeError(f"module 'crmsec.criticality' has no attribute {name!r}")
+
 
 __all__ = ["economic_importance", "eu_assessment", "is_critical", "near_threshold", "nl_critical_list", "supply_risk"]
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import enum
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from crmsec.errors import InputError
-from crmsec.output import Format, emit, stderr
+from crmsec.output import PROVENANCE_OPT, Format, emit, stderr
+
+if TYPE_CHECKING:  # pandas only where a frame is built: the GeoPolRisk compatible path runs without it
+    import pandas as pd
 
 
 class Scope(enum.StrEnum):
@@ -100,14 +103,24 @@ def assess(
     w_ei: float = typer.Option(1.0, "--w-ei", help="NL score weight (exponent) of Dutch value added"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
     output: Path | None = typer.Option(None, "--output", help="Write to .csv/.json/.parquet/.xlsx"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Criticality assessment: EU SR/EI, the Dutch trade view, GeoPolRisk, and their uncertainty."""
-    from crmsec.criticality import geopolrisk as gpr
-    from crmsec.criticality import pipeline as P
-
     if draws < 0:
         raise InputError(f"--draws must be >= 0, got {draws}")
     gpr_only = (method is Method.geopolrisk or scope is Scope.world) and method is not Method.all
+    if gpr_only:
+        from crmsec.store import open_store
+
+        con = open_store()
+        countries = resolve_countries_arg(con, country) if country else None
+        gpr_years = check_gpr_year(con, year, mode.value)
+        if mode is GprMode.compatible and not compare_modes:  # no pandas, no engine: see gpr_compatible
+            _geopolrisk_compatible(con, scope, countries, gpr_years, fmt, output)
+            return
+    from crmsec.criticality import geopolrisk as gpr
+    from crmsec.criticality import pipeline as P
+
     data = _data(("production", "trade", "wgi_pv", "materials", "countries", "wmd_hs_map") if gpr_only else None)
     cfg = _config(n, w_sr, w_ei)
     title = ""
@@ -116,12 +129,11 @@ def assess(
         if method is Method.eu and scope is Scope.world:
             method = Method.geopolrisk
         units = None
-        countries = [c.upper() for c in country] if country else None
         if scope is Scope.eu and not countries:
             units = {"EU27": data.eu27()}
         elif scope is Scope.nl and not countries:
             countries = ["NLD"]
-        years = [year] if year is not None else None
+        years = gpr_years
         with stderr.status("GeoPolRisk …"):
             frame = P.geopolrisk_table(data, mode.value, years=years, countries=countries, units=units)  # type: ignore[arg-type]
             if compare_modes:
@@ -171,6 +183,79 @@ def assess(
     _emit(frame, fmt, output, title, "all" if method is Method.all else scope.value)
 
 
+def resolve_countries_arg(con: object, values: list[str]) -> list[str]:
+    """``--country`` values (ISO3 codes or English/Dutch/official names) → ISO3 via the store's registry.
+
+    An unknown value raises :class:`InputError` naming it and how to spell a valid one (exit 1).
+    """
+    import re
+
+    def norm(x: str) -> str:
+        return re.sub(r"[^a-z0-9]+", " ", x.lower()).strip()
+
+    rows = con.execute("select iso3, name_en, name_nl, name_official from countries").fetchall()  # type: ignore[attr-defined]
+    lookup: dict[str, str] = {}
+    for iso3, *names in rows:
+        for n in names:
+            if n:
+                lookup.setdefault(norm(str(n)), iso3)
+        lookup[iso3.lower()] = iso3
+    out, bad = [], []
+    for v in values:
+        hit = lookup.get(norm(v))
+        (out if hit else bad).append(hit or v)
+    if bad:
+        raise InputError(f"--country {bad[0]!r} is not a known country; give an ISO3 code or a name from the country "
+                         f"registry ({len(rows)} countries, e.g. NLD, DEU, JPN, USA, FRA or 'Netherlands')")
+    return list(dict.fromkeys(out))
+
+
+def check_gpr_year(con: object, year: int | None, mode: str) -> list[int] | None:
+    """``--year`` for GeoPolRisk: ``None`` (all years) or a year inside the data of ``mode``; else InputError."""
+    if year is None:
+        return None
+    if mode == "compatible":
+        from crmsec.criticality import gpr_compatible as gc
+
+        valid = gc.valid_years(con) if gc.has_tables(con) else []
+    else:
+        valid = [int(r[0]) for r in con.execute(  # type: ignore[attr-defined]
+            "select distinct year from production where source = 'wmd' intersect "
+            "select distinct year from trade order by 1").fetchall()]
+    if year not in valid:
+        span = f"{valid[0]}–{valid[-1]}" if valid else "none (rebuild the store with `crmsec data build`)"
+        raise InputError(f"--year {year} is outside the GeoPolRisk data ({mode} mode): valid years {span}")
+    return [year]
+
+
+def _geopolrisk_compatible(con: object, scope: Scope, countries: list[str] | None, years: list[int] | None,
+                           fmt: Format, output: Path | None) -> None:
+    """GeoPolRisk compatible mode (geopolrisk-py 2.0.1 cell for cell) straight from the store, without pandas."""
+    from crmsec.criticality import gpr_compatible as gc
+    from crmsec.output import emit_columns
+
+    if scope is Scope.eu and not countries:
+        rows = con.execute("select iso3 from countries where eu27::boolean order by 1").fetchall()  # type: ignore[attr-defined]
+        units = {"EU27": [r[0] for r in rows]}
+    elif countries or scope is Scope.nl:
+        units = {c: [c] for c in (countries or ["NLD"])}
+    else:
+        units = {c: [c] for c in gc.library_units(con)}
+    t0 = time.perf_counter()
+    cols = gc.compatible_arrays(con, units, years or gc.valid_years(con))
+    names = gc.material_names(con, list(dict.fromkeys(cols["material_id"])))
+    vintage = con.execute("select any_value(vintage) from meta_build").fetchone()[0]  # type: ignore[attr-defined]
+    stderr.print(f"[dim]store vintage {vintage}; geopolrisk-py 2.0.1 inputs; computed in "
+                 f"{time.perf_counter() - t0:.2f} s[/dim]")
+    title = "GeoPolRisk (compatible: geopolrisk-py 2.0.1)"
+    if output is not None:
+        _emit(gc.to_frame(cols, names), fmt, output, title, "gpr")
+        return
+    cols["material"] = [names.get(m, m) for m in cols["material_id"]]
+    keep = TABLE_COLS["gpr"] if fmt is Format.table else list(gc.COLUMNS)
+    emit_columns({c: cols[c] for c in keep}, fmt, title=title)
+
+
 @list_app.command("nl")
 def list_nl(
     year: int | None = typer.Option(None, "--year", help="Data year (default: latest with trade and WGI)"),
@@ -189,6 +274,7 @@ def list_nl(
     all_rows: bool = typer.Option(False, "--all", help="Show every candidate, not only the list"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
     output: Path | None = typer.Option(None, "--output", help="Write to .csv/.json/.parquet/.xlsx"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """The Dutch national critical raw materials list (or its year-over-year diff with --vs)."""
     from crmsec.criticality import pipeline as P
@@ -219,6 +305,8 @@ def list_nl(
         frame = P.list_diff(data, y, vs if vs is not None else y, cfg, data_before=before, after=lst, **kw)
         _show_va_notes(lst.attrs.get("va_notes", ()))
         if frame.empty:
+            import pandas as pd
+
             stderr.print(f"no material entered or left the list between {vs} and {y}")
             frame = pd.DataFrame(columns=["material_id", "material", "change", "explanation"])
         label = f"{vs if vs is not None else y}{' (' + str(vs_store) + ')' if vs_store else ''}"

@@ -2,7 +2,7 @@
 
 ``compatible`` reproduces geopolrisk-py 2.0.1 (core.py/utils.py at b453938) number for number, quirks
 included: packaged "Normalized" PV values (0.0 where the estimate is missing), 0.5 for partners the
-library cannot match (Taiwan = BACI 490 and six other territories), production truncated to integers,
+library cannot match (Taiwan = BACI 490 and six other territories), production truncated to integers inside the HHI only,
 intra-region imports kept in the denominator with g = 0, WTA/price = 0 when a division fails, and the
 fixed copper normaliser 0.409412948.
 
@@ -14,6 +14,16 @@ traded or produced, unit values from flows that carry a quantity only, and CF no
 midpoint of the same unit and year (the documented Eq. 3).
 
 All countries × materials × years are computed in one vectorised pass (groupby on the tidy trade table).
+
+Over the store, ``compatible`` mode runs in :mod:`crmsec.criticality.gpr_compatible` on the library's own view of
+the inputs (``gpr_lib_*`` tables: kg truncation inside the HHI only, World Mining Data rows kept apart so French
+Guiana counts under Guyana, Guyana's first wgi.db row, the energy carriers and natural gas in million m³), which
+equals geopolrisk-py 2.0.1 cell for cell (``scripts/compare_geopolrisk_peer.py``). The ``compatible`` branch here
+applies the same formulas to frames a caller supplies (regions, the regression workbook case).
+
+Corrected-mode reasons (issue 11: never a silent 0): ``no_trade_data`` (no BACI row for the material in the year:
+imports unknown → NaN), ``no_trade_no_production``, ``no_wgi``, ``no_production`` → NaN; ``no_imports`` (trade
+data exist, the unit imports nothing: a real 0) and ``zero_partner_instability`` label the only zero scores.
 
 References
 ----------
@@ -195,8 +205,9 @@ def geopolrisk(
         tr = tr[tr["material_id"].isin(materials)]
         production = production[production["material_id"].isin(materials)]
 
-    prod = _clean_production(production, truncate=compat)
-    hhi = _hhi_of(prod)
+    # the library truncates production to integers inside its HHI only; domestic production p is not truncated
+    prod = _clean_production(production, truncate=False)
+    hhi = _hhi_of(_clean_production(production, truncate=compat))
 
     all_countries = pd.Index(pd.unique(np.concatenate([tr["reporter"].astype(str).to_numpy(),
                                                        prod["country"].astype(str).to_numpy()])))
@@ -280,8 +291,16 @@ def geopolrisk(
     else:
         wta = np.where(qnan > 0, np.nan, wta)
         reason = np.where(denom <= 0, "no_trade_no_production", reason)
+        # no BACI row for the material in the year at all (no HS code, or BACI stops — germanium after 2016):
+        # imports are unknown, not zero → NaN (issue 11; methods §9)
+        traded = pd.MultiIndex.from_frame(tr[["material_id", "year"]].drop_duplicates().astype({"material_id": str}))
+        has_data = pd.MultiIndex.from_arrays([grid.get_level_values(1).astype(str), grid.get_level_values(2)]).isin(traded)
+        wta = np.where(has_data, wta, np.nan)
+        reason = np.where(has_data, reason, "no_trade_data")
         reason = np.where((reason == "") & (qnan > 0), "no_wgi", reason)
-        reason = np.where((reason == "") & (f <= 0), "no_trade", reason)
+        # a real zero: trade data exist but the unit imports nothing (domestic production only)
+        reason = np.where((reason == "") & (f <= 0), "no_imports", reason)
+        reason = np.where((reason == "") & (num <= 0), "zero_partner_instability", reason)
     reason = np.where((reason == "") & np.isnan(h), "no_production", reason)
     score = h * wta  # Score = HHI · WTA (methods §3.2)
     midpoint = score * price  # Midpoint = Score · Price

@@ -24,6 +24,7 @@ import pandas as pd
 
 from crmsec.criticality import eu_method as eu
 from crmsec.criticality import geopolrisk as gpr
+from crmsec.criticality import gpr_compatible as gc
 from crmsec.criticality import national_list as nl
 from crmsec.errors import InputError, StoreError
 
@@ -49,6 +50,7 @@ class CriticalityData:
     oecd_iot: pd.DataFrame | None = None
     vintage: str = "unknown"
     notes: list[str] = field(default_factory=list)
+    con: object | None = None  # the store connection (GeoPolRisk compatible mode reads the gpr_lib_* tables)
 
     def material_names(self) -> pd.Series:
         if self.materials is None:
@@ -100,12 +102,12 @@ def load_data(con: object | None = None, *, tables: Sequence[str] | None = None)
         frames[t] = con.execute(f'select * from "{_TABLE_NAMES.get(t, t)}"').df()  # type: ignore[attr-defined]
     vintage = "unknown"
     if "meta_build" in have:
-        vintage = str(con.execute("select vintage from meta_build").fetchone()[0])  # type: ignore[attr-defined]
+        vintage = str(con.execute("select vintage from meta_build").fetchall()[0][0])  # type: ignore[attr-defined]
     empty = pd.DataFrame()
     for t in ("eu_assessment", "eu_supply_shares", "end_use", "governance"):
         if frames[t] is None:
             frames[t] = empty  # not requested (e.g. a GeoPolRisk-only run)
-    return CriticalityData(**{k: v for k, v in frames.items()}, vintage=vintage)  # type: ignore[arg-type]
+    return CriticalityData(**{k: v for k, v in frames.items()}, vintage=vintage, con=con)  # type: ignore[arg-type]
 
 
 def _read_trade(con: object) -> pd.DataFrame:
@@ -461,11 +463,17 @@ def geopolrisk_table(
     (no content factor for one side) gets WTA NaN with reason ``basis_mismatch`` instead of an addition of
     unlike tonnes (methods §3.5, §9 item 3).
     """
+    if countries is not None and units is None:
+        units = {c: [c] for c in countries}
+    if mode == "compatible" and data.con is not None and gc.has_tables(data.con):
+        con = data.con
+        if units is None:
+            units = {c: [c] for c in gc.library_units(con)}
+        cols = gc.compatible_arrays(con, units, years if years is not None else gc.valid_years(con), materials)
+        return gc.to_frame(cols, gc.material_names(con, list(dict.fromkeys(cols["material_id"]))))
     p, tr, inst = geopolrisk_inputs(data, mode)
     if years is None:
         years = sorted(set(p["year"].unique()) & set(tr["year"].unique()))
-    if countries is not None and units is None:
-        units = {c: [c] for c in countries}
     out = gpr.geopolrisk(p, tr, inst, mode=mode, units=units, years=years, materials=materials)
     if mode == "corrected":
         def bases(frame: pd.DataFrame) -> pd.Series:
@@ -478,8 +486,31 @@ def geopolrisk_table(
         for col in ("wta", "score", "midpoint", "cf_fixed_cu", "cf_same_unit_cu", "cf"):
             out.loc[hit, col] = np.nan
         out.loc[hit, "reason"] = "basis_mismatch"
+        out = _corrected_gaps(data, out, materials)
     names = data.material_names()
     out.insert(2, "material", out["material_id"].map(names).fillna(out["material_id"]))
+    return out
+
+
+def _corrected_gaps(data: CriticalityData, out: pd.DataFrame, materials: Sequence[str] | None) -> pd.DataFrame:
+    """Corrected mode: materials without an HS code get reason ``no_hs_code`` (not ``no_trade_data``), and the
+    energy carriers geopolrisk-py assesses are listed with NaN and ``energy_carrier_not_assessed`` — coal,
+    lignite and crude oil are outside the raw-material scope (registry ignored_names.csv) and the library's
+    natural-gas result adds million m³ to tonnes (issue 11)."""
+    from crmsec.sources.geopolrisk_lib import ENERGY_IDS
+
+    mats = data.materials
+    if mats is not None and "hs6" in mats.columns:
+        no_hs = set(mats.loc[mats["hs6"].fillna("").astype(str).str.strip() == "", "material_id"])
+        hit = out["material_id"].isin(no_hs).to_numpy() & (out["reason"] == "no_trade_data").to_numpy()
+        out.loc[hit, "reason"] = "no_hs_code"
+    energy = [m for m in ENERGY_IDS.values() if materials is None or m in materials]
+    if energy and len(out):
+        keys = out[["country", "year"]].drop_duplicates()
+        extra = keys.merge(pd.DataFrame({"material_id": energy}), how="cross")
+        extra["reason"] = "energy_carrier_not_assessed"
+        extra["mode"] = "corrected"
+        out = pd.concat([out, extra], ignore_index=True)
     return out
 
 

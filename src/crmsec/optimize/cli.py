@@ -15,7 +15,7 @@ import typer
 from rich.panel import Panel
 
 from crmsec.errors import InputError
-from crmsec.output import Format, emit, stderr, write_frame
+from crmsec.output import PROVENANCE_OPT, Format, emit, stderr, write_frame
 
 stockpile_app = typer.Typer(
     help="Strategic stockpile sizing: coverage days, two-stage LP, pooled coalition stocks.",
@@ -107,6 +107,7 @@ def allocate_cmd(
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="table | csv | json"),
     output: Path | None = typer.Option(None, "--output", help="Write the chosen table to this file"),
+    provenance: bool = PROVENANCE_OPT,
     report: Path | None = typer.Option(
         None, "--report", help="Write every table as CSV + explanation.txt here"
     ),
@@ -171,6 +172,7 @@ def size_cmd(
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="table | csv | json"),
     output: Path | None = typer.Option(None, "--output", help="Write the main table to this file"),
+    provenance: bool = PROVENANCE_OPT,
     report: Path | None = typer.Option(
         None, "--report", help="Write every table as CSV + explanation.txt here"
     ),
@@ -257,6 +259,7 @@ def coverage_cmd(
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="table | csv | json"),
     output: Path | None = typer.Option(None, "--output", help="Write the table to this file"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Stock targets by the coverage-days rule with risk tiers (methods §5.3(A))."""
     from crmsec.optimize.stockpile import coverage_days_stock, coverage_tiers

@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from crmsec.errors import DataError, InputError
-from crmsec.output import Format, emit, stderr
+from crmsec.output import PROVENANCE_OPT, Format, emit, stderr
 
 app = typer.Typer(help="Strategic-project pipeline, business-case appraisal with public instruments.",
                   no_args_is_help=True)
@@ -106,6 +106,7 @@ def import_(
     db: DbOpt = None,
     fmt: FmtOpt = Format.table,
     output: OutOpt = None,
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Import projects (upsert by code). All-or-nothing: an invalid row is reported with its row number and
     field, and nothing is written."""
@@ -149,6 +150,7 @@ def list_(
     db: DbOpt = None,
     fmt: FmtOpt = Format.table,
     output: OutOpt = None,
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """List the pipeline (restricted projects are hidden from the public role)."""
     reg = _registry(db)
@@ -161,7 +163,8 @@ def list_(
 
 @app.command("show")
 def show(code: str, role: RoleOpt = "analyst", db: DbOpt = None, fmt: FmtOpt = Format.table,
-         output: OutOpt = None) -> None:
+         output: OutOpt = None,
+         provenance: bool = PROVENANCE_OPT) -> None:
     """One project, field by field."""
     rec = _registry(db).get(code, role=role)  # type: ignore[arg-type]
     rec["case"] = "stored" if rec.get("case") else None
@@ -171,7 +174,8 @@ def show(code: str, role: RoleOpt = "analyst", db: DbOpt = None, fmt: FmtOpt = F
 
 @app.command("history")
 def history(code: Annotated[str | None, typer.Argument()] = None, db: DbOpt = None, fmt: FmtOpt = Format.table,
-            output: OutOpt = None) -> None:
+            output: OutOpt = None,
+            provenance: bool = PROVENANCE_OPT) -> None:
     """Audit trail of changes (all projects or one)."""
     frame = _registry(db).history(code)
     if fmt is Format.table and output is None:
@@ -215,6 +219,7 @@ def appraise_cmd(
     db: DbOpt = None,
     fmt: FmtOpt = Format.table,
     output: OutOpt = None,
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Monte Carlo appraisal of a project with and without instrument packages (methods §6)."""
     from crmsec.projects.data import EXAMPLE_CASE
@@ -247,6 +252,7 @@ def security(
     counterfactual: Annotated[str, typer.Option(help="displacement or additive (or both)")] = "both",
     fmt: FmtOpt = Format.table,
     output: OutOpt = None,
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """ΔSR, ΔHHI_WGI,t of EU sourcing, IR and the largest third-country share for a project (EU 2023 inputs
     from the store; methods §6.5)."""
@@ -266,6 +272,7 @@ def calibrate(
     start: Annotated[str, typer.Option(help="first month used")] = "1990-01-01",
     fmt: FmtOpt = Format.table,
     output: OutOpt = None,
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Calibrate price processes by OLS on the World Bank monthly series (real, MUV-deflated)."""
     from crmsec.projects.data import world_bank_price_models
@@ -294,6 +301,7 @@ def portfolio(
     db: DbOpt = None,
     fmt: FmtOpt = Format.table,
     output: OutOpt = None,
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Choose projects × instrument packages under a public budget (and risk limit) to maximise security
     contribution (MIP, HiGHS)."""

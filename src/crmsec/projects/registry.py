@@ -583,7 +583,10 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            from crmsec.output import unescape_text
+
+            # a CSV written by crmsec escapes formula-like text with a leading ' (crmsec.output): undo it
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False).map(unescape_text)
         elif suffix in (".xlsx", ".xlsm"):
             frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False)
         else:

@@ -252,7 +252,10 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
 
 
 def to_html(b: Briefing) -> str:
-    return _ENV.get_template("briefing.html").render(b=b, _=translator(b.lang), fmt=fmt)
+    """The briefing page (also the PDF's source), with the data vintage id and methods (crmsec.provenance)."""
+    from crmsec.provenance import record
+
+    return _ENV.get_template("briefing.html").render(b=b, _=translator(b.lang), fmt=fmt, prov=record())
 
 
 def to_pdf(b: Briefing) -> bytes:
@@ -262,15 +265,15 @@ def to_pdf(b: Briefing) -> bytes:
 
 
 def to_xlsx(b: Briefing) -> bytes:
-    """All tables of the briefing (one sheet each) plus a 'sources' sheet."""
+    """All tables of the briefing (one sheet each), a 'sources' sheet and the 'provenance' sheet (values only:
+    no text cell becomes a formula, :func:`crmsec.output.write_xlsx`)."""
+    from crmsec.output import write_xlsx
+
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
-        for name, frame in b.tables.items():
-            frame.to_excel(xl, index=False, sheet_name=name[:31] or "table")
-        meta = pd.DataFrame({"item": ["title", "generated", "language"] + ["source"] * len(b.sources)
-                             + ["note"] * len(b.notes),
-                             "value": [b.title, b.generated, b.lang] + b.sources + b.notes})
-        meta.to_excel(xl, index=False, sheet_name="sources")
+    meta = pd.DataFrame({"item": ["title", "generated", "language"] + ["source"] * len(b.sources)
+                         + ["note"] * len(b.notes),
+                         "value": [b.title, b.generated, b.lang] + b.sources + b.notes})
+    write_xlsx(buf, {**b.tables, "sources": meta})
     return buf.getvalue()
 
 

@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crmsec.errors import InputError
-from crmsec.output import Format, emit, stderr
+from crmsec.output import PROVENANCE_OPT, Format, emit, stderr
 
 chains_app = typer.Typer(help="Value chains: who mines, refines and makes the parts; weakest stage.",
                          no_args_is_help=True)
@@ -37,7 +37,8 @@ def _store(path: Path | None):
 
 @chains_app.command("list")
 def chains_list(fmt: Format = typer.Option(Format.table, "--format"),
-                output: Path | None = typer.Option(None, "--output")) -> None:
+                output: Path | None = typer.Option(None, "--output"),
+                provenance: bool = PROVENANCE_OPT) -> None:
     """List the built-in value chains."""
     from crmsec.chains import list_chains
 
@@ -51,6 +52,7 @@ def chains_show(
     store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Stage-by-stage supplier concentration × governance risk, the weakest stage and the dependent sectors."""
     from crmsec.chains import chain_graph_frames, chain_risk, chain_sectors, get_chain
@@ -83,6 +85,7 @@ def crma_command(
     store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """CRMA 2030 benchmarks per strategic raw material: extraction ≥ 10 %, processing ≥ 40 %,
     recycling ≥ 25 %, single third country ≤ 65 % (Regulation (EU) 2024/1252 Art. 5)."""
@@ -94,7 +97,8 @@ def crma_command(
 
 @scenario_app.command("list")
 def scenario_list(fmt: Format = typer.Option(Format.table, "--format"),
-                  output: Path | None = typer.Option(None, "--output")) -> None:
+                  output: Path | None = typer.Option(None, "--output"),
+                  provenance: bool = PROVENANCE_OPT) -> None:
     """List the built-in scenario library."""
     from crmsec.scenarios.api import list_scenarios
 
@@ -104,7 +108,8 @@ def scenario_list(fmt: Format = typer.Option(Format.table, "--format"),
 @scenario_app.command("show")
 def scenario_show(name: str = typer.Argument(..., help="Built-in id or path to a scenario YAML file."),
                   fmt: Format = typer.Option(Format.table, "--format"),
-                  output: Path | None = typer.Option(None, "--output")) -> None:
+                  output: Path | None = typer.Option(None, "--output"),
+                  provenance: bool = PROVENANCE_OPT) -> None:
     """Show one scenario with its parameters, sources and assumptions."""
     from crmsec.scenarios.api import scenario_detail
 
@@ -130,6 +135,7 @@ def scenario_run(
     store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Run a scenario: supply lost per material and stage for NL and the EU, sectors hit, VA at risk."""
     from crmsec.scenarios.api import ensemble_from_store, run_scenario_from_store, store_inputs

@@ -23,7 +23,10 @@ def raw_dir() -> Path:
 
 def raw_path(source: str, filename: str) -> Path:
     """Path of a vendored file; a clear DataError when it is missing."""
+    from crmsec.provenance import note_source
+
     path = raw_dir() / source / filename
+    note_source(source)  # for the provenance of results (and the per-table sources of the store manifest)
     if not path.exists():
         raise DataError("vendored data file not found", file=path,
                         hint="restore it from the repository (git checkout -- data/raw) or set CRMSEC_RAW_DIR")

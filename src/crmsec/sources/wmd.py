@@ -114,9 +114,15 @@ def read_wmd(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
     finally:
         con.close()
     raw = pd.concat(parts, ignore_index=True)
-    # ISO3 where WMD gives a standard code; the name otherwise (Taiwan 'S19', Kosovo 'R20'). One registry pass;
-    # on an unknown name, redo per table so the error names the table and row.
-    names = raw["Country_ISO"].where(raw["Country_ISO"].isin(known_iso3), raw["Country"])
+    # ISO3 where WMD gives a standard code; the name otherwise (Taiwan 'S19', Kosovo 'R20'), and also where the
+    # name is a registry country other than the code: WMD files French Guiana under Guyana's GUY/328 (gold);
+    # it is its own producer here (GUF) — only GeoPolRisk compatible mode keeps the library's filing
+    # (crmsec.sources.geopolrisk_lib). One registry pass; on an unknown name, redo per table so the error
+    # names the table and row.
+    reg = countries()
+    by_name = raw["Country"].map(dict(zip(reg["name_en"], reg["iso3"], strict=True)))
+    code_ok = raw["Country_ISO"].isin(known_iso3) & (by_name.isna() | (by_name == raw["Country_ISO"]))
+    names = raw["Country_ISO"].where(code_ok, raw["Country"])
     try:
         raw["country"] = resolve_country_names(names, "wmd", file=file, rows=raw["row"].to_numpy())
     except DataError:

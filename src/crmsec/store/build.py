@@ -21,13 +21,13 @@ import duckdb
 import pandas as pd
 
 from crmsec import __version__
-from crmsec.errors import DataError, StoreError
+from crmsec.errors import DataError
+from crmsec.provenance import recording
 from crmsec.sources import raw_dir
-
-DEFAULT_STORE = Path(__file__).resolve().parents[3] / "data" / "store" / "default.duckdb"
+from crmsec.store.paths import DEFAULT_STORE, open_store, store_path  # noqa: E402,F401 — re-exported
 
 # Source modules in build order (each has load_tables() -> {table: frame}).
-SOURCE_MODULES = ["wgi", "baci", "wmd", "usgs", "eu_crm", "iea", "crma"]
+SOURCE_MODULES = ["wgi", "baci", "wmd", "geopolrisk_lib", "usgs", "eu_crm", "iea", "crma"]
 
 # Required columns per table (more columns are allowed). A loader output missing one is a bug → DataError.
 SCHEMAS: dict[str, list[str]] = {
@@ -40,14 +40,6 @@ SCHEMAS: dict[str, list[str]] = {
     "end_use": ["material_id", "application", "share", "nace"],
     "sector_va": ["country", "nace", "year", "va_meur", "basis"],
 }
-
-
-def store_path(vintage: str | None = None) -> Path:
-    """Path of a vintage's store file (``default`` → ``data/store/default.duckdb``); ``$CRMSEC_STORE`` overrides."""
-    env = os.environ.get("CRMSEC_STORE")
-    if env and vintage is None:
-        return Path(env)
-    return DEFAULT_STORE.with_name(f"{vintage or 'default'}.duckdb")
 
 
 def is_stale(path: Path) -> bool:
@@ -85,11 +77,14 @@ def collect_tables(progress: Callable[[str], None] | None = None) -> tuple[dict[
             progress(name)
         module = importlib.import_module(f"crmsec.sources.{name}")
         t0 = time.perf_counter()
-        tables = module.load_tables()
+        with recording(capture=True) as seen:  # the raw sources this loader read (data/raw/<source>) → meta_sources
+            tables = module.load_tables()
+        raw = ",".join(sorted(t[4:] for t in seen if t.startswith("raw:")))
         for table, frame in tables.items():
             _check_schema(table, frame, name)
             parts.setdefault(table, []).append(frame)
-            log.append({"module": name, "table": table, "rows": len(frame), "seconds": time.perf_counter() - t0})
+            log.append({"module": name, "table": table, "rows": len(frame), "seconds": time.perf_counter() - t0,
+                        "raw_sources": raw})
     merged = {t: (fs[0] if len(fs) == 1 else pd.concat(fs, ignore_index=True, sort=False)) for t, fs in parts.items()}
     return merged, log
 
@@ -140,7 +135,12 @@ def build_store(path: Path | None = None, *, vintage: str = "default",
     path.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     tables, log = collect_tables(progress)
-    tables.update(_derived_tables(tables))
+    with recording(capture=True) as seen:
+        tables.update(_derived_tables(tables))
+    derived_raw = {t[4:] for t in seen if t.startswith("raw:")} | {  # sector_va: end_use + the NL VA source
+        s for e in log if e["table"] == "end_use" for s in e["raw_sources"].split(",") if s}
+    log.append({"module": "derived", "table": "sector_va", "rows": len(tables["sector_va"]), "seconds": 0.0,
+                "raw_sources": ",".join(sorted(derived_raw))})
     tables.update(_registry_tables())
     if progress:
         progress("manifest")
@@ -171,19 +171,6 @@ def build_store(path: Path | None = None, *, vintage: str = "default",
     return {"path": str(path), "tables": {k: len(v) for k, v in tables.items()}, "seconds": time.perf_counter() - t0}
 
 
-def open_store(path: Path | str | None = None) -> duckdb.DuckDBPyConnection:
-    """Read-only connection to a store (default: ``data/store/default.duckdb`` or ``$CRMSEC_STORE``)."""
-    path = Path(path) if path else store_path()
-    if not path.exists():
-        raise StoreError(f"no data store at {path}; build it with `crmsec data build` (or `make data`)")
-    con = duckdb.connect(str(path), read_only=True)
-    # one thread: parallel float aggregation adds in a varying order, and results must be bit-reproducible
-    # (DESIGN §1); the store is small enough that this costs nothing measurable (0.10 s vs 0.11–0.20 s per
-    # NL trade aggregation on 2 cores)
-    con.execute("SET threads = 1")
-    return con
-
-
 def store_status(path: Path | str | None = None) -> dict[str, pd.DataFrame]:
     """What the store holds: tables with row counts, sources/vintages, coverage gaps."""
     con = open_store(path)
@@ -207,6 +194,12 @@ def store_status(path: Path | str | None = None) -> dict[str, pd.DataFrame]:
         build = con.execute("select * from meta_build").df() if "meta_build" in names else pd.DataFrame()
     finally:
         con.close()
+    if not build.empty:  # the vintage id: a digest of the manifest (sha256 per raw file), see crmsec.provenance
+        from crmsec.provenance import store_info
+
+        info = store_info(path or store_path())
+        build = build.assign(vintage_id=info["vintage_id"], manifest_sha256=info["manifest_sha256"],
+                             manifest_files=info["manifest_files"])
     return {"tables": counts, "sources": sources, "gaps": gaps, "build": build}
 
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crmsec.output import Format, emit, rich_table, stderr
+from crmsec.output import PROVENANCE_OPT, Format, emit, rich_table, stderr
 from crmsec.store.build import build_store, is_stale, store_path, store_status
 
 app = typer.Typer(help="Build and inspect the data vintage store.", no_args_is_help=True)
@@ -43,16 +43,20 @@ def status(
     path: Path | None = typer.Option(None, help="Store file (default: the default vintage)."),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
+    provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Show what is in the store: tables, sources and vintages, coverage gaps."""
     info = store_status(path or store_path())
     if fmt is not Format.table or output is not None:
-        emit(info["sources"], fmt, output)
+        vid = info["build"]["vintage_id"].iloc[0] if "vintage_id" in info["build"] else None
+        emit(info["sources"].assign(store_vintage_id=vid), fmt, output)
         return
     console = Console()
     if not info["build"].empty:
         b = info["build"].iloc[0]
-        console.print(f"store vintage [bold]{b['vintage']}[/bold], built {b['built_at']} by crmsec {b['crmsec_version']}")
+        console.print(f"store vintage [bold]{b['vintage']}[/bold] (id [bold]{b.get('vintage_id')}[/bold]), "
+                      f"built {b['built_at']} by crmsec {b['crmsec_version']}; manifest sha256 "
+                      f"{b.get('manifest_sha256')} ({b.get('manifest_files')} raw files)")
     console.print(rich_table(info["tables"], "Tables"))
     console.print(rich_table(info["sources"], "Sources and vintages"))
     console.print(rich_table(info["gaps"], "Coverage gaps"))

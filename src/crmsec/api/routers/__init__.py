@@ -3,6 +3,7 @@
 from crmsec.api.routers import (
     auth,
     briefings,
+    club,
     company,
     crisis,
     criticality,
@@ -15,4 +16,5 @@ from crmsec.api.routers import (
 )
 
 ROUTERS = [system.router, auth.router, materials.router, criticality.router, scenarios.router, crisis.router,
-           projects.router, jobs.router, briefings.router, company.router, pages.router]
+           projects.router, jobs.router, briefings.router, company.router, club.router, club.page_router,
+           pages.router]

@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi import HTTPException
 
 from crmsec.api.engines import EngineUnavailable
+from crmsec.api.meta import api_meta
 from crmsec.api.models import TablePublic
 from crmsec.api.services import records
 
@@ -22,5 +23,6 @@ def engine_call(fn: Callable[[], Any]) -> Any:
 
 
 def table(frame: pd.DataFrame, title: str | None = None, notes: list[str] | None = None) -> TablePublic:
+    """A result table with its provenance (``meta``, :func:`crmsec.api.meta.api_meta`)."""
     return TablePublic(title=title, columns=[str(c) for c in frame.columns], data=records(frame), count=len(frame),
-                       notes=notes or [])
+                       notes=notes or [], meta=api_meta())

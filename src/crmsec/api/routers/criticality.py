@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from crmsec.api import engines
 from crmsec.api.deps import StoreDep, StoreHandle, StoreHandleDep
+from crmsec.api.meta import api_meta
 from crmsec.api.models import ChainPublic, CriticalityPublic, CriticalityRowPublic, Problem, TablePublic
 from crmsec.api.routers.common import engine_call, table
 from crmsec.api.services import records
@@ -50,7 +51,7 @@ async def get_criticality(store: StoreHandleDep, scope: Annotated[Literal["eu", 
         return CriticalityPublic(
             scope=scope, year=res["year"], method=method, sr_threshold=res.get("sr_threshold"),
             ei_threshold=res.get("ei_threshold"), method_version=res.get("method_version"), data=rows,
-            count=len(rows), notes=res.get("notes", [])).model_dump_json().encode()
+            count=len(rows), notes=res.get("notes", []), meta=api_meta()).model_dump_json().encode()
 
     return await _cached_json(store, "api_criticality", (scope, year, method), build)
 
@@ -96,4 +97,4 @@ def list_chains(con: StoreDep) -> TablePublic:
 def get_chain(chain_id: Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")], con: StoreDep) -> ChainPublic:
     """One value chain: nodes, edges, stage concentration, the weakest stage and the dependent NL sectors."""
     res = engine_call(lambda: engines.chain(con, chain_id))
-    return ChainPublic(**{k: (records(v) if hasattr(v, "to_dict") else v) for k, v in res.items()})
+    return ChainPublic(**{k: (records(v) if hasattr(v, "to_dict") else v) for k, v in res.items()}, meta=api_meta())

@@ -63,4 +63,4 @@ def job_result(job_id: JobId, user: AnalystUser, jobs: JobsDep, lang: LangDep,
         raise HTTPException(409, f"job failed: {job.error}")
     if job.status != "done":
         raise HTTPException(409, f"job is {job.status} ({job.progress:.0%}); poll {job_public(job).status_url}")
-    return result_payload(job.result, view, lang)
+    return {**result_payload(job.result, view, lang), "meta": getattr(job, "meta", None)}

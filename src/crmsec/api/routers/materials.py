@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 
 from crmsec.api import engines, services
 from crmsec.api.deps import LangDep, StoreDep
+from crmsec.api.meta import api_meta
 from crmsec.api.models import (
     CriticalityRowPublic,
     FactsheetPublic,
@@ -15,6 +16,7 @@ from crmsec.api.models import (
     MaterialsPublic,
     Problem,
     ProducerSharePublic,
+    ProvenancePublic,
     SourcePublic,
     TradePartnerPublic,
     TrendPointPublic,
@@ -50,7 +52,7 @@ def material_public(row: dict) -> MaterialPublic:
 def list_materials(con: StoreDep) -> MaterialsPublic:
     """All materials of the registry with their EU/CRMA list membership."""
     data = [material_public(r) for r in services.records(services.materials(con))]
-    return MaterialsPublic(data=data, count=len(data))
+    return MaterialsPublic(data=data, count=len(data), meta=api_meta())
 
 
 @router.get("/{material_id}", response_model=MaterialPublic, responses={404: {"model": Problem}})
@@ -89,4 +91,4 @@ def factsheet(con, material_id: str, lang: str) -> FactsheetPublic:
 @router.get("/{material_id}/factsheet", response_model=FactsheetPublic, responses={404: {"model": Problem}})
 def get_factsheet(material_id: MaterialId, con: StoreDep, lang: LangDep) -> FactsheetPublic:
     """Producer shares by stage (latest year per source), NL trade partners, GeoPolRisk trend, sources."""
-    return factsheet(con, material_id, lang)
+    return factsheet(con, material_id, lang).model_copy(update={"meta": ProvenancePublic(**api_meta())})
