@@ -53,7 +53,8 @@ def test_store_records_raw_sources_per_table(store):
     """The build records which data/raw/<source> each table came from (meta_sources.raw_sources)."""
     raw = dict(store.execute("select \"table\", string_agg(raw_sources, ',') from meta_sources group by 1").fetchall())
     assert "baci_geopolrisk" in raw["trade"] and "wgi" in raw["governance"]
-    assert "usgs_mcs" in raw["production"] and "cbs_nl_value_added" in raw["sector_va"]
+    # NL value added by division: OECD IOT (issue 12) unless a CBS 85867NED extract is dropped in
+    assert "usgs_mcs" in raw["production"] and "oecd_iot_nl_eu_value_added" in raw["sector_va"]
 
 
 def test_data_status_shows_vintage_id(store_path, vintage):

@@ -47,18 +47,36 @@ def test_list_nl_json_and_xlsx(runner, tmp_path):
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
     assert len(rows) == 17 and all(r["on_list"] for r in rows)
-    assert all(r["va_basis"].startswith("proxy") for r in rows)
+    assert all(r["va_basis"] == "OECD IOT 2020, NL" for r in rows)
+    from crmsec.criticality.nl_inputs import ANNEX_II
+
+    assert {r["material_id"] for r in rows} <= set(ANNEX_II.values())  # only the 34 Annex II entries
+    singles = {"neodymium", "dysprosium", "terbium", "praseodymium", "samarium", "holmium", "rhodium",
+               "ruthenium", "iridium", "platinum", "palladium"}
+    assert not {r["material_id"] for r in rows} & singles
+    assert all("imports_meur" in r and "n_partners" in r and r["sr_source"] for r in rows)
+    # no member rests on Dutch imports below the floor: an NL-trade row has ≥ 1 M EUR in every covered year
+    assert all(r["imports_min_meur"] >= 1.0 for r in rows if r["sr_source"] == "nl_trade")
     out = tmp_path / "nl.xlsx"
     res = runner.invoke(app, ["list", "nl", "--year", "2023", "--n", "10", "--output", str(out), "--format", "csv"])
     assert res.exit_code == 0 and out.exists()
     assert len(pd.read_excel(out)) == 10
 
 
+def test_list_nl_validate_and_watch(runner):
+    res = runner.invoke(app, ["list", "nl", "--validate", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    v = pd.read_csv(io.StringIO(res.stdout))
+    assert len(v) == 8 and v.loc[~v["agrees"], "cause"].notna().all()
+    res = runner.invoke(app, ["list", "nl", "--candidates", "watch", "--all", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+
+
 def test_list_nl_vs(runner):
     res = runner.invoke(app, ["list", "nl", "--year", "2023", "--vs", "2021", "--format", "csv"])
     assert res.exit_code == 0, res.output
     diff = pd.read_csv(io.StringIO(res.stdout))
-    assert {"entered", "left"} & set(diff["change"])
+    assert {"entered", "left", "moved"} & set(diff["change"])
     assert diff["explanation"].notna().all()
 
 

@@ -95,13 +95,47 @@ def test_eu_sector_va_uses_modal_value():
     assert eu["C24"] == 60_000.0 and eu["C28"] == 200_000.0
 
 
-def test_proxy_is_labelled_and_scales_uniformly(tmp_path):
-    out = va.nl_value_added(_end_use(), folder=tmp_path)  # empty folder: no CBS extract → proxy
-    assert out.basis.startswith("proxy")
-    assert any("109,965" in n for n in out.notes)  # NL section C 2023 (CBS 85925ENG)
-    ratio = out.va_meur["C28"] / 200_000.0
-    assert out.va_meur["C24"] / 60_000.0 == pytest.approx(ratio)
-    assert ratio == pytest.approx(109_965 / 260_000.0)
+def test_eu_structure_proxy_is_labelled_and_uniform(tmp_path):
+    """The retired proxy survives as the labelled alternative ``eu_structure`` (ρ_s = ρ_C for every sector)."""
+    r = va.sector_ratios(_end_use(), None, basis="eu_structure", folder=tmp_path)
+    assert r.basis.startswith("proxy") and r.rho.nunique() == 1 and r.rho.iloc[0] == pytest.approx(r.rho_c)
+
+
+def test_oecd_basis_is_default_and_dutch(tmp_path):
+    """OECD IOT 2020: NL VA C20 = 12,051.6 M USD / 1.1422 USD per EUR = 10,551 M EUR (reference value);
+    the NL share of EU value added is higher for chemicals (C20) and machinery (C28) than for cars (C29)."""
+    out = va.nl_value_added(_end_use(), folder=tmp_path)
+    assert out.basis == "OECD IOT 2020, NL"
+    assert va.usd_per_eur(2020) == pytest.approx(1.1422)
+    r = va.sector_ratios(pd.DataFrame({"nace": ["C20", "C28", "C29"], "va_meur": [1.0, 1.0, 1.0]}), None,
+                         folder=tmp_path)
+    assert r.va_nl_meur["C20"] == pytest.approx(12_051.6 / 1.1422, rel=1e-4)
+    assert r.rho["C20"] > r.rho_c and r.rho["C28"] > r.rho_c and r.rho["C29"] < r.rho_c / 2
+
+
+def test_va_exposed_nl_one_formula():
+    """VA_exposed_NL = EI · S/10 · ρ_m; ρ_m blends sector ratios by A_s·VA_EU,s, 'no sector' shares get ρ_C."""
+    eu_use = pd.DataFrame({"material_id": ["x", "x", "y"], "share": [0.5, 0.5, 1.0], "nace": ["C28", "", "C29"],
+                           "va_meur": [200_000.0, np.nan, 100_000.0]})
+    ratios = va.SectorRatios(pd.Series({"C28": 0.08, "C29": 0.01}), 0.04, pd.Series(dtype=float), "t", 2020, ())
+    rho = va.material_ratios(eu_use, ratios, {})
+    assert rho.loc["x", "rho"] == pytest.approx(0.5 * 0.08 + 0.5 * 0.04)
+    exp = va.va_exposed_nl(pd.Series({"x": 5.0, "y": 4.0, "z": 3.0}), rho, 0.04, 204_200.0).set_index("material_id")
+    assert exp.loc["x", "va_exposed_meur"] == pytest.approx(5.0 * 20_420.0 * 0.06)
+    assert exp.loc["z", "va_structure"] == "no_end_uses" and exp.loc["z", "rho_nl_eu"] == 0.04
+
+
+def test_end_use_shares_sum_to_one_or_are_flagged():
+    """Registry check on the vendored App. 6 table: shares per material sum to 1 ± 0.02 or carry a flag
+    reason; magnesium's duplicated 'Construction 13 %' row is dropped (sum 1.00, was 1.13)."""
+    from crmsec.sources import eu_crm
+
+    end_use, meta = eu_crm.read_end_use()
+    assert meta["duplicates_dropped"] == 1
+    chk = va.end_use_share_check(end_use).set_index("material_id")
+    assert chk.loc["magnesium", "share_sum"] == pytest.approx(1.0)
+    bad = chk[~chk["ok"]]
+    assert (bad["flag_reason"] != "").all(), bad
 
 
 def test_cbs_85867ned_dropped_in_replaces_proxy(tmp_path):
@@ -146,12 +180,36 @@ def test_national_list_from_store(store):
     lst = P.national_list(data, 2023)
     on = lst[lst["on_list"]]
     assert len(on) == 17
-    assert on["drivers"].str.len().gt(40).all() and on["va_basis"].str.startswith("proxy").all()
-    assert lst["material_id"].is_unique
+    assert on["drivers"].str.len().gt(40).all() and (on["va_basis"] == "OECD IOT 2020, NL").all()
+    assert lst["material_id"].is_unique and len(lst) == 34
+    assert {"lree", "hree", "pgm"} <= set(lst["material_id"])
     diff = P.list_diff(data, 2023, 2021)
     changed = diff[diff["change"].isin(["entered", "left"])]
     assert len(changed) > 0
     assert changed["explanation"].str.contains("→").all()
+
+
+@pytest.mark.slow
+def test_no_list_member_rests_on_imports_below_the_floor(store):
+    """2019–2024: every member with a Dutch trade view has ≥ 1 M EUR of imports in every covered window year;
+    no entry or exit is caused by a tie."""
+    from crmsec.criticality import pipeline as P
+
+    data = P.load_data(store)
+    prev = None
+    for y in range(2019, 2025):
+        lst = P.national_list(data, y)
+        on = lst[lst["on_list"]]
+        assert len(on) >= 17
+        nl_view = on[on["sr_source"] == "nl_trade"]
+        assert (nl_view["imports_min_meur"] >= 1.0).all(), (y, nl_view[["material_id", "imports_min_meur"]])
+        if prev is not None:
+            from crmsec.criticality.national_list import diff_lists
+
+            d = diff_lists(prev, lst)
+            assert not (d["change"].isin(["entered", "left"]) & d["material_id"].isin(
+                set(lst.loc[lst["tied_at_cutoff"], "material_id"]) | set(prev.loc[prev["tied_at_cutoff"], "material_id"]))).any()
+        prev = lst
 
 
 @pytest.mark.slow
@@ -164,8 +222,8 @@ def test_main_job_writes_outputs(store, tmp_path):
     assert {"national_list.csv", "national_list.xlsx", "criticality_matrix.csv", "geopolrisk_nl.csv",
             "national_list_NOTES.txt"} <= names
     lst = pd.read_csv(tmp_path / "national_list.csv")
-    assert int(lst["on_list"].sum()) == 17 and lst["va_basis"].str.startswith("proxy").all()
-    assert "proxy" in (tmp_path / "national_list_NOTES.txt").read_text(encoding="utf-8")
+    assert int(lst["on_list"].sum()) == 17 and (lst["va_basis"] == "OECD IOT 2020, NL").all()
+    assert "OECD IOT" in (tmp_path / "national_list_NOTES.txt").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -178,8 +236,22 @@ def test_public_entry_points(store):
     assert int(lst["on_list"].sum()) == 10
 
 
-def test_tie_at_cutoff_is_flagged_and_deterministic():
-    """Equal scores across the N-th place are flagged in a column and in the drivers text (no hidden coin toss)."""
+def test_ties_broken_by_supply_risk_then_value_added():
+    """Equal scores are ordered by SR, then VA (stated criterion, never the material id)."""
+    from crmsec.criticality.national_list import ListConfig, score_materials
+
+    f = pd.DataFrame({
+        "material_id": ["c", "b", "a", "d"], "hhi_gs": [5.0, 4.0, 2.0, 1.0], "hhi_nl": [5.0, 4.0, 2.0, 1.0],
+        "ir_nl": [1.0] * 4, "eol_rir": [0.0] * 4, "si_sr": [1.0] * 4, "va_exposed_meur": [100.0, 50.0, 100.0, 10.0],
+    })
+    out = score_materials(f, ListConfig(n=2)).set_index("material_id")
+    assert out.loc["a", "score"] == pytest.approx(out.loc["b", "score"])  # 4·50 = 2·100
+    assert out.loc["b", "on_list"] and not out.loc["a", "on_list"]  # higher SR wins
+    assert not out["tied_at_cutoff"].any()
+
+
+def test_exact_tie_at_cutoff_keeps_all_tied_entries():
+    """Identical score, SR and VA across the N-th place: the list holds N + k and the tie is named."""
     from crmsec.criticality.national_list import ListConfig, score_materials
 
     f = pd.DataFrame({
@@ -187,9 +259,23 @@ def test_tie_at_cutoff_is_flagged_and_deterministic():
         "ir_nl": [1.0] * 4, "eol_rir": [0.0] * 4, "si_sr": [1.0] * 4, "va_exposed_meur": [100.0, 50.0, 50.0, 10.0],
     })
     out = score_materials(f, ListConfig(n=2)).set_index("material_id")
-    assert out.loc["a", "on_list"] and not out.loc["b", "on_list"]  # tie broken by material_id
+    assert out.loc["a", "on_list"] and out.loc["b", "on_list"] and out["on_list"].sum() == 3
     assert out.loc["a", "tied_at_cutoff"] and out.loc["b", "tied_at_cutoff"] and not out.loc["c", "tied_at_cutoff"]
     assert "TIED" in out.loc["b", "drivers"]
+
+
+def test_diff_never_announces_a_tie():
+    from crmsec.criticality.national_list import ListConfig, diff_lists, score_materials
+
+    base = pd.DataFrame({
+        "material_id": ["c", "b", "a", "d"], "material": list("CBAD"), "hhi_gs": [5.0, 3.0, 3.0, 1.0],
+        "hhi_nl": [5.0, 3.0, 3.0, 1.0], "ir_nl": [1.0] * 4, "eol_rir": [0.0] * 4, "si_sr": [1.0] * 4,
+        "va_exposed_meur": [100.0, 50.0, 50.0, 10.0],
+    })
+    before = score_materials(base.assign(hhi_nl=[5.0, 3.0, 2.9, 1.0], hhi_gs=[5.0, 3.0, 2.9, 1.0]), ListConfig(n=2))
+    after = score_materials(base, ListConfig(n=2))
+    d = diff_lists(before, after)
+    assert "entered" not in set(d["change"]) and "tie" in set(d["change"])
 
 
 def test_drivers_text_in_dutch():
@@ -199,3 +285,22 @@ def test_drivers_text_in_dutch():
     nl = localise_text(en, "nl")
     assert "belangrijkste herkomst CHN 58%" in nl and "doorvoergrondstof" in nl and "PROXY" in nl
     assert "top origin" not in nl and localise_text(en, "en") == en and localise_text(float("nan"), "nl") != 0
+
+
+@pytest.mark.slow
+def test_cbs_validation_table_matches_committed(store):
+    """`crmsec list nl --validate` reproduces the committed validation table (tests/criticality/data), and every
+    disagreement with CBS (2025) carries its cause."""
+    from pathlib import Path
+
+    from crmsec.criticality import pipeline as P
+    from crmsec.criticality.nl_validation import cbs_validation
+
+    v = cbs_validation(P.load_data(store)).set_index("material_id")
+    ref = pd.read_csv(Path(__file__).parent / "data" / "cbs_validation_2024.csv", keep_default_na=False).set_index(
+        "material_id")
+    assert list(v.index) == list(ref.index)
+    assert (v["nl_top_origin"] == ref["nl_top_origin"]).all()
+    assert (v["agrees"] == ref["agrees"].astype(str).eq("True")).all()
+    assert (v.loc[~v["agrees"], "cause"].str.len() > 20).all()
+    assert int(v.loc[v["covered"], "agrees"].sum()) >= 3  # baryte, bismuth, tantalum (see docs/nl_list.md)

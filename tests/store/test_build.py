@@ -75,15 +75,24 @@ def test_hhi_2022_from_store_matches_hand_computation(store, material):
 
 
 def test_sector_va_carries_its_basis(store):
-    """NL VA by division is a labelled proxy until a CBS 85867NED extract is dropped in; EU27 VA is published."""
+    """NL VA by division from the OECD IOT 2020 (in EUR at the ECB rate) until a CBS 85867NED extract is dropped
+    in; EU27 VA is published. NL has its own structure (chemicals and machinery large, cars small)."""
     va = store.execute("select * from sector_va").df()
-    nl = va[va["country"] == "NLD"]
+    nl = va[va["country"] == "NLD"].set_index("nace")
     eu = va[va["country"] == "EU27"].set_index("nace")
-    assert len(nl) >= 10 and nl["basis"].str.startswith("proxy").all()
+    assert len(nl) >= 10 and (nl["basis"] == "OECD IOT 2020, NL").all() and (nl["source"] == "oecd_iot_2023").all()
     assert eu.loc["C28", "va_meur"] == pytest.approx(204_200)  # largest VA in the end-use table (methods §1.16)
-    # the proxy keeps the EU structure: NL/EU ratios are one number
-    ratio = nl.set_index("nace")["va_meur"] / eu["va_meur"]
-    assert float(ratio.max() - ratio.min()) < 1e-9
+    assert nl.loc["C20", "va_meur"] == pytest.approx(12_051.6 / 1.1422, rel=1e-4)  # OECD NLD 2020 C20 VALU
+    ratio = nl["va_meur"] / eu["va_meur"]
+    assert ratio["C20"] > 2 * ratio["C29"] and ratio["C28"] > 2 * ratio["C29"]
+
+
+def test_new_nl_list_tables(store):
+    names = {r[0] for r in store.execute("select table_name from information_schema.tables").fetchall()}
+    assert {"comext_imports", "oecd_iot_industry", "cbs_facts"} <= names
+    nl_ga = store.execute("select sum(value_eur) from comext_imports where reporter = 'NLD' and cn8 = 81129289 "
+                          "and year = 2022").fetchone()[0]
+    assert nl_ga == pytest.approx(8.69e6, rel=0.01)  # PROVENANCE: NL unwrought gallium 2022, 8.69 M EUR
 
 
 def test_wgi_pv_one_row_per_country_year_and_guyana_is_guyana(store):

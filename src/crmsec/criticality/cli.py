@@ -63,12 +63,14 @@ def _show_va_notes(notes: object) -> None:
 TABLE_COLS = {
     "eu": ["material_id", "material", "sr", "ei", "critical", "stage_assessed", "near_threshold", "sr_recomputed",
            "ei_recomputed", "case", "reason", "p_critical", "driver_eu"],
-    "nl": ["rank", "material", "score", "on_list", "sr_nl", "sr_source", "va_exposed_meur", "top_origin", "hub",
+    "nl": ["rank", "material", "score", "on_list", "sr_nl", "sr_source", "va_exposed_meur", "va_basis", "imports_meur",
+           "n_partners", "top_origin", "hub", "robustness",
            "p_on_list", "rank_p05", "rank_p95", "drivers"],
     "all": ["material", "sr_eu", "ei_eu", "critical_eu", "rank", "on_list", "sr_nl", "va_exposed_meur",
             "gpr_score_nl", "gpr_score_nl_compatible", "p_critical", "p_on_list"],
     "gpr": ["country", "material", "year", "hhi", "wta", "score", "price_usd_per_kg", "cf", "reason"],
     "diff": ["material", "change", "explanation"],
+    "validate": ["material", "cbs_top_origin", "nl_top_origin", "nl_top_share", "agrees", "form", "cause"],
 }
 
 
@@ -173,7 +175,7 @@ def assess(
             task = prog.add_task(f"Monte Carlo {draws:,} draws", total=draws)
             mc = P.assess_uncertainty(data, y_nl, draws, seed=seed, config=cfg, scheduler=scheduler,
                                       progress=lambda done, total: prog.update(task, completed=done))
-        keep = ["material_id", "p_critical", "p_on_list", "rank_p05", "rank_p50", "rank_p95", "sr_sd",
+        keep = ["material_id", "p_critical", "p_on_list", "rank_p05", "rank_p50", "rank_p95", "robustness", "sr_sd",
                 "driver_eu", "driver_nl"]
         frame = frame.merge(mc[[c for c in keep if c in mc.columns]], on="material_id", how="left")
         stderr.print(f"[dim]Monte Carlo: {draws:,} draws, seed {seed}; EU status with the 2023 inputs[/dim]")
@@ -262,8 +264,13 @@ def list_nl(
     n: int = typer.Option(17, "--n", help="List size"),
     w_sr: float = typer.Option(1.0, "--w-sr", help="Score weight (exponent) of supply uncertainty"),
     w_ei: float = typer.Option(1.0, "--w-ei", help="Score weight (exponent) of Dutch value added"),
-    look_through: bool = typer.Option(False, "--look-through", help="Look through EU partners to ultimate origin"),
+    direct: bool = typer.Option(False, "--direct", help="Direct partners (no look-through of EU hubs to ultimate origin)"),
     window: int = typer.Option(3, "--window", help="Trade years averaged (ending at --year)"),
+    floor: float = typer.Option(1.0, "--floor", help="Materiality floor: NL imports (M EUR) needed in every year"),
+    candidates: str = typer.Option("", "--candidates", help="'watch' adds a watch list of non-Annex materials (shown separately)"),
+    validate: bool = typer.Option(False, "--validate", help="Top NL origin vs CBS (2025) for the materials CBS names"),
+    draws: int = typer.Option(0, "--draws", help="Monte Carlo over weights, window, form, VA basis and floor: p_on_list, rank interval, robustness"),
+    drilldown: str = typer.Option("", "--drilldown", help="Show the elements of an EU group (lree, hree, pgm); they take no list slot"),
     all_rows: bool = typer.Option(False, "--all", help="Show every candidate, not only the list"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
     output: Path | None = typer.Option(None, "--output", help="Write to .csv/.json/.parquet/.xlsx"),
@@ -275,7 +282,18 @@ def list_nl(
     data = _data()
     cfg = _config(n, w_sr, w_ei)
     y = year or data.latest_year()
-    kw = {"window": window, "look_through_eu": look_through}
+    if drilldown:
+        from crmsec.criticality import nl_inputs as NI
+
+        emit(NI.element_drilldown(data, year or data.latest_year(), drilldown.lower()), fmt, output,
+             title=f"Elements of {drilldown.upper()} (EU 2023 inputs; shown, never ranked for a slot)")
+        return
+    if validate:
+        from crmsec.criticality.nl_validation import cbs_validation
+
+        _emit(cbs_validation(data), fmt, output, "NL top origin (default view) vs CBS 2025", "validate")
+        return
+    kw = {"window": window, "look_through": not direct, "floor_meur": floor}
     if vs is not None or vs_store is not None:
         before = None
         if vs_store is not None:
@@ -295,10 +313,26 @@ def list_nl(
         _emit(frame, fmt, output, f"NL list {label} → {y}: changes and their causes (VA: {lst['va_basis'].iloc[0]})",
               "diff")
         return
-    frame = P.national_list(data, y, cfg, **kw)
+    if candidates not in ("", "watch"):
+        raise InputError(f"--candidates {candidates!r}: use 'watch' (or leave it out)")
+    from crmsec.criticality import nl_inputs as NI
+
+    frame = P.national_list(data, y, cfg, watch=NI.WATCH if candidates else (), **kw)
     _show_va_notes(frame.attrs.get("va_notes", ()))
+    if draws > 0:
+        from crmsec.criticality.nl_uncertainty import list_uncertainty
+
+        with stderr.status(f"Monte Carlo {draws:,} draws over the structural choices …"):
+            mc = list_uncertainty(data, y, draws=draws, list_n=n)
+        frame = frame.merge(mc[["material_id", "p_on_list", "rank_p05", "rank_p50", "rank_p95", "robustness"]],
+                            on="material_id", how="left")
+    watch_rows = frame[frame["candidate_set"] == "watch"]
     if not all_rows:
         frame = frame[frame["on_list"]]
+    if candidates and fmt is Format.table:
+        _emit(watch_rows, fmt, None, "Watch list (not CRMA Annex II; never takes a list slot)", "nl")
+    elif candidates and not all_rows:  # csv/json: the watch rows follow the list, marked candidate_set=watch
+        frame = pd.concat([frame, watch_rows], ignore_index=True)
     _emit(frame, fmt, output, f"NL critical raw materials list {y} (N = {n}; VA: {frame['va_basis'].iloc[0]})", "nl")
 
 

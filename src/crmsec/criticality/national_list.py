@@ -109,25 +109,37 @@ def score_materials(inputs: pd.DataFrame, config: ListConfig | None = None) -> p
     fallback = np.isnan(s) & f.get("sr_eu", pd.Series(np.nan, index=f.index)).notna().to_numpy()
     f["sr_nl"] = np.where(fallback, f.get("sr_eu", np.nan), s)
     f["sr_source"] = np.where(fallback, "eu_fallback", np.where(np.isnan(s), "", "nl_trade"))
+    if "nl_reason" in f:  # say why the EU view is used (below_materiality, no_trade_mapping, …)
+        why = f["nl_reason"].fillna("").astype(str)
+        f["sr_source"] = np.where(fallback & (why != ""), "eu_fallback:" + why, f["sr_source"])
     sr_max = float(np.nanmax(f["sr_nl"])) if f["sr_nl"].notna().any() else np.nan
     va_max = float(np.nanmax(f["va_exposed_meur"])) if f["va_exposed_meur"].notna().any() else np.nan
     f["score"] = _score(f["sr_nl"].to_numpy(float), f["va_exposed_meur"].to_numpy(float), cfg, sr_max, va_max)
     f["reason"] = np.where(f["score"].isna(), "no_score", "")
-    # ties are broken by material_id (deterministic), and a tie across the cut-off is flagged, not hidden
-    order = f.assign(_neg=-f["score"]).sort_values(["_neg", "material_id"], na_position="last").index
+    # ties are broken by a stated secondary criterion — supply risk, then value added (methods; issue 12) —
+    # and only an exact tie on all three is flagged at the cut-off (the list then holds N + k, tie named)
+    f = f.assign(_neg=-f["score"], _nsr=-f["sr_nl"], _nva=-f["va_exposed_meur"].astype(float))
+    watch = f.get("candidate_set", pd.Series("annex_ii", index=f.index)).eq("watch").to_numpy()
+    order = f[~watch].sort_values(["_neg", "_nsr", "_nva"], na_position="last", kind="stable").index
     f["rank"] = np.nan
     f.loc[order, "rank"] = np.arange(1, len(order) + 1, dtype=float)
     f.loc[f["score"].isna(), "rank"] = np.nan
-    f["on_list"] = (f["rank"] <= cfg.n).fillna(False).astype(bool)
     ranked = f.dropna(subset=["rank"]).sort_values("rank")
+    key = ranked[["score", "sr_nl", "va_exposed_meur"]].to_numpy(float)
+    tied = np.zeros(len(f), dtype=bool)
+    n_list = cfg.n
     if len(ranked) > cfg.n:
-        last_in, first_out = ranked["score"].iloc[cfg.n - 1], ranked["score"].iloc[cfg.n]
-        tie = bool(np.isclose(last_in, first_out, rtol=1e-12, atol=0.0))
-        f["tied_at_cutoff"] = tie & np.isclose(f["score"].to_numpy(float), last_in, rtol=1e-12, atol=0.0)
-    else:
-        f["tied_at_cutoff"] = False
+        last = key[cfg.n - 1]
+        same = np.all(np.isclose(key, last[None], rtol=1e-12, atol=0.0), axis=1)
+        if same[cfg.n:].any():  # an exact tie across the cut-off: all tied members are on the list (N + k)
+            n_list = int(np.flatnonzero(same).max()) + 1
+            tied = f.index.isin(ranked.index[same])
+    f["tied_at_cutoff"] = tied
+    f["on_list"] = (f["rank"] <= n_list).fillna(False).astype(bool)
+    f = f.drop(columns=["_neg", "_nsr", "_nva"])
     f["drivers"] = [_drivers(r) for r in f.itertuples(index=False)]
     f.attrs["sr_max"], f.attrs["va_max"], f.attrs["config"] = sr_max, va_max, cfg
+    f.attrs["list_size"] = n_list
     return f.sort_values(["rank", "material_id"], na_position="last").reset_index(drop=True)
 
 
@@ -143,6 +155,10 @@ def _drivers(r: object) -> str:
     """Human-readable drivers of a material's position (supply side, then economic side)."""
     g = r.__getattribute__
     parts = [f"SR_NL {_fmt(g('sr_nl'))} ({g('sr_source') or 'n/a'})"]
+    stage = getattr(r, "form_stage", None)
+    if isinstance(stage, str) and stage:
+        parts.append(f"NL imports {_fmt(getattr(r, 'imports_meur', np.nan), ',.1f')} M EUR/yr as {stage} "
+                     f"({getattr(r, 'form_source', '')}), {int(getattr(r, 'n_partners', 0) or 0)} partners")
     top = getattr(r, "top_origin", None)
     if isinstance(top, str) and top:
         parts.append(f"top origin {top} {_fmt(100 * float(getattr(r, 'top_origin_share', np.nan)), '.0f')}%")
@@ -158,15 +174,28 @@ def _drivers(r: object) -> str:
     basis = getattr(r, "va_basis", None)
     if isinstance(basis, str) and basis.startswith("proxy"):
         parts.append("VA is a PROXY")
+    elif isinstance(basis, str) and basis:
+        parts.append(f"VA basis {basis}")
+    if getattr(r, "va_structure", "") == "no_end_uses":
+        parts.append("no EU end-use split: NL share of EU manufacturing used (assumption)")
     if bool(getattr(r, "tied_at_cutoff", False)):
-        parts.append("TIED at the list cut-off (same score; order by material id)")
+        parts.append("TIED at the list cut-off (same score, SR and VA; all tied entries kept)")
     return "; ".join(parts)
 
 
 # Dutch wording of the fixed phrases in the drivers and diff texts (numbers and codes stay as they are).
 _PHRASES_NL = (
-    ("TIED at the list cut-off (same score; order by material id)",
-     "GELIJKE score op de grens van de lijst (volgorde op materiaal-id)"),
+    ("TIED at the list cut-off (same score, SR and VA; all tied entries kept)",
+     "GELIJKE score, SR en toegevoegde waarde op de grens van de lijst (alle gelijke blijven op de lijst)"),
+    ("no EU end-use split: NL share of EU manufacturing used (assumption)",
+     "geen EU-toepassingsverdeling: NL-aandeel in EU-industrie gebruikt (aanname)"),
+    ("NL imports", "NL-invoer"),
+    ("trade form", "handelsvorm"),
+    ("supply view", "aanbodbasis"),
+    ("partners", "partnerlanden"),
+    ("VA basis", "basis toegevoegde waarde"),
+    ("M EUR/yr as", "mln EUR/jr als"),
+    ("below_materiality", "onder_materialiteitsdrempel"),
     ("own inputs unchanged relative to the other materials; position moved because others moved",
      "eigen invoer onveranderd ten opzichte van de andere grondstoffen; positie verschoof doordat andere verschoven"),
     ("vs. other materials", "t.o.v. andere grondstoffen"),
@@ -256,6 +285,10 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
     on_b = both["on_list_b"].fillna(False).astype(bool)
     rank_move = (both["rank_b"] - both["rank_a"]).abs()
     change = np.where(on_b & ~on_a, "entered", np.where(on_a & ~on_b, "left", np.where(rank_move >= 3, "moved", "")))
+    # an entry or exit of a material tied at the cut-off in either run is a tie, never announced as a change
+    tie = both.get("tied_at_cutoff_a", pd.Series(False, index=both.index)).fillna(False).astype(bool) | \
+        both.get("tied_at_cutoff_b", pd.Series(False, index=both.index)).fillna(False).astype(bool)
+    change = np.where(tie.to_numpy() & np.isin(change, ["entered", "left"]), "tie", change)
 
     def cutoff(f: pd.DataFrame) -> float:
         ranked = f.dropna(subset=["rank"]).sort_values("rank")
@@ -293,6 +326,11 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
             for c, v in parts[:3]
             if np.isfinite(v) and abs(v) > 5e-3
         )
+        for col, lab in (("form_stage", "trade form"), ("sr_source", "supply view"), ("va_basis", "VA basis")):
+            if f"{col}_a" in both and f"{col}_b" in both:
+                va_, vb_ = both[f"{col}_a"].iloc[i], both[f"{col}_b"].iloc[i]
+                if isinstance(va_, str) and isinstance(vb_, str) and va_ != vb_:
+                    text = (text + "; " if text else "") + f"{lab} {va_}→{vb_}"
         if not text:
             text = "own inputs unchanged relative to the other materials; position moved because others moved"
         if np.isfinite(cut_a) and np.isfinite(cut_b) and abs(cut_b - cut_a) > 1e-12:

@@ -9,8 +9,8 @@ store is given, for tests). The functions below turn them into the result tables
 * :func:`recompute_sr_2017`, :func:`recompute_sr_2023`, :func:`recompute_ei_2023` — the regression checks;
 * :func:`nl_inputs` / :func:`national_list` — the Dutch list with drivers;
 * :func:`geopolrisk_table` — GeoPolRisk for every country × material × year, either mode;
-* :func:`criticality_matrix` — EU, NL and GeoPolRisk side by side per material;
-* :func:`run_main_job` — writes the NL list and the criticality matrix to ``out/``.
+* :func:`criticality_matrix`, :func:`run_main_job` — re-exported from :mod:`~crmsec.criticality.main_job`;
+* :func:`uncertainty_model`, :func:`assess_uncertainty` — re-exported from :mod:`~crmsec.criticality.eu_uncertainty`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from crmsec.criticality import eu_method as eu
 from crmsec.criticality import geopolrisk as gpr
 from crmsec.criticality import gpr_compatible as gc
 from crmsec.criticality import national_list as nl
-from crmsec.criticality.nl_value_added import nl_value_added, va_exposed
 from crmsec.errors import InputError, StoreError
 
 ASSESSMENT_YEARS = (2011, 2014, 2017, 2020, 2023)
@@ -47,6 +46,8 @@ class CriticalityData:
     materials: pd.DataFrame | None = None
     countries: pd.DataFrame | None = None
     wmd_hs_map: pd.DataFrame | None = None
+    comext: pd.DataFrame | None = None
+    oecd_iot: pd.DataFrame | None = None
     vintage: str = "unknown"
     notes: list[str] = field(default_factory=list)
     con: object | None = None  # the store connection (GeoPolRisk compatible mode reads the gpr_lib_* tables)
@@ -72,7 +73,9 @@ class CriticalityData:
 
 
 _STORE_TABLES = ("eu_assessment", "eu_supply_shares", "end_use", "governance", "trade", "production", "wgi_pv",
-                 "materials", "countries", "wmd_hs_map")
+                 "materials", "countries", "wmd_hs_map", "comext", "oecd_iot")
+#: CriticalityData field → store table name where they differ
+_TABLE_NAMES = {"comext": "comext_imports", "oecd_iot": "oecd_iot_industry"}
 
 
 def load_data(con: object | None = None, *, tables: Sequence[str] | None = None) -> CriticalityData:
@@ -88,7 +91,7 @@ def load_data(con: object | None = None, *, tables: Sequence[str] | None = None)
     frames: dict[str, pd.DataFrame | None] = {t: None for t in _STORE_TABLES}
     have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}  # type: ignore[attr-defined]
     for t in tables:
-        if t not in have:
+        if _TABLE_NAMES.get(t, t) not in have:
             if t in ("eu_assessment", "eu_supply_shares", "end_use", "governance"):
                 raise StoreError(f"the store has no table '{t}'; rebuild it with `crmsec data build`")
             frames[t] = None
@@ -96,7 +99,7 @@ def load_data(con: object | None = None, *, tables: Sequence[str] | None = None)
         if t == "trade":
             frames[t] = _read_trade(con)
             continue
-        frames[t] = con.execute(f'select * from "{t}"').df()  # type: ignore[attr-defined]
+        frames[t] = con.execute(f'select * from "{_TABLE_NAMES.get(t, t)}"').df()  # type: ignore[attr-defined]
     vintage = "unknown"
     if "meta_build" in have:
         vintage = str(con.execute("select vintage from meta_build").fetchall()[0][0])  # type: ignore[attr-defined]
@@ -336,201 +339,41 @@ def eu_assessment(data: CriticalityData, year: int = 2023, *, window: tuple[int,
 # ------------------------------------------------------------------------------------------------------
 
 
-def candidates(data: CriticalityData) -> pd.DataFrame:
-    """EU CRM 2023 / CRMA critical or strategic materials that the 2023 results assess individually.
+def candidates(data: CriticalityData, watch: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The 34 CRMA Annex II entries (see :func:`crmsec.criticality.nl_inputs.candidates`)."""
+    from crmsec.criticality import nl_inputs as NI
 
-    Group rows (LREE, HREE, PGM) and aggregates without their own assessment (e.g. ``graphite``,
-    ``rare_earths``) are left out so that no material is counted twice; their members are scored.
-    """
-    data.material_names()  # loads the registry when the store copy is absent
-    mats = data.materials
-    flag = (mats["eu_crm_2023"].astype(int) == 1) | (mats["crma_critical"].astype(int) == 1) | (
-        mats["crma_strategic"].astype(int) == 1)
-    res = _by_source(data.eu_assessment, "eu-crm-2023-results").drop_duplicates("material_id")
-    res = res[res["si_sr"].notna()]
-    out = mats.loc[flag, ["material_id", "name_en", "parent_id"]].rename(columns={"name_en": "material"})
-    return out[out["material_id"].isin(res["material_id"])].reset_index(drop=True)
-
-
-def _trade_material(mid: str, parents: pd.Series, traded: set[str]) -> str | None:
-    """The material's own trade id, else the nearest ancestor with trade (e.g. neodymium → rare_earths)."""
-    seen = set()
-    cur: str | None = mid
-    while cur and cur not in seen:
-        if cur in traded:
-            return cur
-        seen.add(cur)
-        p = parents.get(cur)
-        cur = p if isinstance(p, str) and p else None
-    # REE members point to lree/hree, whose parent is rare_earths
-    return None
+    return NI.candidates(data, watch)
 
 
 def nl_inputs(data: CriticalityData, year: int, **kwargs: object) -> pd.DataFrame:
-    """Inputs of SR_NL and of the NL value-added axis per candidate material (see :func:`nl_inputs_and_mix`)."""
-    return nl_inputs_and_mix(data, year, **kwargs)[0]  # type: ignore[arg-type]
+    """Inputs of SR_NL and of the NL value-added axis per candidate (see :mod:`crmsec.criticality.nl_inputs`)."""
+    return nl_inputs_and_mix(data, year, **kwargs)[0]
 
 
-def nl_inputs_and_mix(
-    data: CriticalityData,
-    year: int,
-    *,
-    window: int = 3,
-    basis: str = "value",
-    look_through_eu: bool = False,
-    wgi_years: int = 5,
-    reporter: str = "NLD",
-    domestic_use: pd.DataFrame | None = None,
-    reexports: pd.Series | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Inputs of SR_NL and of the NL value-added axis per candidate material for a data year, and the NL
-    sourcing mix (``material_id`` = trade material, ``partner``, ``v``) they were computed from.
+def nl_inputs_and_mix(data: CriticalityData, year: int, **kwargs: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`crmsec.criticality.nl_inputs.nl_inputs_and_mix` with keyword options (``window``,
+    ``look_through``/``look_through_eu``, ``floor_meur``, ``stage_rule``, ``va_basis``)."""
+    from crmsec.criticality import nl_inputs as NI
 
-    Trade: BACI imports of ``reporter`` over ``window`` years ending ``year`` (value basis by default),
-    re-export adjusted (methods §7.3: CBS ``domestic_use`` / ``reexports`` when given, else trade-only),
-    optionally looked through EU partners to ultimate origin.
-    HHI_NL = Σ sh_p² · WGI_p · t_p with EU partners t = 0.8, App. 7 t of the material's stage for others
-    (default 1.0), scaled WGI ``eu2023`` averaged over ``wgi_years`` ending at ``year`` (capped at the last
-    WGI year). HHI_GS, EoL-RIR, SI_SR, SI_EI: EU 2023 (stage of the EU bottleneck). VA exposed: SI_EI ·
-    Σ A·VA_NL (proxy unless a CBS 85867NED extract is present; see ``va_basis``).
-    """
-    from crmsec.indicators import trade as T
-    from crmsec.indicators.governance import hhi_wgi_t
-
-    if data.trade is None:
-        raise StoreError("the store has no trade table; rebuild it with `crmsec data build`")
-    cand = candidates(data)
-    years = list(range(year - window + 1, year + 1))
-    tr = data.trade
-    avail = set(tr["year"].unique())
-    if not set(years) & avail:
-        raise InputError(f"--year {year}: no trade data for {years[0]}–{years[-1]}; BACI covers "
-                         f"{min(avail)}–{max(avail)}")
-    eu27 = data.eu27()
-    parents = data.materials.set_index("material_id")["parent_id"]
-    traded = set(tr["material_id"].dropna().unique())
-    cand["trade_material_id"] = [_trade_material(m, parents, traded) for m in cand["material_id"]]
-    cand["trade_material_id"] = cand["trade_material_id"].where(cand["trade_material_id"].notna(), None)
-    tmats = sorted({m for m in cand["trade_material_id"] if isinstance(m, str)})
-    tr_m = tr[tr["material_id"].isin(tmats)]
-    flows = T.partner_flows(tr_m, reporter, years, basis=basis)  # type: ignore[arg-type]
-    exports = T.total_exports(tr_m, reporter, years, basis=basis)  # type: ignore[arg-type]
-    # CBS hooks (methods §7.3 preferences 1 and 2): imports for domestic use by partner, or total re-exports,
-    # in the same basis and window as ``basis``/``window``; without them the trade-only approximation applies
-    adj = T.adjust_reexports(flows, exports, domestic_use=domestic_use, reexports=reexports)
-    # sourcing-mix shares: the re-export adjustment is pro rata (shares unchanged) unless CBS gives imports for
-    # domestic use by partner; hub materials with X ≥ M keep their gross import structure for the shares
-    dom_tot = adj.groupby("material_id")["imports_dom"].transform("sum")
-    adj["mix_value"] = np.where(dom_tot > 0, adj["imports_dom"], adj["imports"])
-    if look_through_eu:
-        lt = T.look_through(adj, tr_m, years, [c for c in eu27 if c != reporter],
-                            basis=basis, value_col="mix_value")  # type: ignore[arg-type]
-        mix = lt.rename(columns={"mix_value": "v"})
-    else:
-        mix = adj.rename(columns={"mix_value": "v"})[["material_id", "partner", "v"]]
-    dep = T.import_dependence(adj, eu27)
-    dep = dep.set_index("material_id")
-    # import reliance for domestic use (methods §7.2): NL production is not in the trade basis; with no NL
-    # production recorded IR_dom = 1 when M_dom > 0, and 0 for hub materials where X ≥ M (no domestic use left)
-    prod = data.production
-    nl_prod = set()
-    if prod is not None:
-        nl_prod = set(prod[(prod["country"] == reporter) & (prod["year"].isin(years)) & (prod["quantity"] > 0)]
-                      ["material_id"])
-    wgi_last = int(data.governance["year"].max())
-    wy1 = min(year, wgi_last)
-    wgi = eu.scaled_wgi_window(data.governance, (wy1 - wgi_years + 1, wy1), "eu2023")
-    rec = recompute_sr_2023(data)
-    res = _by_source(data.eu_assessment, "eu-crm-2023-results").drop_duplicates("material_id").set_index("material_id")
-    stage = res["stage_assessed"].replace("", "extraction")
-    sh = data.eu_supply_shares
-    tglob = sh[(sh["scope"] == "global")].set_index(["material_id", "stage", "country"])["t"]
-    hhi_gs = rec.set_index(["material_id", "stage"])["hhi_gs"]
-    rows = []
-    for r in cand.itertuples(index=False):
-        mid, tmid = r.material_id, r.trade_material_id
-        st = stage.get(mid, "extraction")
-        hgs = hhi_gs.get((mid, st), np.nan)
-        row = {"material_id": mid, "material": r.material, "stage": st, "trade_material_id": tmid or "",
-               "hhi_gs": hgs, "eol_rir": res["eol_rir_pct"].get(mid, np.nan) / 100.0,
-               "si_sr": res["si_sr"].get(mid, np.nan), "si_ei": res["si_ei"].get(mid, np.nan),
-               "sr_eu": res["sr"].get(mid, np.nan), "ei_eu": res["ei"].get(mid, np.nan)}
-        tmid = tmid if isinstance(tmid, str) else None
-        m = mix[mix["material_id"] == tmid] if tmid else mix.iloc[0:0]
-        tot = float(m["v"].sum())
-        if tmid and tot > 0:
-            shares = m["v"].to_numpy(float) / tot
-            part = m["partner"].to_numpy()
-            w = pd.Series(part).map(wgi).to_numpy(float)
-            t = np.array([eu.EU_T if p in eu27 else float(tglob.get((mid, st, p), 1.0)) for p in part])
-            ok = ~np.isnan(w)
-            row["hhi_nl"] = float(hhi_wgi_t(shares[ok], w[ok], t[ok]))  # methods §1.14: HHI_WGI,t of NL mix
-            row["share_no_wgi_nl"] = float(shares[~ok].sum())
-            j = int(np.argmax(shares))
-            row["top_origin"], row["top_origin_share"] = str(part[j]), float(shares[j])
-            d = dep.loc[tmid]
-            row["hub"] = bool(d["hub"])
-            row["x_over_m"] = float(d["x_over_m"])
-            row["imports_kusd" if basis == "value" else "imports_t"] = float(d["imports"])
-            # IR_NL = M_dom / (P_NL + M_dom) (methods §7.2); with no NL production recorded every tonne of
-            # domestic use is imported → 1.0 (hub materials included, flagged); NL production is on another
-            # basis than the trade values → NaN (EU SR used instead, reason says so)
-            row["ir_nl"] = np.nan if tmid in nl_prod else 1.0
-            row["extra_eu_share"] = float(d["extra_eu_share"])
-            row["nl_reason"] = "nl_production_recorded" if tmid in nl_prod else ("hub_material" if d["hub"] else "")
-        else:
-            row.update({"hhi_nl": np.nan, "ir_nl": np.nan, "hub": False, "top_origin": "", "top_origin_share": np.nan,
-                        "nl_reason": "no_trade_mapping" if not tmid else "no_nl_imports"})
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    va = nl_value_added(data.end_use, year=year)
-    exp = va_exposed(data.end_use, va.va_meur, res["si_ei"]).set_index("material_id")
-    out["va_exposed_meur"] = out["material_id"].map(exp["va_exposed_meur"])
-    out["top_sector"] = out["material_id"].map(exp["top_sector"])
-    out["top_sector_share"] = out["material_id"].map(exp["top_sector_share"])
-    # materials without end-use rows in App. 6 (e.g. lithium, nickel, dysprosium): invert the published EU EI,
-    # SI_EI·Σ A·Q = EI·scaling/10, and apply the NL/EU VA ratio of the same proxy (flagged in va_source)
-    from crmsec.criticality.nl_value_added import eu_sector_va
-
-    eu_va = eu_sector_va(data.end_use)
-    common = [c for c in va.va_meur.dropna().index if c.startswith("C") and c in eu_va.index]
-    ratio = float(va.va_meur[common].sum() / eu_va[common].sum()) if common else np.nan
-    miss = out["va_exposed_meur"].isna() & out["ei_eu"].notna()
-    out["va_source"] = np.where(miss, "eu_ei_inverted", np.where(out["va_exposed_meur"].notna(), "end_use", ""))
-    out.loc[miss, "va_exposed_meur"] = out.loc[miss, "ei_eu"] * eu.EI_SCALING_2023_MEUR / 10.0 * ratio
-    out["va_basis"] = va.basis
-    out.attrs["va_notes"] = va.notes
-    out.attrs["year"], out.attrs["window"], out.attrs["basis"] = year, years, basis
-    out.attrs["wgi_window_nl"] = (wy1 - wgi_years + 1, wy1)
-    return out, mix
+    return NI.nl_inputs_and_mix(data, year, NI._opts_from_kwargs(kwargs))
 
 
-def national_list(
-    data: CriticalityData,
-    year: int,
-    config: nl.ListConfig | None = None,
-    **kwargs: object,
-) -> pd.DataFrame:
-    """The scored, ranked national list for a data year (columns of DESIGN §2a: rank, score, on_list,
-    drivers; plus every input and ``va_basis`` — the proxy label travels with the result)."""
-    inputs = nl_inputs(data, year, **kwargs)  # type: ignore[arg-type]
-    out = nl.score_materials(inputs, config)
-    out.attrs.update(inputs.attrs)
-    out["year"] = year
-    first = ["rank", "material_id", "material", "score", "on_list", "sr_nl", "va_exposed_meur", "drivers"]
-    return out[first + [c for c in out.columns if c not in first]]
+def national_list(data: CriticalityData, year: int, config: nl.ListConfig | None = None,
+                  **kwargs: object) -> pd.DataFrame:
+    """The scored, ranked national list (see :func:`crmsec.criticality.nl_inputs.national_list`)."""
+    from crmsec.criticality import nl_inputs as NI
+
+    return NI.national_list(data, year, config, **kwargs)
 
 
 def list_diff(data_after: CriticalityData, year: int, year_before: int, config: nl.ListConfig | None = None,
               data_before: CriticalityData | None = None, *, after: pd.DataFrame | None = None,
               **kwargs: object) -> pd.DataFrame:
-    """Diff of the national list between two data years (or vintages: pass ``data_before``).
+    """Diff of the national list between two data years (or vintages: pass ``data_before``)."""
+    from crmsec.criticality import nl_inputs as NI
 
-    ``after``: the list of ``year`` when the caller already has it (same config and options).
-    """
-    a = national_list(data_before or data_after, year_before, config, **kwargs)
-    b = after if after is not None else national_list(data_after, year, config, **kwargs)
-    return nl.diff_lists(a, b, label_before=str(year_before), label_after=str(year))
+    return NI.list_diff(data_after, year, year_before, config, data_before, after=after, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -672,171 +515,33 @@ def _corrected_gaps(data: CriticalityData, out: pd.DataFrame, materials: Sequenc
 
 
 # ------------------------------------------------------------------------------------------------------
-# Side by side and the main job
+# Side by side, the main job and the uncertainty model live in their own modules (re-exported here)
 # ------------------------------------------------------------------------------------------------------
 
 
-def criticality_matrix(data: CriticalityData, year: int, *, nl_year: int | None = None,
-                       gpr_year: int | None = None, nl_frame: pd.DataFrame | None = None) -> pd.DataFrame:
-    """EU (published + recomputed), NL list and GeoPolRisk (NL, both modes) per material, side by side."""
-    eu_y = max(y for y in ASSESSMENT_YEARS if y <= max(year, 2011))
-    e = eu_assessment(data, eu_y)[["material_id", "material", "sr", "ei", "critical", "stage_assessed",
-                                   "near_threshold"]].rename(columns={"sr": "sr_eu", "ei": "ei_eu",
-                                                                      "critical": "critical_eu"})
-    n = (nl_frame if nl_frame is not None else national_list(data, nl_year or year))[
-        ["material_id", "rank", "score", "on_list", "sr_nl", "va_exposed_meur", "va_basis", "drivers"]]
-    m = e.merge(n, on="material_id", how="outer")
-    if data.production is not None and data.trade is not None and data.wgi_pv is not None:
-        gy = gpr_year or min(year, int(data.production["year"].max()))
-        parts = {}
-        for mode in ("compatible", "corrected"):
-            g = geopolrisk_table(data, mode, years=[gy], countries=["NLD"])  # type: ignore[arg-type]
-            parts[mode] = g.set_index("material_id")[["score", "wta", "hhi", "reason"]]
-        m["gpr_score_nl"] = m["material_id"].map(parts["corrected"]["score"])
-        m["gpr_wta_nl"] = m["material_id"].map(parts["corrected"]["wta"])
-        m["gpr_score_nl_compatible"] = m["material_id"].map(parts["compatible"]["score"])
-        m["gpr_reason"] = m["material_id"].map(parts["corrected"]["reason"])
-        m["gpr_year"] = gy
-    names = data.material_names()
-    m["material"] = m["material"].fillna(m["material_id"].map(names))
-    m["eu_year"] = eu_y
-    return m.sort_values(["on_list", "rank"], ascending=[False, True]).reset_index(drop=True)
+def criticality_matrix(data: CriticalityData, year: int, **kwargs: object) -> pd.DataFrame:
+    """See :func:`crmsec.criticality.main_job.criticality_matrix`."""
+    from crmsec.criticality.main_job import criticality_matrix as impl
+
+    return impl(data, year, **kwargs)  # type: ignore[arg-type]
 
 
-def run_main_job(out_dir: Path | str = "out", *, year: int | None = None, con: object | None = None,
-                 config: nl.ListConfig | None = None) -> list[Path]:
-    """Write the NL list, the criticality matrix and GeoPolRisk for NL to ``out_dir``; returns the paths.
+def run_main_job(out_dir: Path | str = "out", **kwargs: object) -> list[Path]:
+    """See :func:`crmsec.criticality.main_job.run_main_job`."""
+    from crmsec.criticality.main_job import run_main_job as impl
 
-    Files: ``national_list.csv`` / ``.xlsx`` (every candidate, ``on_list`` marks the N selected, drivers and
-    the VA-basis label on every row), ``national_list_NOTES.txt`` (proxy assumptions), ``criticality_matrix.csv``
-    (EU · NL · GeoPolRisk side by side), ``geopolrisk_nl.csv`` (both modes, all years). ``year`` defaults to
-    the latest year with BACI trade and WGI data. Called by ``crmsec run`` (``crmsec.criticality.main_job``).
-    """
-    from crmsec.output import write_frame
-
-    data = load_data(con)
-    if year is None:
-        year = data.latest_year()
-    out_dir = Path(out_dir)
-    lst = national_list(data, year, config)
-    mat = criticality_matrix(data, year, nl_frame=lst)
-    gpr_nl = pd.concat([geopolrisk_table(data, m, countries=["NLD"]) for m in ("compatible", "corrected")],  # type: ignore[arg-type]
-                       ignore_index=True)
-    paths = [out_dir / "national_list.csv", out_dir / "national_list.xlsx", out_dir / "criticality_matrix.csv",
-             out_dir / "geopolrisk_nl.csv"]
-    write_frame(lst, paths[0])
-    write_frame(lst, paths[1])
-    write_frame(mat, paths[2])
-    write_frame(gpr_nl, paths[3])
-    notes = out_dir / "national_list_NOTES.txt"
-    notes.write_text("\n".join([f"NL critical raw materials list {year} ({nl.METHOD_VERSION}, data vintage "
-                                f"{data.vintage}; N = {(config or nl.ListConfig()).n})",
-                                f"trade years {lst.attrs.get('window')}, value basis; EU inputs: 2023 assessment",
-                                *lst.attrs.get("va_notes", ())]) + "\n", encoding="utf-8")
-    paths.append(notes)
-    return paths
+    return impl(out_dir, **kwargs)  # type: ignore[arg-type]
 
 
-# ------------------------------------------------------------------------------------------------------
-# Uncertainty model
-# ------------------------------------------------------------------------------------------------------
+def uncertainty_model(data: CriticalityData, year: int, config: nl.ListConfig | None = None, **kwargs: object):
+    """See :func:`crmsec.criticality.eu_uncertainty.uncertainty_model`."""
+    from crmsec.criticality.eu_uncertainty import uncertainty_model as impl
+
+    return impl(data, year, config, **kwargs)  # type: ignore[arg-type]
 
 
-def _scaled_wgi_se(governance: pd.DataFrame, years: tuple[int, int], preset: str = "eu2023") -> pd.Series:
-    """Standard error of the scaled WGI per country: factor · sqrt(Σ_d se_d²)/6, averaged over the window.
+def assess_uncertainty(data: CriticalityData, year: int, draws: int, **kwargs: object) -> pd.DataFrame:
+    """See :func:`crmsec.criticality.eu_uncertainty.assess_uncertainty`."""
+    from crmsec.criticality.eu_uncertainty import assess_uncertainty as impl
 
-    The six dimension errors are treated as independent (WGI publishes no covariances); factor = 2 for
-    ``eu2023`` and 10/6 for ``eu2017`` (the slope of the preset map).
-    """
-    factor = {"eu2023": 2.0, "eu2017": 10.0 / 6.0}[preset]
-    g = governance[(governance["year"] >= years[0]) & (governance["year"] <= years[1])].dropna(subset=["std_err"])
-    var6 = g.assign(v=g["std_err"].astype(float) ** 2).groupby(["country", "year"])["v"].sum()
-    return (factor * np.sqrt(var6) / 6.0).groupby(level="country").mean()
-
-
-def uncertainty_model(data: CriticalityData, year: int, config: nl.ListConfig | None = None,
-                      *, k: int = 8, **nl_kwargs: object):
-    """Build the :class:`~crmsec.criticality.uncertainty.UncertaintyModel` for the EU 2023 inputs and the NL
-    list of ``year`` (all individually assessed 2023 materials; NL candidates are ranked)."""
-    from crmsec.criticality import uncertainty as U
-
-    cfg = config or nl.ListConfig()
-    inputs = stage_inputs_2023(data)
-    res = _by_source(data.eu_assessment, "eu-crm-2023-results").drop_duplicates("material_id").set_index("material_id")
-    res = res[res["si_sr"].notna()]
-    stage = res["stage_assessed"].replace("", "extraction")
-    keyed = inputs.set_index(["material_id", "stage"])
-    mats = [m for m in res.index if (m, stage[m]) in keyed.index]
-    sel = keyed.loc[[(m, stage[m]) for m in mats]]
-    nli, mix = nl_inputs_and_mix(data, year, **nl_kwargs)  # type: ignore[arg-type]
-    nli = nli.set_index("material_id")
-    wwin = eu.WGI_WINDOWS[2023]
-    w_eu = eu.scaled_wgi_window(data.governance, wwin, "eu2023")
-    w_nl = eu.scaled_wgi_window(data.governance, nli.attrs["wgi_window_nl"], "eu2023")
-    se = _scaled_wgi_se(data.governance, wwin)
-    countries = pd.Index(sorted(set(w_eu.index) | set(w_nl.index)))
-    wm = w_eu.reindex(countries).to_numpy(float)
-    wn = w_nl.reindex(countries).fillna(w_eu.reindex(countries)).to_numpy(float)
-    wse = se.reindex(countries).fillna(se.median()).to_numpy(float)
-    sh = data.eu_supply_shares
-    key = pd.DataFrame({"material_id": mats, "stage": [stage[m] for m in mats]})
-    gsh = sh[sh["scope"] == "global"].merge(key, on=["material_id", "stage"])
-    esh = sh[sh["scope"] == "eu"].merge(key, on=["material_id", "stage"])
-    # NL mix per candidate, from its trade material; t: EU members 0.8, App. 7 t of the stage, else 1.0
-    eu27 = set(data.eu27())
-    tglob = gsh.set_index(["material_id", "country"])["t"]
-    nl_rows = []
-    for m in mats:
-        tm = nli["trade_material_id"].get(m, "") if m in nli.index else ""
-        if not isinstance(tm, str) or not tm:
-            continue
-        f = mix[mix["material_id"] == tm]
-        tot = float(f["v"].sum())
-        if tot <= 0:
-            continue
-        for p, v in zip(f["partner"], f["v"], strict=True):
-            nl_rows.append((m, p, v / tot, eu.EU_T if p in eu27 else float(tglob.get((m, p), 1.0))))
-    nlsh = pd.DataFrame(nl_rows, columns=["material_id", "country", "share", "t"])
-    names = data.material_names()
-    model = U.UncertaintyModel(
-        materials=mats,
-        names=[str(names.get(m, m)) for m in mats],
-        countries=countries,
-        wgi_mean=wm,
-        wgi_se=wse,
-        gs=U.Mix.from_long(gsh, mats, countries, wm, k),
-        eu=U.Mix.from_long(esh, mats, countries, wm, k),
-        nl=U.Mix.from_long(nlsh, mats, countries, wn, k),
-        case=np.array([U.CASE_CODES[c] for c in sel["case"]], dtype=np.int64),
-        ir=sel["ir"].fillna(0.0).to_numpy(float),
-        eol=sel["eol_rir"].to_numpy(float),
-        si_sr=sel["si_sr"].to_numpy(float),
-        si_ei=res.loc[mats, "si_ei"].to_numpy(float),
-        ei=res.loc[mats, "ei"].to_numpy(float),
-        ir_nl=nli["ir_nl"].reindex(mats).to_numpy(float),
-        va_exposed=nli["va_exposed_meur"].reindex(mats).to_numpy(float),
-        sr_fallback=res.loc[mats, "sr"].to_numpy(float),
-        candidate=np.isin(mats, nli.index.to_numpy()),
-        wgi_mean_nl=wn,
-        list_n=cfg.n, w_sr=cfg.w_sr, w_ei=cfg.w_ei,
-        notes=[f"EU inputs: 2023 results, WGI {wwin[0]}-{wwin[1]} (eu2023); NL list year {year}",
-               *nli.attrs.get("va_notes", ())],
-    )
-    return model
-
-
-def assess_uncertainty(data: CriticalityData, year: int, draws: int, *, seed: int = 0,
-                       config: nl.ListConfig | None = None, scheduler: str | None = None,
-                       sobol: bool = True, progress: object | None = None) -> pd.DataFrame:
-    """Monte Carlo status probabilities (+ Sobol drivers) per material, joined to the deterministic values."""
-    from crmsec.criticality import uncertainty as U
-
-    model = uncertainty_model(data, year, config)
-    mc = U.monte_carlo(model, draws, seed=seed, scheduler=scheduler, progress=progress)
-    if sobol:
-        drv_eu = U.sobol_drivers(model, scope="eu", seed=seed)[["material_id", "driver"]]
-        drv_nl = U.sobol_drivers(model, scope="nl", seed=seed)[["material_id", "driver"]]
-        mc = mc.merge(drv_eu.rename(columns={"driver": "driver_eu"}), on="material_id", how="left")
-        mc = mc.merge(drv_nl.rename(columns={"driver": "driver_nl"}), on="material_id", how="left")
-    mc.attrs["notes"] = model.notes
-    return mc
+    return impl(data, year, draws, **kwargs)  # type: ignore[arg-type]

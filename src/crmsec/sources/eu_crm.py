@@ -225,7 +225,12 @@ def read_end_use(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
                         "nace_label": nace[1].fillna("").to_numpy(), "va_meur": va.to_numpy(),
                         "va_flag": np.where(no_sector, "no_sector", va_flag).astype(object),
                         "source": "eu-crm-2023-app6"})
-    return out, {"rows": len(out)}
+    # extraction error upstream: a row repeated verbatim (magnesium "Construction 13 %, C25" twice, shares sum
+    # to 1.13 instead of the published 100 %); exact duplicates (material, application, share, sector) are
+    # dropped and counted, never silently kept
+    dup = out.duplicated(["material_id", "application", "share", "nace"], keep="first").to_numpy()
+    out = out[~dup].reset_index(drop=True)
+    return out, {"rows": len(out), "duplicates_dropped": int(dup.sum())}
 
 
 def read_trade_parameters(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:

@@ -226,3 +226,22 @@ def _coverage_gaps(con: duckdb.DuckDBPyConnection, names: list[str]) -> pd.DataF
         n, miss = con.execute("select count(*), count(*) filter (where estimate is null) from governance").fetchone()
         rows.append({"gap": "no_wgi", "item": "governance", "detail": f"{miss:,} of {n:,} WGI country-year-dimension values missing"})
     return pd.DataFrame(rows)
+
+
+# --- national list (issue 12): OECD IOT value added, Comext processed-form imports, CBS headline figures ---
+SOURCE_MODULES += ["oecd_iot", "comext", "cbs_facts"]
+SCHEMAS.update({
+    "oecd_iot_industry": ["country", "year", "industry", "measure", "value_musd"],
+    "comext_imports": ["reporter", "partner", "cn8", "year", "value_eur"],
+})
+
+_derived_tables_base = _derived_tables
+
+
+def _derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:  # noqa: F811
+    """As above; the NL rows of ``sector_va`` name their real source (OECD IOT unless a CBS extract is present)."""
+    out = _derived_tables_base(tables)
+    sv = out["sector_va"]
+    oecd = (sv["country"] == "NLD") & sv["basis"].astype(str).str.startswith("OECD")
+    sv.loc[oecd, "source"] = "oecd_iot_2023"
+    return out
