@@ -67,7 +67,10 @@ def test_login_needs_csrf_and_sets_a_hardened_cookie(client):
     cookie = r.headers["set-cookie"].lower()
     assert "crmsec_session=" in cookie and "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
     assert client.get("/api/v1/auth/me").json()["role"] == "analyst"
+    assert client.cookies.get("crmsec_csrf") != token  # the CSRF token is rotated at sign-in
     r = client.post("/login", data={"username": "ana", "password": "nope", "csrf_token": token})
+    assert r.status_code == 403  # the pre-login token no longer passes
+    r = client.post("/login", data={"username": "ana", "password": "nope", "csrf_token": csrf_of(client)})
     assert r.status_code == 401 and "Wrong username or password" in r.text
 
 

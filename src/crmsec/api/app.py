@@ -8,6 +8,7 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import duckdb
 import plotly
 from fastapi import FastAPI, HTTPException, Request
@@ -21,6 +22,7 @@ from crmsec.api.auth import CSRF_COOKIE, LANG_COOKIE, Signer, UserStore, new_csr
 from crmsec.api.config import Settings, get_settings
 from crmsec.api.i18n import pick_lang, translations
 from crmsec.api.jobs import JobManager
+from crmsec.api.limits import TOO_LARGE, TOO_MANY_LOGINS, BodySizeLimit, LoginThrottle, keep_uploads_in_memory
 from crmsec.errors import CrmsecError, StoreError, UnknownNameError
 
 log = logging.getLogger(__name__)
@@ -87,13 +89,6 @@ class LangCsrfHeaders:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        # a global body-size guard (uploads are checked precisely by their endpoint; this stops huge JSON bodies)
-        length = request.headers.get("content-length")
-        limit = self.settings.max_upload_bytes + 64 * 1024
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            response = JSONResponse({"detail": f"request body larger than {limit:,} bytes"}, status_code=413)
-            await response(scope, receive, send)
-            return
         state = scope.setdefault("state", {})
         cookies = request.cookies
         state["lang"] = pick_lang(
@@ -151,6 +146,13 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     app.state.cache_lock = threading.Lock()
 
     app.add_middleware(LangCsrfHeaders, settings=settings)
+    # outermost: counts body bytes as they arrive (chunked too) → 413 before anything is buffered or spooled
+    body_limit = settings.max_upload_bytes + 64 * 1024
+    app.add_middleware(BodySizeLimit, limit=body_limit)
+    keep_uploads_in_memory(body_limit)
+    # per account: back-off after 5 failures; per client address (offices share one): after 20
+    app.state.login_throttle = {"user": LoginThrottle(free=5), "ip": LoginThrottle(free=20)}
+    app.state.auth_limiter = anyio.CapacityLimiter(settings.auth_threads)
 
     def _wants_html(request: Request) -> bool:
         return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
@@ -174,8 +176,9 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, err: StarletteHTTPException) -> Response:
-        if _wants_html(request) and err.status_code in (401, 403, 404, 413, 422):
-            resp = _error(request, err.status_code, translations(request.state.lang).gettext(str(err.detail)))
+        if _wants_html(request) and err.status_code in (401, 403, 404, 413, 422, 429):
+            detail = {413: TOO_LARGE, 429: TOO_MANY_LOGINS}.get(err.status_code, str(err.detail))
+            resp = _error(request, err.status_code, translations(request.state.lang).gettext(detail))
         else:
             resp = JSONResponse({"detail": err.detail}, status_code=err.status_code)
         for k, v in (err.headers or {}).items():
