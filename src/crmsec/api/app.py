@@ -23,7 +23,7 @@ from crmsec.api.config import Settings, get_settings
 from crmsec.api.i18n import pick_lang, translations
 from crmsec.api.jobs import JobManager
 from crmsec.api.limits import TOO_LARGE, TOO_MANY_LOGINS, BodySizeLimit, LoginThrottle, keep_uploads_in_memory
-from crmsec.errors import CrmsecError, StoreError, UnknownNameError
+from crmsec.errors import AccessError, CrmsecError, StoreError, UnknownNameError
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -171,7 +171,8 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     @app.exception_handler(CrmsecError)
     async def crmsec_error(request: Request, err: CrmsecError) -> Response:
-        code = 404 if isinstance(err, UnknownNameError) else 503 if isinstance(err, StoreError) else 422
+        code = (404 if isinstance(err, UnknownNameError) else 503 if isinstance(err, StoreError)
+                else 403 if isinstance(err, AccessError) else 422)
         return _error(request, code, str(err))
 
     @app.exception_handler(StarletteHTTPException)

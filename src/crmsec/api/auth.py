@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Literal
 
 import bcrypt
-import yaml
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from crmsec.errors import InputError
@@ -122,10 +121,9 @@ class UserStore:
 
     def load_file(self, path: Path) -> None:
         path = Path(path)
-        try:
-            rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        except (OSError, yaml.YAMLError) as err:
-            raise InputError(f"users file {path}: cannot read ({err}); expected a YAML list") from err
+        from crmsec.safe_input import load_yaml_file
+
+        rows = load_yaml_file(path) or []
         if not isinstance(rows, list):
             raise InputError(f"users file {path}: expected a YAML list of {{username, role, password_hash}}")
         for i, row in enumerate(rows, start=1):
