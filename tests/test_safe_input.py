@@ -112,3 +112,32 @@ def test_xlsx_zip_bomb_and_non_zip_are_refused():
     assert time.perf_counter() - t < 1.0
     with pytest.raises(InputError, match="not an XLSX"):
         read_xlsx_strict(b"material,quantity_t\n", "fake.xlsx", max_rows=10)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["scenario", "run", "china_gallium_germanium_2023", "--draws", "1000000000"], "--draws 1e+09"),
+    (["scenario", "run", "china_gallium_germanium_2023", "--stock-days", "-3"], "--stock-days -3"),
+    (["scenario", "run", "china_gallium_germanium_2023", "--stock-days", "inf"], "--stock-days inf"),
+    (["assess", "--draws", "1000000000"], "--draws"),
+    (["project", "appraise", "X", "--paths", "1000000000"], "--paths"),
+])
+def test_size_like_cli_options_are_bounded_before_work(args, needle):
+    from typer.testing import CliRunner
+
+    from crmsec.cli import app
+
+    t = time.perf_counter()
+    r = CliRunner().invoke(app, args)
+    msg = str(r.exception)  # crmsec's entry point prints this message and exits 1
+    assert r.exit_code == 1 and isinstance(r.exception, InputError), r.output
+    assert needle in msg and "must be a finite number in" in msg
+    assert time.perf_counter() - t < 5.0  # refused before any store is opened or draw is made
+
+
+def test_draws_written_as_1e9_is_a_usage_error():
+    from typer.testing import CliRunner
+
+    from crmsec.cli import app
+
+    r = CliRunner().invoke(app, ["scenario", "run", "china_gallium_germanium_2023", "--draws", "1e9"])
+    assert r.exit_code == 2 and "Usage:" in r.output  # click: '1e9' is not a valid integer

@@ -221,3 +221,25 @@ def _cell_text(v: object) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
+
+
+# --- CLI options ------------------------------------------------------------------------------------------
+
+#: upper bounds of size-like command-line options (work grows linearly or worse with them)
+MAX_DRAWS = 1_000_000  # Monte Carlo / ensemble draws (chunked; 1e6 is a day of work, not a typo-sized job)
+MAX_PATHS = 1_000_000  # price paths of a project appraisal
+
+
+def check_options(**bounds: tuple[float | int | None, float, float]) -> None:
+    """Refuse CLI options outside ``[lo, hi]`` or not finite: ``check_options(draws=(draws, 0, MAX_DRAWS))``.
+
+    Option names use ``_`` for ``-``; ``None`` values are skipped. Raises :class:`InputError` naming the option,
+    the value and the range, before any work starts.
+    """
+    import math
+
+    for name, (value, lo, hi) in bounds.items():
+        if value is None:
+            continue
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise InputError(f"--{name.replace('_', '-')} {value:g}: must be a finite number in [{lo:g}, {hi:g}]")

@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from crmsec.errors import InputError
 from crmsec.output import Format, emit, stderr
 
 
@@ -102,9 +101,10 @@ def assess(
     """Criticality assessment: EU SR/EI, the Dutch trade view, GeoPolRisk, and their uncertainty."""
     from crmsec.criticality import geopolrisk as gpr
     from crmsec.criticality import pipeline as P
+    from crmsec.safe_input import MAX_DRAWS, check_options
 
-    if draws < 0:
-        raise InputError(f"--draws must be >= 0, got {draws}")
+    check_options(draws=(draws, 0, MAX_DRAWS), seed=(seed, 0, 2**32 - 1), year=(year, 1990, 2100), n=(n, 1, 500),
+                  w_sr=(w_sr, 0, 10), w_ei=(w_ei, 0, 10))
     gpr_only = (method is Method.geopolrisk or scope is Scope.world) and method is not Method.all
     data = _data(("production", "trade", "wgi_pv", "materials", "countries", "wmd_hs_map") if gpr_only else None)
     cfg = _config(n, w_sr, w_ei)
@@ -185,7 +185,10 @@ def list_nl(
 ) -> None:
     """The Dutch national critical raw materials list (or its year-over-year diff with --vs)."""
     from crmsec.criticality import pipeline as P
+    from crmsec.safe_input import check_options
 
+    check_options(year=(year, 1990, 2100), vs=(vs, 1990, 2100), n=(n, 1, 500), w_sr=(w_sr, 0, 10),
+                  w_ei=(w_ei, 0, 10), window=(window, 1, 20))
     data = _data()
     cfg = _config(n, w_sr, w_ei)
     y = year or data.latest_year()

@@ -72,7 +72,12 @@ def stockpile_figure(result: dict[str, Any]):  # noqa: ANN201
 @router.post("/allocation-runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
              dependencies=[CsrfDep], responses={401: {"model": Problem}, 403: {"model": Problem}})
 def start_allocation(body: AllocationRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
-    """Solve the crisis allocation LP (methods §5.4) in the background."""
+    """Solve the crisis allocation LP (methods §5.4) in the background; a given ``problem`` is validated (sizes
+    bounded, e.g. at most 520 periods) before the job starts: errors are a 422 now, not a failed job later."""
+    if body.problem is not None:
+        from crmsec.optimize.inputs import parse_allocation
+
+        parse_allocation(body.problem, source="problem")
     return _submit_allocation(jobs, user, body.problem, body.rule, body.alpha)
 
 
