@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 import tracemalloc
 
 import pytest
@@ -173,3 +175,46 @@ def test_short_csrf_token_and_foreign_origin_are_refused(client):
     r = client.post("/api/v1/allocation-runs", json={"rule": "maxmin"},
                     headers={"X-CSRF-Token": token, "Origin": "https://evil.example"})
     assert r.status_code == 403 and "Origin" in r.json()["detail"]
+
+
+def test_job_queue_is_bounded_per_user_and_globally_and_unfinished_jobs_are_never_evicted():
+    from fastapi import HTTPException
+
+    from crmsec.api.jobs import JobManager
+
+    gate = threading.Event()
+    jobs = JobManager(workers=1, keep=2, max_pending=5, max_per_user=3, ttl_s=3600)
+    try:
+        mine = [jobs.submit("t", lambda p: gate.wait(5), {}, "ana") for _ in range(3)]
+        with pytest.raises(HTTPException) as err:
+            jobs.submit("t", lambda p: None, {}, "ana")
+        assert err.value.status_code == 429 and "at most 3" in err.value.detail and err.value.headers["Retry-After"]
+        jobs.submit("t", lambda p: gate.wait(5), {}, "bob")
+        jobs.submit("t", lambda p: gate.wait(5), {}, "eve")
+        with pytest.raises(HTTPException, match="429") as err:
+            jobs.submit("t", lambda p: None, {}, "zoe")
+        assert "server has 5" in err.value.detail
+        assert all(jobs.get(j.id) is not None for j in mine)  # keep=2, yet none of the 5 unfinished is dropped
+        gate.set()
+        for j in mine:
+            assert jobs.wait(j.id, 5).status == "done"
+        jobs.wait(jobs.submit("t", lambda p: 1, {}, "zoe").id, 5)
+        held = [j for j in jobs._jobs.values() if j.finished is not None]
+        assert len(held) <= 3 and jobs.get(mine[0].id) is None  # beyond keep=2 (+ the newest) the oldest go
+    finally:
+        gate.set()
+        jobs.shutdown()
+
+
+def test_job_results_expire_after_their_ttl():
+    from crmsec.api.jobs import JobManager
+
+    jobs = JobManager(workers=1, ttl_s=0.0)
+    try:
+        first = jobs.submit("t", lambda p: 1, {}, "ana")
+        assert jobs.wait(first.id, 5).status == "done"
+        time.sleep(0.01)
+        jobs.submit("t", lambda p: 2, {}, "ana")
+        assert jobs.get(first.id) is None
+    finally:
+        jobs.shutdown()

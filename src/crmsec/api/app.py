@@ -141,7 +141,8 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     app.state.settings = settings
     app.state.users = users if users is not None else UserStore.from_settings(settings)
     app.state.signer = Signer(settings.secret_key.get_secret_value())
-    app.state.jobs = JobManager(workers=settings.job_workers)
+    app.state.jobs = JobManager(workers=settings.job_workers, max_pending=settings.job_queue_max,
+                                max_per_user=settings.job_queue_per_user)
     app.state.open_store = _store_opener(settings)
     app.state.cache_lock = threading.Lock()
 

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(512 * 1024, gt=0, le=16 * 1024 * 1024)
     auth_threads: int = Field(2, ge=1, le=8, description="threads for password hashing (bcrypt), apart from reads")
     job_workers: int = Field(2, ge=1, le=16)
+    job_queue_max: int = Field(20, ge=1, le=1000, description="unfinished jobs in all (429 beyond)")
+    job_queue_per_user: int = Field(4, ge=1, le=100, description="unfinished jobs per user (429 beyond)")
     projects_db_url: str | None = None
 
     @field_validator("secret_key")
