@@ -141,3 +141,12 @@ def test_draws_written_as_1e9_is_a_usage_error():
 
     r = CliRunner().invoke(app, ["scenario", "run", "china_gallium_germanium_2023", "--draws", "1e9"])
     assert r.exit_code == 2 and "Usage:" in r.output  # click: '1e9' is not a valid integer
+
+
+@pytest.mark.parametrize("spec", ["floor:strike=1e308", "floor:strike=inf", "grant:amount=nan"])
+def test_instrument_numbers_must_be_finite_and_bounded(spec):
+    from crmsec.projects.instruments import parse_instrument
+
+    with pytest.raises(InputError, match="instrument"):
+        parse_instrument(spec)
+    assert parse_instrument("floor:strike=18000").strike == 18000

@@ -223,6 +223,20 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
+# --- numbers ----------------------------------------------------------------------------------------------
+
+MAX_MAGNITUDE = 1e15  # no tonnage, price, weight or EUR amount of this tool comes near this
+
+
+def check_magnitude(value: object) -> object:
+    """A pydantic ``field_validator`` body: numbers (or lists of numbers) above ``MAX_MAGNITUDE`` in absolute
+    value are refused (``inf``/``NaN`` are refused by ``allow_inf_nan=False`` in the model config)."""
+    for v in value if isinstance(value, list | tuple) else [value]:
+        if isinstance(v, int | float) and not isinstance(v, bool) and abs(v) > MAX_MAGNITUDE:
+            raise ValueError(f"larger than {MAX_MAGNITUDE:g} in absolute value; check the unit")
+    return value
+
+
 # --- CLI options ------------------------------------------------------------------------------------------
 
 #: upper bounds of size-like command-line options (work grows linearly or worse with them)

@@ -38,12 +38,11 @@ from pydantic import (
 )
 
 from crmsec.errors import InputError
-from crmsec.safe_input import load_yaml_file, short
+from crmsec.safe_input import check_magnitude, load_yaml_file, short
 
 #: size bounds checked before any array is built (issue 16: ``periods: 3000000`` once used 5.5 GB)
 MAX_PERIODS = 520  # ten years of weeks
 MAX_ITEMS = 2_000  # tiers, sectors, materials, demand rows, conversions
-MAX_MAGNITUDE = 1e15  # no tonnage, weight or value in a national allocation comes near this
 
 
 class _Base(BaseModel):
@@ -52,10 +51,7 @@ class _Base(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _magnitude(cls, value: object) -> object:
-        for v in value if isinstance(value, list) else [value]:
-            if isinstance(v, int | float) and not isinstance(v, bool) and abs(v) > MAX_MAGNITUDE:
-                raise ValueError(f"larger than {MAX_MAGNITUDE:g} in absolute value; check the unit")
-        return value
+        return check_magnitude(value)
 
 
 class TierIn(_Base):
