@@ -218,3 +218,22 @@ def test_job_results_expire_after_their_ttl():
         assert jobs.get(first.id) is None
     finally:
         jobs.shutdown()
+
+
+def test_limit_messages_on_pages_are_translated():
+    from crmsec.api.i18n import translator
+    from crmsec.api.limits import QUEUE_FULL, TOO_LARGE, TOO_MANY_LOGINS, page_message
+
+    assert page_message(413, "request body larger than …") == TOO_LARGE
+    assert page_message(429, "too many failed sign-in attempts; …") == TOO_MANY_LOGINS
+    assert page_message(429, "job queue full: …") == QUEUE_FULL
+    nl = translator("nl")
+    assert all(nl(m) != m for m in (TOO_LARGE, TOO_MANY_LOGINS, QUEUE_FULL))
+
+
+def test_a_too_large_page_upload_shows_the_dutch_message(client):
+    login(client, "ana")
+    r = client.post("/company?lang=nl", headers={"accept": "text/html"},
+                    data={"csrf_token": client.cookies.get("crmsec_csrf")},
+                    files={"file": ("bom.csv", b"a" * 200_000)})
+    assert r.status_code == 413 and "groter dan de uploadlimiet" in r.text

@@ -22,7 +22,7 @@ from crmsec.api.auth import CSRF_COOKIE, LANG_COOKIE, Signer, UserStore, new_csr
 from crmsec.api.config import Settings, get_settings
 from crmsec.api.i18n import pick_lang, translations
 from crmsec.api.jobs import JobManager
-from crmsec.api.limits import TOO_LARGE, TOO_MANY_LOGINS, BodySizeLimit, LoginThrottle, keep_uploads_in_memory
+from crmsec.api.limits import BodySizeLimit, LoginThrottle, keep_uploads_in_memory, page_message
 from crmsec.errors import AccessError, CrmsecError, StoreError, UnknownNameError
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, err: StarletteHTTPException) -> Response:
         if _wants_html(request) and err.status_code in (401, 403, 404, 413, 422, 429):
-            detail = {413: TOO_LARGE, 429: TOO_MANY_LOGINS}.get(err.status_code, str(err.detail))
+            detail = page_message(err.status_code, str(err.detail))
             resp = _error(request, err.status_code, translations(request.state.lang).gettext(detail))
         else:
             resp = JSONResponse({"detail": err.detail}, status_code=err.status_code)

@@ -17,13 +17,24 @@ from collections import OrderedDict
 
 from fastapi import HTTPException
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
 
 from crmsec.api.i18n import N_
 
 #: page-facing texts (translated on pages; the API answer adds the numbers)
 TOO_LARGE = N_("The request is larger than the upload limit; split or trim the file.")
 TOO_MANY_LOGINS = N_("Too many failed sign-in attempts; wait a moment and try again.")
+QUEUE_FULL = N_("Too many jobs are waiting; wait for one to finish and try again.")
+
+
+def page_message(status_code: int, detail: str) -> str:
+    """The catalog message a page shows for a limit (the API detail carries the numbers, in English)."""
+    if status_code == 413:
+        return TOO_LARGE
+    if status_code == 429:
+        return TOO_MANY_LOGINS if "sign-in" in detail else QUEUE_FULL
+    return detail
 
 
 def too_large(limit: int) -> HTTPException:
@@ -71,9 +82,24 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope, receive, send) -> None:  # noqa: ANN001
+        """413 before the app ran: JSON for the API, a short page in the visitor's language for browsers."""
         err = too_large(self.limit)
-        await JSONResponse({"detail": err.detail}, status_code=413, headers={"Connection": "close"})(
-            scope, receive, send)
+        request = Request(scope)
+        if not scope.get("path", "").startswith("/api/") and "text/html" in request.headers.get("accept", ""):
+            from html import escape
+
+            from crmsec.api.auth import LANG_COOKIE
+            from crmsec.api.i18n import pick_lang, translations
+
+            lang = pick_lang(request.cookies.get(LANG_COOKIE), request.query_params.get("lang"),
+                             request.headers.get("accept-language"), "en")
+            text = escape(translations(lang).gettext(TOO_LARGE))
+            page = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>413</title>'
+                    f'<p role="alert">{text}</p><p><a href="/">crmsec</a></p></html>')
+            response = HTMLResponse(page, status_code=413, headers={"Connection": "close"})
+        else:
+            response = JSONResponse({"detail": err.detail}, status_code=413, headers={"Connection": "close"})
+        await response(scope, receive, send)
 
 
 def keep_uploads_in_memory(limit: int) -> None:
