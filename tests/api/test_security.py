@@ -237,3 +237,11 @@ def test_a_too_large_page_upload_shows_the_dutch_message(client):
                     data={"csrf_token": client.cookies.get("crmsec_csrf")},
                     files={"file": ("bom.csv", b"a" * 200_000)})
     assert r.status_code == 413 and "groter dan de uploadlimiet" in r.text
+
+
+def test_a_correct_sign_in_clears_the_account_failures(client):
+    for i in range(4):
+        assert client.post("/api/v1/auth/token", data={"username": "ana", "password": f"w{i}"}).status_code == 401
+    assert client.post("/api/v1/auth/token", data={"username": "ana", "password": PASSWORDS["ana"]}).status_code == 200
+    for i in range(4):  # counted from zero again: no back-off yet
+        assert client.post("/api/v1/auth/token", data={"username": "ana", "password": f"v{i}"}).status_code == 401

@@ -209,4 +209,21 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     for router in ROUTERS:
         app.include_router(router)
+    app.openapi = lambda: _openapi(app)
     return app
+
+
+def _openapi(app: FastAPI) -> dict:
+    """The OpenAPI schema with 422 bodies as the app sends them (``detail`` a string, ``errors`` by field)."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        from crmsec.api.models import ValidationProblem
+
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = ValidationProblem.model_json_schema(ref_template="#/components/schemas/{model}")
+        comps.update(problem.pop("$defs", {}))
+        comps["HTTPValidationError"] = problem
+        app.openapi_schema = schema
+    return app.openapi_schema

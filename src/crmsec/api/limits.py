@@ -157,9 +157,10 @@ class LoginThrottle:
             while len(self._fails) > self.max_keys:
                 self._fails.popitem(last=False)
 
-    def succeeded(self, username: str) -> None:
+    def succeeded(self, key: str) -> None:
+        """Forget the failures of ``key`` (an account that signed in correctly)."""
         with self._lock:
-            self._fails.pop(f"user:{username}", None)
+            self._fails.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._fails)

@@ -13,6 +13,19 @@ class Problem(BaseModel):
     detail: str
 
 
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(BaseModel):
+    """The 422 body of request validation errors: one readable line plus the errors by field."""
+
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list)
+
+
 class MaterialPublic(BaseModel):
     material_id: str
     name_en: str
