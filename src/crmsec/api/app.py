@@ -207,8 +207,15 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     from crmsec.api.routers import ROUTERS
 
+    # answers any API operation may give besides its own: malformed body (400), bad bearer token (401), body over
+    # the limit (413; see crmsec.api.limits) — documented once here so the schema matches what is sent
+    from crmsec.api.models import Problem
+
+    common = {400: {"model": Problem, "description": "malformed request body"},
+              401: {"model": Problem, "description": "invalid or expired bearer token"},
+              413: {"model": Problem, "description": "request body over the upload limit"}}
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=common)
     app.openapi = lambda: _openapi(app)
     return app
 
