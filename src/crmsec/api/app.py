@@ -205,12 +205,11 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    from crmsec.api.models import Problem
     from crmsec.api.routers import ROUTERS
 
     # answers any API operation may give besides its own: malformed body (400), bad bearer token (401), body over
     # the limit (413; see crmsec.api.limits) — documented once here so the schema matches what is sent
-    from crmsec.api.models import Problem
-
     common = {400: {"model": Problem, "description": "malformed request body"},
               401: {"model": Problem, "description": "invalid or expired bearer token"},
               413: {"model": Problem, "description": "request body over the upload limit"}}
