@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from crmsec.api import engines, figures
 from crmsec.api.deps import AnalystUser, CsrfDep, JobsDep, SettingsDep
@@ -31,7 +31,7 @@ class AllocationRunIn(BaseModel):
 class StockpileRunIn(BaseModel):
     service_level: float | None = Field(None, ge=0, le=1)
     budget_eur: float | None = Field(None, ge=0, le=1e12)
-    pool: bool = Field(False, description="pool the example coalition's stocks and compare with national stocks")
+    pool: StrictBool = Field(False, description="pool the example coalition's stocks and compare with national stocks")
     pool_rule: Literal["consumption", "exposure"] = "consumption"
 
 
