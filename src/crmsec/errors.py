@@ -51,7 +51,9 @@ class DataError(CrmsecError):
         if self.field is not None:
             where.append(f"field '{self.field}'")
         if self.value is not None:
-            where.append(f"value {self.value!r}")
+            from crmsec.safe_input import short
+
+            where.append(f"value {short(self.value)}")  # bounded: never the whole of a huge input
         text = self.message
         if where:
             text += " (" + ", ".join(where) + ")"
@@ -66,6 +68,10 @@ class UnknownNameError(DataError):
 
 class InputError(CrmsecError):
     """User-given input (CLI option, YAML, API body) is invalid; the message names the field and the fix."""
+
+
+class AccessError(CrmsecError):
+    """The caller's role may not make this change (e.g. declassify a restricted record without the admin role)."""
 
 
 class SolverError(CrmsecError):

@@ -24,7 +24,8 @@ _users.add("fuzz", "fuzz-pass-123", "analyst")
 # the spec does not depend on the store: the app is built here, the store is attached by the fixture below
 APP = create_app(Settings(secret_key="fuzz-secret-0123456789", bcrypt_rounds=4, max_upload_bytes=4096), users=_users)
 HEADERS = {"Authorization": f"Bearer {APP.state.signer.make_token(_users.get('fuzz'))}"}
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# revoking the fuzzer's own token would turn every later case into a 401 (covered in test_security.py)
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path="/api/v1/auth/revoke")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -286,6 +286,7 @@ def test_company_page(api_client):
     r = c.post("/login", data={"username": "ana", "password": "analyst-pass-1", "csrf_token": token, "next": "/"},
                follow_redirects=False)
     assert r.status_code == 303
+    token = c.cookies.get("crmsec_csrf")  # rotated at sign-in
     r = c.post("/company", data={"csrf_token": token, "lang": "en"},
                files={"file": ("bom.csv", open(EXAMPLE, "rb").read())})
     assert r.status_code == 200 and "company-ranking" in r.text and "Gallium" in r.text

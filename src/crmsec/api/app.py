@@ -8,6 +8,7 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import duckdb
 import plotly
 from fastapi import FastAPI, HTTPException, Request
@@ -21,7 +22,8 @@ from crmsec.api.auth import CSRF_COOKIE, LANG_COOKIE, Signer, UserStore, new_csr
 from crmsec.api.config import Settings, get_settings
 from crmsec.api.i18n import pick_lang, translations
 from crmsec.api.jobs import JobManager
-from crmsec.errors import CrmsecError, StoreError, UnknownNameError
+from crmsec.api.limits import BodySizeLimit, LoginThrottle, keep_uploads_in_memory, page_message
+from crmsec.errors import AccessError, CrmsecError, StoreError, UnknownNameError
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -87,13 +89,6 @@ class LangCsrfHeaders:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        # a global body-size guard (uploads are checked precisely by their endpoint; this stops huge JSON bodies)
-        length = request.headers.get("content-length")
-        limit = self.settings.max_upload_bytes + 64 * 1024
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            response = JSONResponse({"detail": f"request body larger than {limit:,} bytes"}, status_code=413)
-            await response(scope, receive, send)
-            return
         state = scope.setdefault("state", {})
         cookies = request.cookies
         state["lang"] = pick_lang(
@@ -146,7 +141,8 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     app.state.settings = settings
     app.state.users = users if users is not None else UserStore.from_settings(settings)
     app.state.signer = Signer(settings.secret_key.get_secret_value())
-    app.state.jobs = JobManager(workers=settings.job_workers)
+    app.state.jobs = JobManager(workers=settings.job_workers, max_pending=settings.job_queue_max,
+                                max_per_user=settings.job_queue_per_user)
     app.state.open_store = _store_opener(settings)
     app.state.cache_lock = threading.Lock()
 
@@ -154,6 +150,13 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     from crmsec.api.meta import ProvenanceScope
 
     app.add_middleware(ProvenanceScope)  # one provenance recording scope per /api/ request
+    # outermost: counts body bytes as they arrive (chunked too) → 413 before anything is buffered or spooled
+    body_limit = settings.max_upload_bytes + 64 * 1024
+    app.add_middleware(BodySizeLimit, limit=body_limit)
+    keep_uploads_in_memory(body_limit)
+    # per account: back-off after 5 failures; per client address (offices share one): after 20
+    app.state.login_throttle = {"user": LoginThrottle(free=5), "ip": LoginThrottle(free=20)}
+    app.state.auth_limiter = anyio.CapacityLimiter(settings.auth_threads)
 
     def _wants_html(request: Request) -> bool:
         return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
@@ -172,13 +175,15 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     @app.exception_handler(CrmsecError)
     async def crmsec_error(request: Request, err: CrmsecError) -> Response:
-        code = 404 if isinstance(err, UnknownNameError) else 503 if isinstance(err, StoreError) else 422
+        code = (404 if isinstance(err, UnknownNameError) else 503 if isinstance(err, StoreError)
+                else 403 if isinstance(err, AccessError) else 422)
         return _error(request, code, str(err))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, err: StarletteHTTPException) -> Response:
-        if _wants_html(request) and err.status_code in (401, 403, 404, 413, 422):
-            resp = _error(request, err.status_code, translations(request.state.lang).gettext(str(err.detail)))
+        if _wants_html(request) and err.status_code in (401, 403, 404, 413, 422, 429):
+            detail = page_message(err.status_code, str(err.detail))
+            resp = _error(request, err.status_code, translations(request.state.lang).gettext(detail))
         else:
             resp = JSONResponse({"detail": err.detail}, status_code=err.status_code)
         for k, v in (err.headers or {}).items():
@@ -203,8 +208,31 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    from crmsec.api.models import Problem
     from crmsec.api.routers import ROUTERS
 
+    # answers any API operation may give besides its own: malformed body (400), bad bearer token (401), body over
+    # the limit (413; see crmsec.api.limits) — documented once here so the schema matches what is sent
+    common = {400: {"model": Problem, "description": "malformed request body"},
+              401: {"model": Problem, "description": "invalid or expired bearer token"},
+              413: {"model": Problem, "description": "request body over the upload limit"}}
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=common)
+    app.openapi = lambda: _openapi(app)
     return app
+
+
+def _openapi(app: FastAPI) -> dict:
+    """The OpenAPI schema with 422 bodies as the app sends them (``detail`` a string, ``errors`` by field)."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        from crmsec.api.models import ValidationProblem
+
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = ValidationProblem.model_json_schema(ref_template="#/components/schemas/{model}")
+        comps.update(problem.pop("$defs", {}))
+        comps["HTTPValidationError"] = problem
+        app.openapi_schema = schema
+    return app.openapi_schema

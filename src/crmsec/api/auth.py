@@ -12,12 +12,12 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import bcrypt
-import yaml
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from crmsec.errors import InputError
@@ -121,10 +121,9 @@ class UserStore:
 
     def load_file(self, path: Path) -> None:
         path = Path(path)
-        try:
-            rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        except (OSError, yaml.YAMLError) as err:
-            raise InputError(f"users file {path}: cannot read ({err}); expected a YAML list") from err
+        from crmsec.safe_input import load_yaml_file
+
+        rows = load_yaml_file(path) or []
         if not isinstance(rows, list):
             raise InputError(f"users file {path}: expected a YAML list of {{username, role, password_hash}}")
         for i, row in enumerate(rows, start=1):
@@ -139,40 +138,79 @@ class UserStore:
 
 
 class Signer:
-    """Signs and verifies session cookies, API tokens and CSRF tokens with one secret (distinct salts)."""
+    """Signs and verifies session cookies, API tokens and CSRF tokens with one secret (distinct salts).
+
+    Every session and token carries a random nonce; :meth:`revoke` puts it on a server-side revocation list
+    (kept until the credential would have expired anyway, at most ``MAX_REVOKED`` entries), so a signed-out
+    session cookie or a revoked token is refused although its signature is still valid.
+    """
+
+    MAX_REVOKED = 100_000
 
     def __init__(self, secret: str) -> None:
         self._session = URLSafeTimedSerializer(secret, salt="crmsec-session")
         self._token = URLSafeTimedSerializer(secret, salt="crmsec-api-token")
+        self._revoked: dict[str, float] = {}  # nonce → time after which the credential is expired anyway
+        self._lock = threading.Lock()
 
     def make_session(self, user: User) -> str:
         return self._session.dumps({"u": user.username, "r": user.role, "n": secrets.token_hex(8)})
 
     def make_token(self, user: User) -> str:
-        return self._token.dumps({"u": user.username, "r": user.role})
+        return self._token.dumps({"u": user.username, "r": user.role, "n": secrets.token_hex(8)})
 
     def read_session(self, value: str, max_age: int) -> tuple[str, str] | None:
-        return _read(self._session, value, max_age)
+        return self._check(_read(self._session, value, max_age))
 
     def read_token(self, value: str, max_age: int) -> tuple[str, str] | None:
-        return _read(self._token, value, max_age)
+        return self._check(_read(self._token, value, max_age))
+
+    def session_nonce(self, value: str, max_age: int) -> str | None:
+        data = _read(self._session, value, max_age)
+        return data[2] if data else None
+
+    def revoke(self, value: str | None, max_age: int, *, token: bool = False) -> bool:
+        """Refuse this (valid) session cookie or token from now on; ``False`` when it was not valid."""
+        data = _read(self._token if token else self._session, value or "", max_age)
+        if data is None or not data[2]:
+            return False
+        now = time.time()
+        with self._lock:
+            if len(self._revoked) >= self.MAX_REVOKED:
+                self._revoked = {n: t for n, t in self._revoked.items() if t > now}
+                while len(self._revoked) >= self.MAX_REVOKED:  # still full: drop the oldest
+                    self._revoked.pop(next(iter(self._revoked)))
+            self._revoked[data[2]] = now + max_age
+        return True
+
+    def _check(self, data: tuple[str, str, str] | None) -> tuple[str, str] | None:
+        if data is None:
+            return None
+        with self._lock:
+            if data[2] and data[2] in self._revoked:
+                return None
+        return data[0], data[1]
 
 
-def _read(ser: URLSafeTimedSerializer, value: str, max_age: int) -> tuple[str, str] | None:
+def _read(ser: URLSafeTimedSerializer, value: str, max_age: int) -> tuple[str, str, str] | None:
     try:
         data = ser.loads(value, max_age=max_age)
     except (BadSignature, SignatureExpired):
         return None
     if not isinstance(data, dict) or "u" not in data or "r" not in data:
         return None
-    return str(data["u"]), str(data["r"])
+    return str(data["u"]), str(data["r"]), str(data.get("n", ""))
 
 
 def new_csrf_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+#: shortest CSRF token accepted (``new_csrf_token`` makes 32 characters); a 1-character pair is no secret
+MIN_CSRF_CHARS = 16
+
+
 def csrf_matches(cookie_value: str | None, sent: str | None) -> bool:
-    if not cookie_value or not sent:
+    if not cookie_value or not sent or len(cookie_value) < MIN_CSRF_CHARS:
         return False
     return hmac.compare_digest(cookie_value.encode(), sent.encode())

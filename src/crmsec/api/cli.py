@@ -39,7 +39,14 @@ def serve(
         overrides["store_path"] = store
     if insecure_cookies:
         overrides["cookie_secure"] = False
-    settings = Settings(**overrides)
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as err:  # e.g. a weak CRMSEC_SECRET_KEY / CRMSEC_ADMIN_PASSWORD
+        for e in err.errors():
+            stderr.print(f"[red]error[/red]: {e['msg'].removeprefix('Value error, ')}", highlight=False)
+        raise typer.Exit(1) from None
     application = create_app(settings)
     if len(application.state.users) == 0:
         stderr.print("[yellow]no users configured[/yellow]: set CRMSEC_ADMIN_PASSWORD or CRMSEC_USERS_FILE to sign in")

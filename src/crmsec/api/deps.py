@@ -126,6 +126,13 @@ async def verify_csrf(request: Request) -> None:
         return
     if request.headers.get("authorization", "").lower().startswith("bearer "):
         return
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if origin and origin != "null":
+        from urllib.parse import urlparse
+
+        if urlparse(origin).netloc.lower() != (request.headers.get("host") or "").lower():
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                "cross-site request refused: the Origin/Referer is not this site")
     cookie = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get(CSRF_HEADER)
     if not sent and request.headers.get("content-type", "").startswith(
@@ -135,6 +142,12 @@ async def verify_csrf(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not csrf_matches(cookie, sent):
+        settings = request.app.state.settings
+        if not cookie and settings.cookie_secure and request.url.scheme == "http" and request.client \
+                and request.client.host not in ("127.0.0.1", "::1", "testclient"):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                "no CSRF cookie came back: the server sets Secure cookies, which browsers do not "
+                                "send over plain http; use https, or start the server with --insecure-cookies")
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             "CSRF token missing or wrong: reload the page and submit the form again")
 

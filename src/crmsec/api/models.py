@@ -51,6 +51,19 @@ class ProvenancePublic(BaseModel):
 META = Field(None, description="provenance: store vintage, sources read, method, version, request")
 
 
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(BaseModel):
+    """The 422 body of request validation errors: one readable line plus the errors by field."""
+
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list)
+
+
 class MaterialPublic(BaseModel):
     material_id: str
     name_en: str

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
-import yaml
 from fastapi import HTTPException, UploadFile, status
+
+from crmsec.errors import InputError
+from crmsec.safe_input import load_yaml, read_csv_strict
 
 KINDS = {"yaml": (".yaml", ".yml", ".json"), "csv": (".csv",)}
 
@@ -31,11 +31,9 @@ async def read_upload(file: UploadFile, limit: int, kind: str) -> str:
 
 def parse_yaml(text: str, name: str) -> dict:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise HTTPException(422, f"{name}: not valid YAML{where} ({getattr(err, 'problem', err)})") from None
+        data = load_yaml(text, name)  # no aliases, depth-limited, no duplicate keys
+    except InputError as err:
+        raise HTTPException(422, str(err)) from None
     if not isinstance(data, dict):
         raise HTTPException(422, f"{name}: expected a YAML mapping (key: value) at the top level")
     return data
@@ -43,6 +41,6 @@ def parse_yaml(text: str, name: str) -> dict:
 
 def parse_csv(text: str, name: str) -> pd.DataFrame:
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise HTTPException(422, f"{name}: not a readable CSV ({err})") from None
+        return read_csv_strict(text, name, text=True, dtype=str, keep_default_na=False)  # ragged rows refused
+    except InputError as err:
+        raise HTTPException(422, str(err)) from None

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from crmsec.errors import InputError, UnknownNameError
+from crmsec.safe_input import check_ragged, read_xlsx_strict, short
 
 REQUIRED = ("material", "quantity_t", "basis")
 OPTIONAL = ("supplier_country", "share_of_purchases", "product", "nace", "revenue_meur", "stock_days")
@@ -38,7 +39,7 @@ MAX_ROWS = 5_000
 
 def _err(file: str, row: int | None, field: str, value: object, fix: str) -> InputError:
     where = f"{file}, row {row}" if row is not None else file
-    return InputError(f"{where}, field '{field}': value {value!r} — {fix}")
+    return InputError(f"{where}, field '{field}': value {short(value)} — {fix}")
 
 
 def read_table(data: bytes | str | Path, name: str | None = None) -> tuple[pd.DataFrame, str]:
@@ -52,10 +53,12 @@ def read_table(data: bytes | str | Path, name: str | None = None) -> tuple[pd.Da
     name = name or "upload"
     try:
         if name.lower().endswith((".xlsx", ".xlsm")):
-            frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
+            # zip/size/row-count checks before parsing; rows streamed and cut at the limit
+            frame = read_xlsx_strict(data, name, max_rows=MAX_ROWS)
         elif name.lower().endswith(".csv"):
             text = data.decode("utf-8-sig")
             sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+            check_ragged(text, name, sep)  # a row with an extra field would otherwise shift one column
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
         else:
             raise InputError(f"{name}: expected a .csv or .xlsx file")
@@ -96,7 +99,7 @@ def _number(frame: pd.DataFrame, col: str, file: str, *, lo: float = 0.0, hi: fl
     if raw is None:
         return pd.Series(np.nan, index=frame.index)
     num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-    bad = (raw != "") & (num.isna() | (num < lo) | ((num > hi) if hi is not None else False))
+    bad = (raw != "") & (num.isna() | ~np.isfinite(num) | (num < lo) | (num > (hi if hi is not None else 1e15)))
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
         raise _err(file, int(frame["row"].iloc[i]), col, frame[col].iloc[i], fix)

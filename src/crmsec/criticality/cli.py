@@ -106,8 +106,10 @@ def assess(
     provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Criticality assessment: EU SR/EI, the Dutch trade view, GeoPolRisk, and their uncertainty."""
-    if draws < 0:
-        raise InputError(f"--draws must be >= 0, got {draws}")
+    from crmsec.safe_input import MAX_DRAWS, check_options
+
+    check_options(draws=(draws, 0, MAX_DRAWS), seed=(seed, 0, 2**32 - 1), year=(year, 1990, 2100), n=(n, 1, 500),
+                  w_sr=(w_sr, 0, 10), w_ei=(w_ei, 0, 10))
     gpr_only = (method is Method.geopolrisk or scope is Scope.world) and method is not Method.all
     if gpr_only:
         from crmsec.store import open_store
@@ -278,7 +280,10 @@ def list_nl(
 ) -> None:
     """The Dutch national critical raw materials list (or its year-over-year diff with --vs)."""
     from crmsec.criticality import pipeline as P
+    from crmsec.safe_input import check_options
 
+    check_options(year=(year, 1990, 2100), vs=(vs, 1990, 2100), n=(n, 1, 500), w_sr=(w_sr, 0, 10),
+                  w_ei=(w_ei, 0, 10), window=(window, 1, 20))
     data = _data()
     cfg = _config(n, w_sr, w_ei)
     y = year or data.latest_year()

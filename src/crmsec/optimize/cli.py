@@ -49,12 +49,10 @@ class PoolRule(enum.StrEnum):
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path)
-    except FileNotFoundError:
-        raise InputError(f"{what} {path}: file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError(f"{what} {path}: not a readable CSV ({err})") from None
+    """A CSV option's file; ragged rows (more/fewer fields than the header) are refused naming the row."""
+    from crmsec.safe_input import read_csv_strict
+
+    return read_csv_strict(path, f"{what} {path}")
 
 
 def _iso3(codes: list[str]) -> list[str]:
@@ -115,7 +113,9 @@ def allocate_cmd(
     """Allocate scarce material and stock releases to sectors by priority (methods §5.4)."""
     from crmsec.optimize.allocation import allocate
     from crmsec.optimize.inputs import load_allocation
+    from crmsec.safe_input import check_options
 
+    check_options(alpha=(alpha, 1e-9, 1))
     problem = load_allocation(input_file)
     stderr.print(f"solving allocation ({rule.value}) …")
     res = allocate(problem, rule.value, alpha=alpha)
@@ -179,7 +179,10 @@ def size_cmd(
 ) -> None:
     """Size strategic stocks with the two-stage stochastic LP (methods §5.3(B)), optionally pooled (§5.3(c))."""
     from crmsec.optimize.stockpile import pool_stockpile, size_stockpile
+    from crmsec.safe_input import check_options
 
+    check_options(budget=(budget, 0, 1e15), cvar_alpha=(cvar_alpha, 0, 0.999999), cvar_weight=(cvar_weight, 0, 1e6),
+                  service_level=(service_level, 0, 1))
     scn = _read_csv(scenarios, "--scenarios")
     mats = _read_csv(materials, "--materials")
     tier_frame = _read_csv(tiers, "--tiers") if tiers is not None else None

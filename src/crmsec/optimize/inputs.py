@@ -23,17 +23,35 @@ Every error names the field (``demand[3].essential_t``) and the fix.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from crmsec.errors import InputError
+from crmsec.safe_input import check_magnitude, load_yaml_file, short
+
+#: size bounds checked before any array is built (issue 16: ``periods: 3000000`` once used 5.5 GB)
+MAX_PERIODS = 520  # ten years of weeks
+MAX_ITEMS = 2_000  # tiers, sectors, materials, demand rows, conversions
 
 
 class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _magnitude(cls, value: object) -> object:
+        return check_magnitude(value)
 
 
 class TierIn(_Base):
@@ -105,13 +123,15 @@ class AllocationInput(_Base):
     """The allocation problem as a user writes it (YAML/JSON); ``to_problem()`` gives the array form."""
 
     name: str = ""
-    periods: int | list[str] = Field(description="number of periods (weeks) or their labels")
+    periods: Annotated[int, Field(ge=1, le=MAX_PERIODS)] | Annotated[
+        list[str], Field(min_length=1, max_length=MAX_PERIODS)] = Field(
+        description=f"number of periods (weeks, at most {MAX_PERIODS}) or their labels")
     weight_unit: str = "points/t"
-    tiers: list[TierIn]
-    sectors: list[SectorIn] = Field(min_length=1)
-    materials: list[MaterialIn] = Field(min_length=1)
-    demand: list[DemandIn] = Field(min_length=1)
-    conversions: list[ConversionIn] = Field(default_factory=list)
+    tiers: list[TierIn] = Field(max_length=MAX_ITEMS)
+    sectors: list[SectorIn] = Field(min_length=1, max_length=MAX_ITEMS)
+    materials: list[MaterialIn] = Field(min_length=1, max_length=MAX_ITEMS)
+    demand: list[DemandIn] = Field(min_length=1, max_length=MAX_ITEMS)
+    conversions: list[ConversionIn] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     @property
     def period_labels(self) -> list[str]:
@@ -319,7 +339,7 @@ def validation_message(err: ValidationError, source: str) -> str:
             loc += f"[{item}]" if isinstance(item, int) else (f".{item}" if loc else str(item))
         msg = e["msg"].removeprefix("Value error, ")
         value = e.get("input")
-        shown = "" if isinstance(value, dict | list) or value is None else f" (value {value!r})"
+        shown = "" if isinstance(value, dict | list) or value is None else f" (value {short(value)})"
         parts.append(f"{loc}: {msg}{shown}" if loc else msg)
     return f"{source}: invalid allocation input — " + "; ".join(parts)
 
@@ -337,10 +357,4 @@ def parse_allocation(data: dict, *, source: str = "input") -> AllocationInput:
 def load_allocation(path: str | Path) -> AllocationInput:
     """Read and validate an allocation YAML (or JSON) file."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except yaml.YAMLError as err:
-        raise InputError(f"{path}: not valid YAML ({err})") from None
-    return parse_allocation(data, source=str(path))
+    return parse_allocation(load_yaml_file(path), source=str(path))

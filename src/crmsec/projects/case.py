@@ -13,7 +13,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crmsec.errors import InputError
@@ -165,12 +164,9 @@ def load_case(source: str | Path | dict) -> Case:
     where = None
     if isinstance(source, str | Path):
         where = Path(source)
-        try:
-            data = yaml.safe_load(where.read_text(encoding="utf-8"))
-        except FileNotFoundError as err:
-            raise InputError(f"case file {where} not found") from err
-        except yaml.YAMLError as err:
-            raise InputError(f"case file {where} is not valid YAML: {err}") from err
+        from crmsec.safe_input import load_yaml_file
+
+        data = load_yaml_file(where)
     else:
         data = source
     try:

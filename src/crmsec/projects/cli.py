@@ -224,7 +224,9 @@ def appraise_cmd(
     """Monte Carlo appraisal of a project with and without instrument packages (methods §6)."""
     from crmsec.projects.data import EXAMPLE_CASE
     from crmsec.projects.service import appraise_project
+    from crmsec.safe_input import MAX_PATHS, check_options
 
+    check_options(paths=(paths, 2, MAX_PATHS), seed=(seed, 0, 2**32 - 1))
     if valuation not in ("real_world", "risk_neutral"):
         raise InputError(f"--valuation must be real_world or risk_neutral, not {valuation!r}")
     pkgs = _parse_packages(instrument, package_)
@@ -306,6 +308,10 @@ def portfolio(
     """Choose projects × instrument packages under a public budget (and risk limit) to maximise security
     contribution (MIP, HiGHS)."""
     from crmsec.projects.portfolio import efficient_frontier, optimise_portfolio
+    from crmsec.safe_input import MAX_PATHS, check_options
+
+    check_options(budget=(budget, 0, 1e15), risk_limit=(risk_limit, 0, 1e15), frontier=(frontier, 0, 200),
+                  paths=(paths, 2, MAX_PATHS))
 
     if options is not None:
         try:

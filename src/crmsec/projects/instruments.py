@@ -13,13 +13,27 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from crmsec.errors import InputError
+from crmsec.safe_input import check_magnitude
 
 
 class _Instrument(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _magnitude(cls, value: object) -> object:
+        return check_magnitude(value)  # e.g. floor:strike=1e308 is refused
 
 
 class CapexGrant(_Instrument):

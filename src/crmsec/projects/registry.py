@@ -43,7 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
-from crmsec.errors import DataError, InputError, StoreError
+from crmsec.errors import AccessError, DataError, InputError, StoreError
 
 #: default SQLite file of the registry (same root as the store's ``data/store/default.duckdb``)
 DEFAULT_DB = Path(__file__).resolve().parents[3] / "data" / "projects" / "projects.sqlite"
@@ -143,6 +143,7 @@ FIELDS: dict[str, str] = {
     "confidentiality": "str", "capacity_by_year": "capacity",
 }
 REQUIRED = ("code", "name", "status", "confidentiality")
+MAX_IMPORT_ROWS = 100_000  # rows per import file (the EU list has ~60 strategic projects; this is generous)
 _CODE_RX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -438,8 +439,13 @@ class ProjectRegistry:
     # --- writes ----------------------------------------------------------------------------------------
     def _write_one(self, s: Session, rec: dict[str, Any], *, actor: str, batch: str | None, source: str | None,
                    mode: Literal["create", "update", "upsert"], row: int | None = None,
-                   file: str | None = None) -> str:
-        """Insert or update one validated record inside session ``s`` and add its audit row."""
+                   file: str | None = None, role: Role = "admin") -> str:
+        """Insert or update one validated record inside session ``s`` and add its audit row.
+
+        Lowering confidentiality (restricted → public) needs ``role='admin'`` (:class:`AccessError` otherwise)
+        and is audited as ``declassify``. The CLI works on the database directly and acts as admin; the web
+        face passes the signed-in user's role.
+        """
         code = rec["code"]
         p = s.scalar(select(ProjectRow).where(ProjectRow.code == code))
         now = _now()
@@ -458,6 +464,11 @@ class ProjectRegistry:
             return "create"
         if mode == "create":
             raise InputError(f"project '{code}' already exists; use update (or import) to change it")
+        declassify = p.confidentiality != "public" and rec.get("confidentiality") == "public"
+        if declassify and role != "admin":
+            where = f" (file {file}, row {row})" if row is not None else ""
+            raise AccessError(f"project '{code}'{where}: changing confidentiality from '{p.confidentiality}' to "
+                              "'public' releases it to everyone and needs the admin role; nothing was imported")
         before = _jsonable(_row_to_dict(p))
         _apply(p, rec)
         s.flush()
@@ -466,9 +477,9 @@ class ProjectRegistry:
             return "unchanged"
         p.version += 1
         p.updated_at = now
-        s.add(AuditRow(ts=now, actor=actor, action="update", project_code=code, batch_id=batch, source=source,
-                       before=before, after=after))
-        return "update"
+        s.add(AuditRow(ts=now, actor=actor, action="declassify" if declassify else "update", project_code=code,
+                       batch_id=batch, source=source, before=before, after=after))
+        return "declassify" if declassify else "update"
 
     def add(self, record: Mapping[str, Any], *, actor: str = "api") -> dict[str, Any]:
         """Create one project (transaction with its audit row); returns the stored record."""
@@ -477,11 +488,12 @@ class ProjectRegistry:
             self._write_one(s, rec, actor=actor, batch=None, source="add", mode="create")
         return self.get(rec["code"], role="admin")
 
-    def update(self, code: str, changes: Mapping[str, Any], *, actor: str = "api") -> dict[str, Any]:
-        """Change fields of one project (transaction with its audit row)."""
+    def update(self, code: str, changes: Mapping[str, Any], *, actor: str = "api",
+               role: Role = "admin") -> dict[str, Any]:
+        """Change fields of one project (transaction with its audit row); declassifying needs ``role='admin'``."""
         rec = validate_record({**changes, "code": code}, partial=True)
         with Session(self.engine) as s, s.begin():
-            self._write_one(s, rec, actor=actor, batch=None, source="update", mode="update")
+            self._write_one(s, rec, actor=actor, batch=None, source="update", mode="update", role=role)
         return self.get(code, role="admin")
 
     def set_case(self, code: str, case: Mapping[str, Any] | None, *, actor: str = "api") -> None:
@@ -513,7 +525,7 @@ class ProjectRegistry:
 
     def import_records(
         self, records: Iterable[Mapping[str, Any]], *, actor: str = "import", source: str | None = None,
-        file: str | None = None, first_row: int = 2,
+        file: str | None = None, first_row: int = 2, role: Role = "admin",
     ) -> pd.DataFrame:
         """Bulk upsert, all-or-nothing.
 
@@ -529,12 +541,12 @@ class ProjectRegistry:
         for i, c in enumerate(clean):
             if not c.get("code"):
                 raise DataError("required field is missing", file=file, row=first_row + i, field="code")
-        codes = [c["code"] for c in clean]
-        dup = sorted({c for c in codes if codes.count(c) > 1})
-        if dup:
-            i = codes.index(dup[0], codes.index(dup[0]) + 1)
-            raise DataError("duplicate project code in the file", file=file, row=first_row + i, field="code",
-                            value=dup[0])
+        seen: set[str] = set()
+        for i, c in enumerate(clean):  # O(n): the first repeated code, by row
+            if c["code"] in seen:
+                raise DataError("duplicate project code in the file", file=file, row=first_row + i, field="code",
+                                value=c["code"])
+            seen.add(c["code"])
         batch = str(uuid.uuid4())
         actions = []
         try:
@@ -542,15 +554,22 @@ class ProjectRegistry:
                 for i, rec in enumerate(clean):
                     actions.append((first_row + i, rec["code"],
                                     self._write_one(s, rec, actor=actor, batch=batch, source=source, mode="upsert",
-                                                    row=first_row + i, file=file)))
+                                                    row=first_row + i, file=file, role=role)))
         except SQLAlchemyError as err:
             raise StoreError(f"import into {self.safe_url} failed and was rolled back: {err}") from err
         return pd.DataFrame(actions, columns=["row", "code", "action"])
 
-    def import_file(self, path: str | Path, *, actor: str = "import", sheet: str | int = 0) -> pd.DataFrame:
+    def import_file(self, path: str | Path, *, actor: str = "import", sheet: str | int = 0,
+                    role: Role = "admin") -> pd.DataFrame:
         """Import a CSV or XLSX file (columns = :data:`FIELDS`); all-or-nothing, see :meth:`import_records`."""
         frame = read_table(path, sheet=sheet)
-        return self.import_records(frame.to_dict(orient="records"), actor=actor, source=str(path), file=str(path))
+        return self.import_frame(frame, actor=actor, file=str(path), role=role)
+
+    def import_frame(self, frame: pd.DataFrame, *, actor: str = "import", file: str = "import",
+                     role: Role = "admin") -> pd.DataFrame:
+        """Import a string frame read from an import file (header = row 1); see :meth:`import_records`."""
+        frame = _checked_columns(frame, file)
+        return self.import_records(frame.to_dict(orient="records"), actor=actor, source=file, file=file, role=role)
 
     def export_frame(self, *, role: Role = "public") -> pd.DataFrame:
         """All projects visible to ``role`` in the import-file layout (round-trips through import)."""
@@ -580,19 +599,26 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"import file {path} not found")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            from crmsec.output import unescape_text
+    from crmsec.safe_input import read_csv_strict, read_xlsx_strict
 
-            # a CSV written by crmsec escapes formula-like text with a leading ' (crmsec.output): undo it
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False).map(unescape_text)
-        elif suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False)
-        else:
-            raise InputError(f"import file {path}: unknown suffix '{suffix}'; use .csv or .xlsx")
-    except (ValueError, OSError, pd.errors.ParserError) as err:
-        raise DataError(f"cannot read import file: {err}", file=path) from err
+    suffix = path.suffix.lower()
+    if suffix == ".csv":  # ragged rows refused (an extra field would shift the row)
+        frame = read_csv_strict(path, dtype=str, keep_default_na=False)
+    elif suffix in (".xlsx", ".xlsm"):  # zip-bomb and row-count checks before parsing
+        frame = read_xlsx_strict(path, str(path), max_rows=MAX_IMPORT_ROWS, sheet=sheet)
+    else:
+        raise InputError(f"import file {path}: unknown suffix '{suffix}'; use .csv or .xlsx")
+    return frame
+
+
+def _checked_columns(frame: pd.DataFrame, path: str) -> pd.DataFrame:
+    if len(frame) > MAX_IMPORT_ROWS:
+        raise DataError(f"{len(frame):,} rows; at most {MAX_IMPORT_ROWS:,} per import", file=path,
+                        hint="split the file")
+    from crmsec.output import unescape_text
+
+    # a CSV written by crmsec escapes formula-like text with a leading ' (crmsec.output): undo it
+    frame = frame.map(unescape_text)
     frame.columns = [str(c).strip() for c in frame.columns]
     if "code" not in frame.columns:
         raise DataError("import file has no 'code' column", file=path, row=1, field="code",

@@ -164,8 +164,10 @@ def scenario_run(
             raise InputError(f"--region {r!r}: choose NLD or EU27")
     if depth is not None and not 0 <= depth <= 1:
         raise InputError(f"--depth {depth}: must lie in [0, 1]")
-    if draws < 0:
-        raise InputError(f"--draws {draws}: must be >= 0")
+    from crmsec.safe_input import MAX_DRAWS, check_options
+
+    check_options(draws=(draws, 0, MAX_DRAWS), seed=(seed, 0, 2**32 - 1), chunk_size=(chunk_size, 1, MAX_DRAWS),
+                  stock_days=(stock_days, 0, 3650), duration=(duration, 1e-6, 3650))
     scenarios = builtin_scenarios() if name == "all" else [get_scenario(name)]
     con = _store(store)
     if attribution not in ("stop", "eu_ei"):

@@ -21,10 +21,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crmsec.errors import InputError
+from crmsec.safe_input import load_yaml, load_yaml_file, short
 
 STAGES = ("extraction", "processing", "component", "end_product")
 
@@ -169,7 +169,7 @@ def _format_validation(err: ValidationError, where: str) -> str:
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
         value = e.get("input")
-        shown = repr(value) if not isinstance(value, dict) else "{…}"
+        shown = short(value) if not isinstance(value, dict) else "{…}"  # bounded, never the expanded input
         lines.append(f"{where}: field '{loc}': {e['msg']} (value {shown})")
     return "; ".join(lines)
 
@@ -191,13 +191,7 @@ def load_scenario_file(path: str | Path) -> Scenario:
     path = Path(path)
     if not path.exists():
         raise InputError(f"scenario file {path} does not exist; give a path to a .yaml file or a built-in id")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{path}{line}: not valid YAML ({getattr(err, 'problem', err)})") from None
-    return parse_scenario(data, where=str(path))
+    return parse_scenario(load_yaml_file(path), where=str(path))
 
 
 @lru_cache(maxsize=1)
@@ -206,7 +200,7 @@ def _library() -> dict[str, Scenario]:
     folder = resources.files("crmsec.scenarios") / "library"
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".yaml"):
-            data = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            data = load_yaml(entry.read_text(encoding="utf-8"), f"built-in library/{entry.name}")
             sc = parse_scenario(data, where=f"built-in library/{entry.name}")
             if sc.id in lib:
                 raise InputError(f"built-in library: scenario id {sc.id!r} appears twice")

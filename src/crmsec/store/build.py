@@ -1,7 +1,8 @@
 """Build and open the data vintage store (DuckDB).
 
 ``build_store`` runs every source loader, checks each table against its schema, writes all tables plus the
-registries and a manifest (source, vintage, file, sha256, rows) into ``<path>.tmp`` and renames it onto
+registries and a manifest (source, vintage, file, sha256, rows) into a uniquely named ``<path>.<pid>-<rand>.tmp``
+under an exclusive ``<path>.lock`` and renames it onto
 ``<path>`` only when everything succeeded: an interrupted or failed build leaves the previous store intact
 (atomic rename, POSIX ``os.replace``). Building twice from the same raw files gives the same tables
 (idempotent; the manifest pins the raw files by sha256).
@@ -13,15 +14,17 @@ import datetime as dt
 import hashlib
 import importlib
 import os
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from crmsec import __version__
-from crmsec.errors import DataError
+from crmsec.errors import DataError, StoreError
 from crmsec.provenance import recording
 from crmsec.sources import raw_dir
 from crmsec.store.paths import DEFAULT_STORE, open_store, store_path  # noqa: E402,F401 — re-exported
@@ -130,11 +133,58 @@ def _derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return {"sector_va": pd.concat(frames, ignore_index=True)}
 
 
+@contextmanager
+def build_lock(path: Path, wait_s: float = 900.0, poll_s: float = 0.2,
+               on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Exclusive lock ``<store>.lock`` (``flock``) around a build: one build of a store at a time.
+
+    A second build waits for the first (reporting through ``on_wait``) and gives up with :class:`StoreError`
+    after ``wait_s``. The lock dies with its process, so a killed build never leaves a stale lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no inter-process lock (unique temp names still keep builds apart)
+        yield
+        return
+    lock_file = path.with_name(path.name + ".lock")
+    with open(lock_file, "a+") as fh:
+        deadline = time.monotonic() + wait_s
+        told = False
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"another `crmsec data build` of {path} is still running (lock {lock_file}); "
+                                     "wait for it to finish and try again") from None
+                if on_wait and not told:
+                    on_wait(f"waiting for another build of {path.name} to finish")
+                    told = True
+                time.sleep(poll_s)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def build_store(path: Path | None = None, *, vintage: str = "default",
                 progress: Callable[[str], None] | None = None) -> dict:
-    """Build the store atomically; returns a summary dict (tables, rows, seconds)."""
+    """Build the store atomically; returns a summary dict (tables, rows, seconds).
+
+    Concurrent builds of one store are serialised by :func:`build_lock`; each writes its own uniquely named
+    temporary file, so the live store is only ever replaced by a complete, closed file (readers never meet a
+    locked or half-written store).
+    """
     path = Path(path) if path else store_path(vintage if vintage != "default" else None)
     path.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(path, on_wait=progress):
+        for stale in path.parent.glob(f"{path.name}.*.tmp*"):  # left by a killed build (we hold the lock)
+            stale.unlink(missing_ok=True)
+        return _build_locked(path, vintage, progress)
+
+
+def _build_locked(path: Path, vintage: str, progress: Callable[[str], None] | None) -> dict:
     t0 = time.perf_counter()
     tables, log = collect_tables(progress)
     with recording(capture=True) as seen:
@@ -147,8 +197,7 @@ def build_store(path: Path | None = None, *, vintage: str = "default",
     if progress:
         progress("manifest")
     manifest = _manifest()
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")  # unique per build
     try:
         con = duckdb.connect(str(tmp))
         for name, frame in tables.items():

@@ -10,8 +10,11 @@ from fastapi import HTTPException
 
 from crmsec.api.engines import EngineUnavailable
 from crmsec.api.meta import api_meta
-from crmsec.api.models import TablePublic
+from crmsec.api.models import Problem, TablePublic
 from crmsec.api.services import records
+
+#: OpenAPI answer of every job-submitting route (bounded job queue, see crmsec.api.jobs)
+QUEUE_FULL: dict[int | str, dict[str, Any]] = {429: {"model": Problem, "description": "job queue full (per user or server); see Retry-After"}}
 
 
 def engine_call(fn: Callable[[], Any]) -> Any:

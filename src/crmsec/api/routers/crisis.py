@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from crmsec.api import engines, figures
 from crmsec.api.deps import AnalystUser, CsrfDep, JobsDep, SettingsDep
 from crmsec.api.i18n import translator
 from crmsec.api.models import JobPublic, Problem
-from crmsec.api.routers.common import engine_call
+from crmsec.api.routers.common import QUEUE_FULL, engine_call
 from crmsec.api.routers.jobs import job_public
 from crmsec.api.uploads import parse_yaml, read_upload
 
@@ -31,7 +31,7 @@ class AllocationRunIn(BaseModel):
 class StockpileRunIn(BaseModel):
     service_level: float | None = Field(None, ge=0, le=1)
     budget_eur: float | None = Field(None, ge=0, le=1e12)
-    pool: bool = Field(False, description="pool the example coalition's stocks and compare with national stocks")
+    pool: StrictBool = Field(False, description="pool the example coalition's stocks and compare with national stocks")
     pool_rule: Literal["consumption", "exposure"] = "consumption"
 
 
@@ -70,9 +70,14 @@ def stockpile_figure(result: dict[str, Any]):  # noqa: ANN201
 
 
 @router.post("/allocation-runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={401: {"model": Problem}, 403: {"model": Problem}})
+             dependencies=[CsrfDep], responses={**QUEUE_FULL, 401: {"model": Problem}, 403: {"model": Problem}})
 def start_allocation(body: AllocationRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
-    """Solve the crisis allocation LP (methods §5.4) in the background."""
+    """Solve the crisis allocation LP (methods §5.4) in the background; a given ``problem`` is validated (sizes
+    bounded, e.g. at most 520 periods) before the job starts: errors are a 422 now, not a failed job later."""
+    if body.problem is not None:
+        from crmsec.optimize.inputs import parse_allocation
+
+        parse_allocation(body.problem, source="problem")
     return _submit_allocation(jobs, user, body.problem, body.rule, body.alpha)
 
 
@@ -89,7 +94,7 @@ def _submit_allocation(jobs, user, problem, rule, alpha) -> JobPublic:  # noqa: 
 
 
 @router.post("/allocation-runs/upload", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={413: {"model": Problem}, 415: {"model": Problem},
+             dependencies=[CsrfDep], responses={**QUEUE_FULL, 413: {"model": Problem}, 415: {"model": Problem},
                                                 422: {"model": Problem}})
 async def upload_allocation(file: Annotated[UploadFile, File(description="allocation YAML")], user: AnalystUser,
                             jobs: JobsDep, settings: SettingsDep,
@@ -104,7 +109,7 @@ async def upload_allocation(file: Annotated[UploadFile, File(description="alloca
 
 
 @router.post("/stockpile-runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={401: {"model": Problem}})
+             dependencies=[CsrfDep], responses={**QUEUE_FULL, 401: {"model": Problem}})
 def start_stockpile(body: StockpileRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
     """Size strategic stocks with the two-stage stochastic LP (methods §5.3) on the illustrative scenario set."""
     engine_call(lambda: engines._import("crmsec.optimize.stockpile", "optimize"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crmsec.api import engines, figures, services
@@ -24,6 +24,8 @@ from crmsec.api.i18n import N_, translator
 from crmsec.api.routers.materials import MaterialId, factsheet, material_public
 from crmsec.api.web import render
 from crmsec.errors import CrmsecError, InputError
+
+PageYear = Annotated[int | None, Query(ge=1990, le=2100)]  # bounded: a huge integer once reached DuckDB (500)
 
 router = APIRouter(include_in_schema=False)
 
@@ -103,7 +105,7 @@ def _try(fn):  # noqa: ANN001, ANN202
 
 @router.get("/criticality", response_class=HTMLResponse)
 def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
-                     scope: Literal["eu", "nl"] = "eu", year: int | None = None) -> HTMLResponse:
+                     scope: Literal["eu", "nl"] = "eu", year: PageYear = None) -> HTMLResponse:
     _ = translator(lang)
     shown_note = None
     try:
@@ -134,7 +136,7 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
 
 @router.get("/list", response_class=HTMLResponse)
 def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
-              year: int | None = None) -> HTMLResponse:
+              year: PageYear = None) -> HTMLResponse:
     res, missing = _try(lambda: engines.national_list(con, year))
     rows, diff = [], []
     if res is not None:

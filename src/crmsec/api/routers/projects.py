@@ -7,7 +7,6 @@ projects (the business case and the audit trail: company data) are withheld from
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -19,16 +18,16 @@ from crmsec.api.auth import User
 from crmsec.api.deps import AnalystUser, CsrfDep, CurrentUser, JobsDep, ProjectsDep, SettingsDep
 from crmsec.api.i18n import translator
 from crmsec.api.models import JobPublic, Problem, ProjectPublic, TablePublic
-from crmsec.api.routers.common import engine_call, table
+from crmsec.api.routers.common import QUEUE_FULL, engine_call, table
 from crmsec.api.routers.jobs import job_public
 from crmsec.api.services import clean
-from crmsec.api.uploads import read_upload
+from crmsec.api.uploads import parse_csv, read_upload
 from crmsec.errors import InputError
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 Code = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
-#: fields withheld from the public role even on public projects
-CONFIDENTIAL_FIELDS = ("case", "has_case", "history")
+#: fields withheld from the public role even on public projects (``version`` counts edits, incl. business-case ones)
+CONFIDENTIAL_FIELDS = ("case", "has_case", "history", "version")
 
 
 def visible_projects(registry, user: User, **filters: Any):  # noqa: ANN001, ANN201
@@ -91,7 +90,7 @@ def appraisal_figure(result: dict[str, Any]):  # noqa: ANN201
 
 
 @router.post("/{code}/appraisals", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={404: {"model": Problem}, 422: {"model": Problem}})
+             dependencies=[CsrfDep], responses={**QUEUE_FULL, 404: {"model": Problem}, 422: {"model": Problem}})
 def start_appraisal(code: Code, body: AppraisalIn, user: AnalystUser, jobs: JobsDep,
                     projects: ProjectsDep) -> JobPublic:
     """Monte Carlo appraisal of the project's stored business case, with an optional instrument package."""
@@ -114,14 +113,14 @@ def start_appraisal(code: Code, body: AppraisalIn, user: AnalystUser, jobs: Jobs
 
 
 @router.post("/import", dependencies=[CsrfDep],
-             responses={413: {"model": Problem}, 415: {"model": Problem}, 422: {"model": Problem}})
+             responses={403: {"model": Problem}, 413: {"model": Problem}, 415: {"model": Problem},
+                        422: {"model": Problem}})
 async def import_projects(file: Annotated[UploadFile, File(description="project CSV (registry columns)")],
                           user: AnalystUser, projects: ProjectsDep, settings: SettingsDep) -> TablePublic:
-    """Import projects from a CSV (size-limited; all rows validated first, all-or-nothing, audited)."""
+    """Import projects from a CSV (size-limited, parsed in memory; all rows validated first, all-or-nothing,
+    audited). Making a restricted project public needs the admin role (403 otherwise, nothing written)."""
     text = await read_upload(file, settings.max_upload_bytes, "csv")
     name = FsPath(file.filename or "projects.csv").name
-    with tempfile.TemporaryDirectory() as tmp:
-        path = FsPath(tmp) / name
-        path.write_text(text, encoding="utf-8")
-        done = projects.import_file(path, actor=user.username or "api")
+    frame = parse_csv(text, name)  # ragged rows refused, naming the row
+    done = projects.import_frame(frame, actor=user.username or "api", file=name, role=user.role)
     return table(done, "imported")

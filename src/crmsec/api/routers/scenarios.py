@@ -11,7 +11,7 @@ from crmsec.api import engines, figures
 from crmsec.api.deps import AnalystUser, CsrfDep, JobsDep, SettingsDep, StoreFactoryDep
 from crmsec.api.i18n import translator
 from crmsec.api.models import JobPublic, Problem, TablePublic
-from crmsec.api.routers.common import engine_call, table
+from crmsec.api.routers.common import QUEUE_FULL, engine_call, table
 from crmsec.api.routers.jobs import job_public
 from crmsec.api.uploads import parse_yaml, read_upload
 
@@ -80,7 +80,7 @@ def _submit_scenario(jobs, con_factory, user, scenario: Any, draws: int, seed: i
 
 
 @router.post("/scenario-runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={404: {"model": Problem}, 401: {"model": Problem}})
+             dependencies=[CsrfDep], responses={**QUEUE_FULL, 404: {"model": Problem}, 401: {"model": Problem}})
 def start_scenario_run(body: ScenarioRunIn, user: AnalystUser, jobs: JobsDep,
                        con_factory: StoreFactoryDep) -> JobPublic:
     """Start a scenario run in the background; poll ``status_url``, then fetch ``result_url``."""
@@ -90,7 +90,7 @@ def start_scenario_run(body: ScenarioRunIn, user: AnalystUser, jobs: JobsDep,
 
 
 @router.post("/scenario-runs/upload", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={413: {"model": Problem}, 415: {"model": Problem},
+             dependencies=[CsrfDep], responses={**QUEUE_FULL, 413: {"model": Problem}, 415: {"model": Problem},
                                                 422: {"model": Problem}})
 async def upload_scenario_run(file: Annotated[UploadFile, File(description="scenario YAML")], user: AnalystUser,
                               jobs: JobsDep, settings: SettingsDep,
