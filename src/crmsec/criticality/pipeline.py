@@ -664,6 +664,7 @@ def _corrected_gaps(data: CriticalityData, out: pd.DataFrame, materials: Sequenc
     energy = [m for m in ENERGY_IDS.values() if materials is None or m in materials]
     if energy and len(out):
         keys = out[["country", "year"]].drop_duplicates()
+        out = out[~out["material_id"].isin(energy)]  # listed once, as not assessed
         extra = keys.merge(pd.DataFrame({"material_id": energy}), how="cross")
         extra["reason"] = "energy_carrier_not_assessed"
         extra["mode"] = "corrected"
