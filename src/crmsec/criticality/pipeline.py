@@ -25,6 +25,7 @@ import pandas as pd
 from crmsec.criticality import eu_method as eu
 from crmsec.criticality import geopolrisk as gpr
 from crmsec.criticality import gpr_compatible as gc
+from crmsec.criticality import gpr_corrected as gk
 from crmsec.criticality import national_list as nl
 from crmsec.criticality.nl_value_added import nl_value_added, va_exposed
 from crmsec.errors import InputError, StoreError
@@ -619,6 +620,10 @@ def geopolrisk_table(
     In ``corrected`` mode a unit-material-year whose domestic production and imports stay on unlike bases
     (no content factor for one side) gets WTA NaN with reason ``basis_mismatch`` instead of an addition of
     unlike tonnes (methods §3.5, §9 item 3).
+
+    Over a store connection (``data.con``) both modes run as one DuckDB query (:mod:`.gpr_compatible`,
+    :mod:`.gpr_corrected`); without one (caller-supplied frames) corrected mode runs the frame-based
+    composition below, which is the corrected query's reference, cell for cell.
     """
     if countries is not None and units is None:
         units = {c: [c] for c in countries}
@@ -628,6 +633,9 @@ def geopolrisk_table(
             units = {c: [c] for c in gc.library_units(con)}
         cols = gc.compatible_arrays(con, units, years if years is not None else gc.valid_years(con), materials)
         return gc.to_frame(cols, gc.material_names(con, list(dict.fromkeys(cols["material_id"]))))
+    if mode == "corrected" and data.con is not None and gk.has_tables(data.con):
+        # one DuckDB query; the frame-based composition below is its reference (tests/criticality/test_gpr_corrected.py)
+        return gk.to_frame(gk.corrected_arrays(data.con, units, years, materials))
     p, tr, inst = geopolrisk_inputs(data, mode)
     if years is None:
         years = sorted(set(p["year"].unique()) & set(tr["year"].unique()))
