@@ -217,9 +217,9 @@ def check_gpr_year(con: object, year: int | None, mode: str) -> list[int] | None
 
         valid = gc.valid_years(con) if gc.has_tables(con) else []
     else:
-        valid = [int(r[0]) for r in con.execute(  # type: ignore[attr-defined]
-            "select distinct year from production where source = 'wmd' intersect "
-            "select distinct year from trade order by 1").fetchall()]
+        from crmsec.criticality import gpr_corrected as gk
+
+        valid = gk.valid_years(con)
     if year not in valid:
         span = f"{valid[0]}–{valid[-1]}" if valid else "none (rebuild the store with `crmsec data build`)"
         raise InputError(f"--year {year} is outside the GeoPolRisk data ({mode} mode): valid years {span}")
