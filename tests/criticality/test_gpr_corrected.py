@@ -15,6 +15,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmsec.criticality import gpr_corrected as gk
 
@@ -136,3 +138,59 @@ def test_cli_corrected_world_runs_without_pandas(store_path, data):
     assert list(got.columns) == list(gk.OUTPUT_COLUMNS)
     ref = _reference(data, years=[2022], countries=["NLD", "JPN"])[list(gk.OUTPUT_COLUMNS)]
     _assert_same_cells(ref, got.astype({c: float for c in gk.NUMERIC if c in got.columns}))
+
+
+# ---- property test: random small stores, both implementations ------------------------------------------------
+
+_ISO = ["AAA", "BBB", "CCC", "DDD"]
+_YEARS = [2020, 2021]
+#: (material, HS6): copper ore (gross), lithium carbonate (contained via hs6_trade_basis.csv), lithium oxide (gross)
+_FLOWS = [("copper", 260300), ("lithium", 283691), ("lithium", 282520)]
+_PROD_BASIS = {"copper": "contained", "lithium": "oxide:Li2O", "salt": "gross"}
+_qty = st.one_of(st.none(), st.just(0.0), st.floats(0.001, 1e6))
+
+
+@st.composite
+def _small_store(draw):
+    trade = draw(st.lists(st.tuples(st.sampled_from(_ISO), st.sampled_from(_ISO), st.sampled_from(_FLOWS),
+                                    st.sampled_from(_YEARS), _qty, _qty), min_size=1, max_size=25))
+    prod = draw(st.lists(st.tuples(st.sampled_from(list(_PROD_BASIS)), st.sampled_from([*_ISO, None]),
+                                   st.sampled_from(_YEARS), _qty), min_size=1, max_size=15))
+    pv = st.one_of(st.none(), st.floats(-3.0, 3.0), st.sampled_from([2.5, 2.7, -2.5]))  # g = 0 and g = 1 too
+    wgi = [(c, y, draw(pv)) for c in _ISO for y in _YEARS if draw(st.booleans()) or c == "AAA"]
+    return trade, prod, wgi
+
+
+@given(_small_store())
+@settings(max_examples=40)
+def test_random_stores_equal_frame_reference(case):
+    """Missing quantities and PV estimates, zero flows, self-trade, rows without a country, PV ≥ 2.5 (g = 0),
+    unlike bases (lithium oxide flows stay gross): the query equals the frame path cell for cell."""
+    import duckdb
+
+    from crmsec.criticality.pipeline import CriticalityData
+
+    trade, prod, wgi = case
+    t = pd.DataFrame([(r, p, m, y, h, q, v) for r, p, (m, h), y, q, v in trade],
+                     columns=["reporter", "partner", "material_id", "year", "hs6", "tonnes", "value_kusd"])
+    t = t.astype({"year": "int32", "hs6": "int32", "tonnes": float, "value_kusd": float})
+    p = pd.DataFrame([(m, c, y, q, "t", _PROD_BASIS[m], "wmd") for m, c, y, q in prod],
+                     columns=["material_id", "country", "year", "quantity", "unit", "basis", "source"])
+    p = p.astype({"quantity": float, "year": "int64"})
+    w = pd.DataFrame(wgi, columns=["country", "year", "estimate"]).astype({"estimate": float, "year": "int64"})
+    mats = pd.DataFrame({"material_id": ["copper", "lithium", "salt"], "name_en": ["Copper", "Lithium", "Salt"],
+                         "hs6": ["260300", "282520;283691", ""]})
+    con = duckdb.connect()
+    for name, frame in (("trade", t), ("production", p), ("wgi_pv", w), ("materials", mats)):
+        con.register("_f", frame)
+        con.execute(f"create table {name} as select * from _f")
+        con.unregister("_f")
+    years = gk.valid_years(con)
+    if not years:
+        return
+    empty = pd.DataFrame()
+    data = CriticalityData(eu_assessment=empty, eu_supply_shares=empty, end_use=empty, governance=empty,
+                           trade=t, production=p, wgi_pv=w, materials=mats, con=None)
+    ref = _reference(data, years=years)
+    fast = gk.to_frame(gk.corrected_arrays(con, None, years))
+    _assert_same_cells(ref, fast)
