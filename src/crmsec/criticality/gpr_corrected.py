@@ -32,9 +32,9 @@ import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from crmsec.criticality.gpr_compatible import CU_NORMALISER_LIBRARY  # geopolrisk-py core.GeoPolRisk
 from crmsec.errors import StoreError
 
-CU_NORMALISER_LIBRARY = 0.409412948  # geopolrisk-py core.GeoPolRisk (same constant as geopolrisk.py)
 #: Output columns, in the order of the frame-based reference.
 COLUMNS = ("country", "material_id", "material", "year", "hhi", "numerator", "import_t", "domestic_production_t",
            "wta", "score", "price_usd_per_kg", "midpoint", "cf_fixed_cu", "share_no_wgi", "reason",
