@@ -126,7 +126,7 @@ def corrected_arrays(
 
     ``units`` maps a unit name to ISO3 members (default: every country that imports or produces, its own
     unit); ``years`` default :func:`valid_years`; ``materials`` restricts to material ids (in that order).
-    One DuckDB query for the cells (plus one for the default units/materials); text columns come back as
+    One DuckDB query for the cells (plus one each for the default units and materials); text columns come back as
     codes and are mapped to shared strings here (no per-row string objects from the database).
     """
     if not has_tables(con):
