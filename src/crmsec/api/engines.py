@@ -122,8 +122,12 @@ def _pipeline() -> Any:
 
 
 def criticality_data(con: Any) -> Any:
+    """The store's criticality frames (cached per store) bound to this request's live connection: the cached
+    copy's own connection was closed with the request that loaded it, and the SQL paths query ``data.con``."""
+    import dataclasses
+
     P = _pipeline()
-    return cached(con, "data", compute=lambda: P.load_data(con))
+    return dataclasses.replace(cached(con, "data", compute=lambda: P.load_data(con)), con=con)
 
 
 def latest_list_year(con: Any) -> int:

@@ -20,20 +20,29 @@ Main-job step: :func:`crmsec.optimize.main_job.write_outputs`; example runner:
 :func:`crmsec.optimize.demo.run_examples`.
 """
 
-from crmsec.optimize.allocation import RULES, AllocationProblem, AllocationResult, allocate
-from crmsec.optimize.inputs import AllocationInput, load_allocation, parse_allocation
-from crmsec.optimize.stockpile import (
-    PoolResult,
-    StockpileResult,
-    coverage_days_stock,
-    coverage_tiers,
-    critical_fractile_stock,
-    expected_cost,
-    pool_stockpile,
-    risk_tiers,
-    size_stockpile,
-    validate_scenarios,
-)
+from crmsec._lazy import lazy_exports
+
+#: exported name → defining module, imported on first use (crmsec._lazy)
+_EXPORTS = {
+    "RULES": "crmsec.optimize.allocation",
+    "AllocationProblem": "crmsec.optimize.allocation",
+    "AllocationResult": "crmsec.optimize.allocation",
+    "allocate": "crmsec.optimize.allocation",
+    "AllocationInput": "crmsec.optimize.inputs",
+    "load_allocation": "crmsec.optimize.inputs",
+    "parse_allocation": "crmsec.optimize.inputs",
+    "PoolResult": "crmsec.optimize.stockpile",
+    "StockpileResult": "crmsec.optimize.stockpile",
+    "coverage_days_stock": "crmsec.optimize.stockpile",
+    "coverage_tiers": "crmsec.optimize.stockpile",
+    "critical_fractile_stock": "crmsec.optimize.stockpile",
+    "expected_cost": "crmsec.optimize.stockpile",
+    "pool_stockpile": "crmsec.optimize.stockpile",
+    "risk_tiers": "crmsec.optimize.stockpile",
+    "size_stockpile": "crmsec.optimize.stockpile",
+    "validate_scenarios": "crmsec.optimize.stockpile",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "RULES",

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.panel import Panel
 
 from crmsec.errors import InputError
 from crmsec.output import PROVENANCE_OPT, Format, emit, stderr, write_frame
+
+if TYPE_CHECKING:  # pandas is imported where a frame is built: `--help` stays light
+    import pandas as pd
 
 stockpile_app = typer.Typer(
     help="Strategic stockpile sizing: coverage days, two-stage LP, pooled coalition stocks.",

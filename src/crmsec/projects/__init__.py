@@ -13,37 +13,53 @@ Public API (stable):
 * portfolio: :func:`optimise_portfolio`, :func:`efficient_frontier`, :func:`options_from_appraisals`.
 """
 
-from crmsec.projects.appraisal import AppraisalResult, appraise, simulate_case_prices
-from crmsec.projects.case import Case, load_case, production_profile
-from crmsec.projects.data import project_delta_sr_from_store, usgs_annual_check, world_bank_price_models
-from crmsec.projects.finance import irr, npv, payback_period
-from crmsec.projects.instruments import (
-    CapexGrant,
-    Collar,
-    ContractForDifference,
-    FirstLossTranche,
-    LoanGuarantee,
-    Offtake,
-    Package,
-    PriceFloor,
-    PublicEquity,
-    package,
-    parse_instrument,
-)
-from crmsec.projects.portfolio import efficient_frontier, optimise_portfolio, options_from_appraisals
-from crmsec.projects.prices import PriceModel, calibrate_gbm, calibrate_ou
-from crmsec.projects.registry import ProjectRegistry
-from crmsec.projects.security import (
-    benchmark_contribution,
-    benchmark_deltas,
-    concentration_change,
-    delta_supply_risk,
-    project_delta_sr,
-    secure_tonnes,
-    shares_after,
-)
-from crmsec.projects.seed import seed_strategic_projects
-from crmsec.projects.service import appraise_project, list_projects, open_registry
+from crmsec._lazy import lazy_exports
+
+#: exported name → defining module, imported on first use (crmsec._lazy)
+_EXPORTS = {
+    "AppraisalResult": "crmsec.projects.appraisal",
+    "appraise": "crmsec.projects.appraisal",
+    "simulate_case_prices": "crmsec.projects.appraisal",
+    "Case": "crmsec.projects.case",
+    "load_case": "crmsec.projects.case",
+    "production_profile": "crmsec.projects.case",
+    "project_delta_sr_from_store": "crmsec.projects.data",
+    "usgs_annual_check": "crmsec.projects.data",
+    "world_bank_price_models": "crmsec.projects.data",
+    "irr": "crmsec.projects.finance",
+    "npv": "crmsec.projects.finance",
+    "payback_period": "crmsec.projects.finance",
+    "CapexGrant": "crmsec.projects.instruments",
+    "Collar": "crmsec.projects.instruments",
+    "ContractForDifference": "crmsec.projects.instruments",
+    "FirstLossTranche": "crmsec.projects.instruments",
+    "LoanGuarantee": "crmsec.projects.instruments",
+    "Offtake": "crmsec.projects.instruments",
+    "Package": "crmsec.projects.instruments",
+    "PriceFloor": "crmsec.projects.instruments",
+    "PublicEquity": "crmsec.projects.instruments",
+    "package": "crmsec.projects.instruments",
+    "parse_instrument": "crmsec.projects.instruments",
+    "efficient_frontier": "crmsec.projects.portfolio",
+    "optimise_portfolio": "crmsec.projects.portfolio",
+    "options_from_appraisals": "crmsec.projects.portfolio",
+    "PriceModel": "crmsec.projects.prices",
+    "calibrate_gbm": "crmsec.projects.prices",
+    "calibrate_ou": "crmsec.projects.prices",
+    "ProjectRegistry": "crmsec.projects.registry",
+    "benchmark_contribution": "crmsec.projects.security",
+    "benchmark_deltas": "crmsec.projects.security",
+    "concentration_change": "crmsec.projects.security",
+    "delta_supply_risk": "crmsec.projects.security",
+    "project_delta_sr": "crmsec.projects.security",
+    "secure_tonnes": "crmsec.projects.security",
+    "shares_after": "crmsec.projects.security",
+    "seed_strategic_projects": "crmsec.projects.seed",
+    "appraise_project": "crmsec.projects.service",
+    "list_projects": "crmsec.projects.service",
+    "open_registry": "crmsec.projects.service",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "AppraisalResult", "CapexGrant", "Case", "Collar", "ContractForDifference", "FirstLossTranche",

@@ -9,10 +9,25 @@ Python API (used by the dashboard and ``crmsec run``):
 * :func:`write_outputs` → CRMA table and built-in scenario results into ``out/``.
 """
 
-from crmsec.scenarios.api import list_scenarios, run_scenario_from_store, write_outputs
-from crmsec.scenarios.engine import ScenarioResult, SupplyInputs, run_scenario
-from crmsec.scenarios.ensemble import EnsembleResult, run_ensemble
-from crmsec.scenarios.spec import Measure, Scenario, builtin_scenarios, get_scenario, load_scenario_file
+from crmsec._lazy import lazy_exports
+
+#: exported name → defining module, imported on first use (crmsec._lazy)
+_EXPORTS = {
+    "list_scenarios": "crmsec.scenarios.api",
+    "run_scenario_from_store": "crmsec.scenarios.api",
+    "write_outputs": "crmsec.scenarios.api",
+    "ScenarioResult": "crmsec.scenarios.engine",
+    "SupplyInputs": "crmsec.scenarios.engine",
+    "run_scenario": "crmsec.scenarios.engine",
+    "EnsembleResult": "crmsec.scenarios.ensemble",
+    "run_ensemble": "crmsec.scenarios.ensemble",
+    "Measure": "crmsec.scenarios.spec",
+    "Scenario": "crmsec.scenarios.spec",
+    "builtin_scenarios": "crmsec.scenarios.spec",
+    "get_scenario": "crmsec.scenarios.spec",
+    "load_scenario_file": "crmsec.scenarios.spec",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "EnsembleResult", "Measure", "Scenario", "ScenarioResult", "SupplyInputs", "builtin_scenarios",

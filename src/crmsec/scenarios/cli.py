@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crmsec.errors import InputError
 from crmsec.output import PROVENANCE_OPT, Format, emit, stderr
+
+if TYPE_CHECKING:  # pandas is imported where a frame is built: `--help` stays light
+    pass
 
 chains_app = typer.Typer(help="Value chains: who mines, refines and makes the parts; weakest stage.",
                          no_args_is_help=True)
@@ -201,6 +204,8 @@ def scenario_run(
 
         frame = scenario_set_all(frames)  # mutually exclusive annual probabilities for the optimiser
     else:
+        import pandas as pd
+
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if which is Table.materials:
         keep = ["scenario_id", "region", "material_id", "binding_stage", "shortfall_share", "shortfall_t_central",
@@ -261,6 +266,8 @@ def controls_show(
     rec = row.iloc[0].to_dict()
     br = base_rate(led, str(rec["issuer_iso3"]), str(rec["materials"]).split(";"), _as_of(as_of))
     rec.update(base_rate_probability=f"{br['probability']:.2f}/yr", base_rate_basis=br["basis"])
+    import pandas as pd
+
     emit(pd.DataFrame({"field": list(rec), "value": [str(v) for v in rec.values()]}), fmt, output, title=measure_id)
 
 

@@ -190,9 +190,10 @@ def _build_locked(path: Path, vintage: str, progress: Callable[[str], None] | No
     with recording(capture=True) as seen:
         tables.update(_derived_tables(tables))
     derived_raw = {t[4:] for t in seen if t.startswith("raw:")} | {  # sector_va: end_use + the NL VA source
-        s for e in log if e["table"] == "end_use" for s in e["raw_sources"].split(",") if s}
-    log.append({"module": "derived", "table": "sector_va", "rows": len(tables["sector_va"]), "seconds": 0.0,
-                "raw_sources": ",".join(sorted(derived_raw))})
+        s for e in log if e.get("table") == "end_use" for s in e.get("raw_sources", "").split(",") if s}
+    if "sector_va" in tables:
+        log.append({"module": "derived", "table": "sector_va", "rows": len(tables["sector_va"]), "seconds": 0.0,
+                    "raw_sources": ",".join(sorted(derived_raw))})
     tables.update(_registry_tables())
     if progress:
         progress("manifest")

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crmsec.output import PROVENANCE_OPT, Format, emit, rich_table, stderr
-from crmsec.store.build import build_store, is_stale, store_path, store_status
+from crmsec.store.paths import store_path
 
 app = typer.Typer(help="Build and inspect the data vintage store.", no_args_is_help=True)
 
@@ -23,6 +23,8 @@ def build(
 ) -> None:
     """Parse every vendored source, harmonise it through the registries and write the store atomically."""
     target = path or store_path(vintage if vintage != "default" else None)
+    from crmsec.store.build import build_store, is_stale
+
     if if_stale and not is_stale(target):
         stderr.print(f"store {target} is up to date (use without --if-stale to rebuild)")
         return
@@ -46,6 +48,8 @@ def status(
     provenance: bool = PROVENANCE_OPT,
 ) -> None:
     """Show what is in the store: tables, sources and vintages, coverage gaps."""
+    from crmsec.store.build import store_status
+
     info = store_status(path or store_path())
     if fmt is not Format.table or output is not None:
         vid = info["build"]["vintage_id"].iloc[0] if "vintage_id" in info["build"] else None
