@@ -106,6 +106,24 @@ def test_store_ree_central_far_below_upper_bound_and_sectors_that_stop(inputs):
     assert np.isfinite(ub) and 0 <= c < 0.5 * ub
 
 
+def test_store_ree_2025_central_case_calibrated_to_what_2025_showed(inputs):
+    """Expert review (Dec 2026): the central case printed EUR 27 bn EU / 0.9 bn NL for a replay of the April-2025
+    measure, while 2025 showed stoppages of some EU car-parts lines and an impact the suppliers called
+    "manageable" (CLEPA, 4 and 30 June 2025). Depth/duration are now calibrated to the 2025 episode (magnet exports
+    about -75 % at the trough, approvals 25 % -> 60 % within about three months): with 60 d of stocks the central
+    EU loss must stay an order of magnitude below EUR 27 bn (limit EUR 5 bn, about 0.2 % of EU manufacturing VA)."""
+    from crmsec.scenarios.api import run_scenario_from_store
+    from crmsec.scenarios.spec import get_scenario
+
+    sc = get_scenario("china_rare_earths_2025")
+    assert sc.duration_days.high <= 120 and sc.depth.high <= 0.8
+    assert any("CLEPA" in src.title for src in sc.sources)
+    sec = run_scenario_from_store("china_rare_earths_2025", inputs=inputs).sectors
+    eu = sec[sec["region"] == "EU27"]
+    assert eu["va_at_risk_central_meur"].sum() <= 5000.0
+    assert eu["va_at_risk_upper_bound_meur"].sum() > 10 * max(eu["va_at_risk_central_meur"].sum(), 1.0)
+
+
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_briefing_headline_cards_label_central_and_upper_bound(store, lang):
     from crmsec.reports.briefing import scenario_briefing
@@ -117,6 +135,9 @@ def test_briefing_headline_cards_label_central_and_upper_bound(store, lang):
         assert sum(w in x for x in labels) == 2, labels
     assert all("φ = 1" in x for x in labels if words[1] in x)
     assert any(("base rate" in n) for n in b.notes)
+    # the period of the headline VA cards: the loss over one event, not per year (expert review, Dec 2026)
+    period = "per event" if lang == "en" else "per gebeurtenis"
+    assert all(period in x for x in labels if words[0] in x or words[1] in x), labels
 
 
 def test_conditional_ensemble_is_conditional_on_the_event(toy_inputs):

@@ -30,7 +30,7 @@ def test_ledger_has_the_required_measures_each_sourced():
     assert len(led) >= 16
     ids = set(led["measure_id"])
     assert {"CN-2023-23-GaGe", "CN-2025-18-REE", "CN-2024-33-Sb", "CN-2025-10-WTeBiMoIn", "CD-2025-ARECOMS-004",
-            "ID-2020-Ni-ore", "CN-2026-suspension"} <= ids
+            "ID-2020-Ni-ore", "CN-2025-70-suspension"} <= ids
     assert (led["source_url"].str.len() > 10).all()
     assert (led["legal_reference"].str.len() > 5).all()
 
@@ -115,7 +115,8 @@ def test_bad_ledger_row_names_file_row_field(tmp_path):
 
 
 def test_controls_cli_list_show_scenario(store_path, tmp_path):
-    r = runner.invoke(app, ["controls", "list", "--store", str(store_path), "--format", "csv"])
+    r = runner.invoke(app, ["controls", "list", "--store", str(store_path), "--format", "csv",
+                            "--as-of", "2026-06-17"])
     assert r.exit_code == 0, r.output
     f = pd.read_csv(io.StringIO(r.stdout))
     assert len(f) >= 16 and f["source_url"].notna().all() and (f["status_as_of"] == "2026-06-17").all()
@@ -132,6 +133,28 @@ def test_controls_cli_list_show_scenario(store_path, tmp_path):
     assert r.exit_code == 1
 
 
-def test_ledger_status_default_date():
-    st = ledger_status(vendored_ledger())
-    assert (st["status_as_of"] == "2026-06-17").all()
+def test_ledger_status_default_date_is_today(monkeypatch):
+    """Expert review (Dec 2026): the default status date was the ledger's knowledge date 2026-06-17, so the Oct 2025
+    package read "suspended until 2026-11-10" weeks after that date. The default is today, with "not verified"."""
+    import crmsec.scenarios.controls as controls
+
+    monkeypatch.setattr(controls, "today", lambda: date(2026, 12, 5))
+    st = ledger_status(vendored_ledger()).set_index("measure_id")
+    assert (st["status_as_of"] == "2026-12-05").all() and (st["verified_to"] == "2026-06-17").all()
+    for mid in ("CN-2025-57-HREE", "CN-2025-61-REextraterritorial"):
+        assert st.loc[mid, "status"].startswith("suspension lapsed 2026-11-10: in force unless extended")
+        assert "not verified" in st.loc[mid, "status"]
+    assert st.loc["CN-2024-46-US", "status"].startswith("suspension lapsed 2026-11-27")
+
+
+def test_ledger_suspensions_match_mofcom_70_and_72_of_2025():
+    """The Oct 2025 package was suspended by MOFCOM/GACC Announcement No. 70 of 2025 (7 Nov 2025), not by an April
+    2026 statement; Art. 2 of No. 46/2024 (US) was suspended 9 Nov 2025 - 27 Nov 2026 by No. 72/2025."""
+    led = vendored_ledger().set_index("measure_id")
+    sus = led.loc["CN-2025-70-suspension"]
+    assert sus["announced"] == "2025-11-07" and "No. 70 of 2025" in sus["legal_reference"]
+    pkg = led[led["suspended_until"] == "2026-11-10"]
+    assert len(pkg) == 6 and (pkg["suspended_from"] == "2025-11-07").all()
+    us = led.loc["CN-2024-46-US"]
+    assert (us["suspended_from"], us["suspended_until"]) == ("2025-11-09", "2026-11-27")
+    assert status_of(us.to_dict(), date(2026, 6, 1)) == "suspended until 2026-11-27"

@@ -233,11 +233,11 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
         return services.clean(secs[secs["region"] == region][col].sum(min_count=1))
 
     # headline cards: the central case next to the upper bound, each labelled (issue 13)
-    b.facts.append((_("value added at risk, NL — central case (M EUR)"), fmt(_va("NLD", "va_at_risk_central_meur"))))
-    b.facts.append((_("value added at risk, NL — upper bound, φ = 1 (M EUR)"),
+    b.facts.append((_("value added at risk, NL — central case (M EUR per event)"), fmt(_va("NLD", "va_at_risk_central_meur"))))
+    b.facts.append((_("value added at risk, NL — upper bound, φ = 1 (M EUR per event)"),
                     fmt(_va("NLD", "va_at_risk_upper_bound_meur"))))
-    b.facts.append((_("value added at risk, EU — central case (M EUR)"), fmt(_va("EU27", "va_at_risk_central_meur"))))
-    b.facts.append((_("value added at risk, EU — upper bound, φ = 1 (M EUR)"),
+    b.facts.append((_("value added at risk, EU — central case (M EUR per event)"), fmt(_va("EU27", "va_at_risk_central_meur"))))
+    b.facts.append((_("value added at risk, EU — upper bound, φ = 1 (M EUR per event)"),
                     fmt(_va("EU27", "va_at_risk_upper_bound_meur"))))
     if res.get("probability") is not None:
         b.facts.append((_("annual probability (basis in the notes)"), pct(res.get("probability"))))
@@ -253,8 +253,8 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     b.sections.append(_section_from_frame(_("Supply lost per material"),
                                           mats.assign(shortfall_share=mats["shortfall_share"].map(pct)), mcols, "–"))
     scols = {"region": _("region"), "nace": "NACE", "binding_material": _("binding material"),
-             "va_at_risk_central_meur": _("value added at risk, central case (M EUR)"),
-             "va_at_risk_upper_bound_meur": _("value added at risk, upper bound (M EUR)"),
+             "va_at_risk_central_meur": _("value added at risk, central case (M EUR per event)"),
+             "va_at_risk_upper_bound_meur": _("value added at risk, upper bound (M EUR per event)"),
              "va_basis": _("basis"), "reason": _("reason")}
     b.sections.append(_section_from_frame(_("Sectors hit"), secs, scols, "–"))
     b.tables = {k: v for k, v in res["tables"].items()}

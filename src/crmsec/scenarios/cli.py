@@ -229,8 +229,8 @@ def _as_of(text: str | None):
 
 @controls_app.command("list")
 def controls_list(
-    as_of: str | None = typer.Option(None, "--as-of", help="Status date YYYY-MM-DD (default: the ledger's "
-                                     "knowledge date 2026-06-17)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Status date YYYY-MM-DD (default: today; statuses "
+                                     "after the ledger's knowledge date say 'not verified')."),
     store: Path | None = typer.Option(None, "--store", help="Store file (default vintage)."),
     fmt: Format = typer.Option(Format.table, "--format"),
     output: Path | None = typer.Option(None, "--output"),
@@ -241,10 +241,11 @@ def controls_list(
     day = _as_of(as_of)
     frame = ledger_status(ledger_from_store(_store(store)), day)
     cols = ["measure_id", "issuer_iso3", "legal_reference", "announced", "effective", "materials", "measure_class",
-            "status", "status_as_of", "source_url"]
+            "status", "status_as_of", "verified_to", "source_url"]
     if fmt is Format.table and output is None:
         cols = ["measure_id", "announced", "effective", "materials", "measure_class", "status", "source_url"]
-    emit(frame[cols], fmt, output, title=f"Export-control ledger (status as of {frame['status_as_of'].iloc[0]})")
+    emit(frame[cols], fmt, output, title=f"Export-control ledger (status as of {frame['status_as_of'].iloc[0]}; "
+         f"sources verified to {frame['verified_to'].iloc[0]})")
 
 
 @controls_app.command("show")

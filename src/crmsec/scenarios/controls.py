@@ -4,7 +4,7 @@ The ledger (``data/raw/export_controls/export_control_ledger.csv``, store table 
 measures with dates announced / effective / suspended / ended. This module
 
 * computes each measure's **status as of a date** (:func:`ledger_status`): announced, in force, suspended
-  (until …), ended; dates after the ledger's knowledge date are marked "not verified";
+  (until …), ended; default date today; dates after the ledger's knowledge date are marked "not verified";
 * derives an **annual probability of a new measure** for an issuer and a set of materials from the ledger's
   history (:func:`base_rate`), so the scenario library carries no hand-typed probabilities:
 
@@ -38,6 +38,9 @@ import pandas as pd
 from crmsec.errors import InputError
 
 KNOWLEDGE_DATE = date(2026, 6, 17)  # the ledger's compilation date (mirror commit), PROVENANCE.md
+# last public-source check of the statuses (PROVENANCE.md "Status check"): no source found on what followed the
+# end of the suspensions on 2026-11-10 (No. 70/2025) and 2026-11-27 (No. 72/2025)
+LAST_CHECKED = date(2026, 12, 5)
 WINDOW_START = date(2019, 1, 1)
 # default scenario parameters per measure class (design assumptions [D]; shown in every generated scenario)
 CLASS_DEFAULTS: dict[str, dict[str, object]] = {
@@ -74,11 +77,17 @@ def _d(text: object) -> date | None:
     return date.fromisoformat(s) if s else None
 
 
+def today() -> date:
+    """Today's date (the default status date; a function so tests can fix it)."""
+    return date.today()
+
+
 def status_of(row: dict, as_of: date, knowledge: date = KNOWLEDGE_DATE) -> str:
     """Status of one measure on ``as_of`` (see module docstring)."""
     ann, eff, s_from, s_until, end = (_d(row.get(k)) for k in
                                       ("announced", "effective", "suspended_from", "suspended_until", "ended"))
-    caveat = f" (ledger knowledge date {knowledge.isoformat()}: not verified)" if as_of > knowledge else ""
+    caveat = (f" (not verified: ledger sources to {knowledge.isoformat()}, no later source found on "
+              f"{LAST_CHECKED.isoformat()})") if as_of > knowledge else ""
     if row.get("measure_class") == "suspension":
         return ("statement published" if ann and ann <= as_of else "not yet announced") + caveat
     if ann and as_of < ann:
@@ -95,10 +104,16 @@ def status_of(row: dict, as_of: date, knowledge: date = KNOWLEDGE_DATE) -> str:
 
 
 def ledger_status(ledger: pd.DataFrame, as_of: date | None = None) -> pd.DataFrame:
-    """The ledger with ``status`` and ``status_as_of`` columns (default date: the ledger's knowledge date)."""
-    day = as_of or KNOWLEDGE_DATE
+    """The ledger with ``status``, ``status_as_of`` and ``verified_to`` columns (default date: today).
+
+    The default is today, not the ledger's knowledge date: a status printed "as of" a past date reads as current
+    (expert review: the Oct 2025 package showed "suspended until 2026-11-10" weeks after that date). Statuses
+    after the knowledge date carry "not verified".
+    """
+    day = as_of or today()
     recs = ledger.to_dict("records")
-    return ledger.assign(status=[status_of(r, day) for r in recs], status_as_of=day.isoformat())
+    return ledger.assign(status=[status_of(r, day) for r in recs], status_as_of=day.isoformat(),
+                         verified_to=KNOWLEDGE_DATE.isoformat())
 
 
 def base_rate(ledger: pd.DataFrame, issuer_iso3: str, materials: Iterable[str],
@@ -155,7 +170,7 @@ def scenario_from_measure(ledger: pd.DataFrame, measure_id: str, *, stages: list
     br = base_rate(ledger, str(r["issuer_iso3"]), mats, as_of)
     st = stages or (["extraction"] if cls in ("ban", "quota") and r["issuer_iso3"] in ("COD", "IDN") else ["processing"])
     sid = "ledger_" + "".join(ch if ch.isalnum() else "_" for ch in measure_id.lower())
-    status = status_of(r, as_of or KNOWLEDGE_DATE)
+    status = status_of(r, as_of or today())
     return {
         "id": sid, "name": f"{r['issuer']}: {r['legal_reference']}",
         "description": f"Generated from ledger entry {measure_id} ({r['control_type']}): {r['items']}. "
