@@ -219,6 +219,9 @@ _STORE_CACHE: dict[tuple[str, int], dict] = {}
 def store_info(path: Path | str) -> dict[str, Any]:
     """Identity of a store file (cached per path and modification time): vintage id, build, raw sources."""
     path = str(Path(path).resolve())
+    if not os.path.exists(path):  # read earlier, since replaced or removed: name it, claim nothing about it
+        return {"path": path, "vintage": None, "vintage_id": None, "built_at": None, "built_by": None,
+                "manifest_sha256": None, "manifest_files": 0, "_raw": {}, "_table_raw": {}, "_vintages": {}}
     key = (path, os.stat(path).st_mtime_ns)
     if key in _STORE_CACHE:
         return _STORE_CACHE[key]
@@ -228,8 +231,9 @@ def store_info(path: Path | str) -> dict[str, Any]:
     try:
         cols = con.execute("select table_name, column_name from duckdb_columns()").fetchall()
         names = {t for t, _ in cols}
-        manifest = con.execute("select source, file, sha256 from meta_manifest").fetchall() \
-            if "meta_manifest" in names else []
+        has_source = ("meta_manifest", "source") in cols  # a store without per-source manifest rows: one group
+        manifest = con.execute(f"select {'source' if has_source else 'NULL'}, file, sha256 from meta_manifest")\
+            .fetchall() if "meta_manifest" in names else []
         build: dict[str, Any] = {}
         if "meta_build" in names:
             cur = con.execute("select * from meta_build")
