@@ -141,6 +141,8 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
         version="0.1.0",
         summary="Security of supply of critical raw materials for the Netherlands: API and dashboard",
         lifespan=lifespan,
+        docs_url=None,  # served offline by crmsec.api.docs (the default page uses a CDN and an inline script)
+        redoc_url=None,
         generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'page'}-{route.name}",
     )
     app.state.settings = settings
@@ -200,7 +202,10 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    from crmsec.api.docs import mount_docs
     from crmsec.api.routers import ROUTERS
+
+    mount_docs(app)
 
     for router in ROUTERS:
         app.include_router(router)

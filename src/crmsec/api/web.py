@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import math
+from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from crmsec.api.auth import User
 from crmsec.api.i18n import N_, translations
+from crmsec.api.labels import LABELS, label
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -60,34 +65,65 @@ def to_json(obj: Any) -> str:
 TEMPLATES.env.filters["tojson_safe"] = to_json
 
 
-def fmt_num(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return "–"
+#: language of the page being rendered (set by :func:`render`; filters inside imported macros see no context)
+_LANG: ContextVar[str] = ContextVar("crmsec_lang", default="en")
+
+
+def _finite(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
     try:
         v = float(value)
     except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(v):
-        return "NaN"
-    if abs(v) >= 1e4:
-        return f"{v:,.0f}"
-    return f"{v:,.{digits}f}"
+        return None
+    return v if math.isfinite(v) else None
 
 
-def fmt_pct(value: Any, digits: int = 1) -> str:
+def fmt_num(value: Any, digits: int = 2, lang: str | None = None) -> str:
+    """A number in the reader's locale (Babel): nl ``12.100``/``0,34``, en ``12,100``/``0.34``; never
+    scientific notation; integers without decimals; missing → "–"."""
+    if isinstance(value, str):
+        return value
+    v = _finite(value)
+    if v is None:
+        return "–"
+    locale = lang or _LANG.get()
+    if isinstance(value, int) or abs(v) >= 1e4 or (v.is_integer() and abs(v) >= 100):
+        return format_decimal(round(v), "#,##0", locale=locale)
+    if v != 0 and abs(v) < 10 ** -digits:  # small values keep two significant digits instead of 0.00
+        digits = min(8, digits + int(-math.floor(math.log10(abs(v)))) - 1)
+    return format_decimal(v, "#,##0." + "0" * digits, locale=locale)
+
+
+def fmt_pct(value: Any, digits: int = 1, lang: str | None = None) -> str:
+    """A share in [0, 1] as a percentage in the reader's locale (nl ``34,0 %``); missing → "–"."""
+    v = _finite(value)
+    if v is None:
+        return "–"
+    return format_percent(v, "#,##0." + "0" * digits + "\u00a0%", locale=lang or _LANG.get())
+
+
+def fmt_date(value: Any, lang: str | None = None) -> str:
+    """A date (or ISO string) as ``5 december 2026`` / ``5 December 2026``."""
     if value is None:
         return "–"
-    v = float(value)
-    return "NaN" if not math.isfinite(v) else f"{100 * v:.{digits}f} %"
+    try:
+        d = date.fromisoformat(str(value)[:10]) if not isinstance(value, date) else value
+    except ValueError:
+        return str(value)
+    return format_date(d, "d MMMM y", locale=lang or _LANG.get())
 
 
 TEMPLATES.env.filters["num"] = fmt_num
 TEMPLATES.env.filters["pct"] = fmt_pct
+TEMPLATES.env.filters["date"] = fmt_date
+TEMPLATES.env.filters["label"] = lambda key: label(key, _LANG.get())
 
 
 def render(request: Request, template: str, user: User, status_code: int = 200, **ctx: Any) -> HTMLResponse:
     """Render a dashboard page with language, user, CSRF token and navigation in the context."""
     lang = request.state.lang
+    _LANG.set(lang)
     gettext = translations(lang).gettext
     context = {
         "request": request,
@@ -97,6 +133,7 @@ def render(request: Request, template: str, user: User, status_code: int = 200, 
         "csrf_token": request.state.csrf_token,
         "nav": [(path, gettext(label)) for path, label in NAV],
         "path": request.url.path,
+        "labels": LABELS,
         **ctx,
     }
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)

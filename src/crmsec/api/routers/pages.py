@@ -212,10 +212,11 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
 
 
 @router.get("/scenarios", response_class=HTMLResponse)
-def scenarios_page(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
+def scenarios_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     lib, missing = _try(engines.scenario_list)
     rows = services.records(lib) if lib is not None else []
-    return render(request, "pages/scenarios.html", user, scenarios=rows, missing=missing)
+    return render(request, "pages/scenarios.html", user, scenarios=rows, missing=missing,
+                  material_names=services.material_names(con, lang))
 
 
 @router.get("/crisis", response_class=HTMLResponse)
@@ -247,10 +248,15 @@ def projects_page(request: Request, user: CurrentUser, projects: ProjectsDep, la
 @router.get("/projects/{code}", response_class=HTMLResponse)
 def project_page(request: Request, code: str, user: CurrentUser, projects: ProjectsDep,
                  lang: LangDep) -> HTMLResponse:
+    from crmsec.api.routers.appraisal_page import _defaults, project_case_for_page
     from crmsec.api.routers.projects import visible_project
 
     rec = visible_project(projects, code, user)
-    return render(request, "pages/project.html", user, p=rec)
+    if not user.at_least("analyst"):
+        return render(request, "pages/project.html", user, p=rec)
+    data, archetype, notes, reason = project_case_for_page(rec)
+    return render(request, "pages/project.html", user, p=rec, case_notes=notes, archetype=archetype,
+                  no_case=reason, form={}, **_defaults(data))
 
 
 @router.get("/briefings", response_class=HTMLResponse)
@@ -296,3 +302,8 @@ def job_page(request: Request, job_id: str, user: AnalystUser, jobs: JobsDep) ->
 
     job = owned_job(jobs, job_id, user)
     return render(request, "pages/job.html", user, job=job_public(job))
+
+
+from crmsec.api.routers.appraisal_page import router as _appraisal_router  # noqa: E402 - after the page routes
+
+router.include_router(_appraisal_router)

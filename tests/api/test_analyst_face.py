@@ -1,0 +1,65 @@
+"""Issue 15: localised numbers, human labels, appraisal from the page, offline API docs."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from apihelp import RESTRICTED_CODE, csrf_of, login
+
+from crmsec.api.labels import label
+from crmsec.api.web import fmt_date, fmt_num, fmt_pct
+
+
+@pytest.mark.parametrize(("value", "lang", "digits", "expected"), [
+    (12100.0, "nl", 2, "12.100"), (12100.0, "en", 2, "12,100"), (0.341, "nl", 3, "0,341"),
+    (0.341, "en", 3, "0.341"), (48980.4, "en", 2, "48,980"), (855600.0, "nl", 2, "855.600"),
+    (11, "nl", 2, "11"), (float("nan"), "nl", 2, "–"), (None, "en", 2, "–"), (0.0004, "en", 2, "0.00040"),
+])
+def test_numbers_follow_the_locale_and_never_show_nan_or_exponents(value, lang, digits, expected):
+    assert fmt_num(value, digits, lang=lang) == expected
+
+
+def test_percent_and_date_follow_the_locale():
+    assert fmt_pct(0.34, lang="nl") == "34,0\u00a0%" and fmt_pct(0.34, lang="en") == "34.0\u00a0%"
+    assert fmt_pct(float("nan"), lang="nl") == "–"
+    assert fmt_date("2026-12-05", lang="nl") == "5 december 2026"
+    assert fmt_date("2026-12-05", lang="en") == "5 December 2026"
+
+
+def test_ids_get_human_labels_in_both_languages():
+    assert label("e_npv", "en") == "Expected equity NPV (M EUR)"
+    assert label("licensing_delay", "nl") != "licensing_delay" and "_" not in label("grid_and_water", "en")
+    assert label("some_new_key", "en") == "some new key"
+
+
+def test_docs_are_served_from_the_package(client):
+    page = client.get("/docs").text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert "<script>" not in page  # the CSP allows no inline script
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/vendor/swagger-ui/init.js").status_code == 200
+
+
+def test_appraisal_from_the_page_with_floor_and_cfd(client):
+    login(client, "ana")
+    page = client.get(f"/projects/{RESTRICTED_CODE}").text
+    assert "archetype-note" in page and 'name="a_floor_strike"' in page and 'name="b_cfd_strike"' in page
+    token = csrf_of(client)
+    form = {"csrf_token": token, "n_paths": "400", "a_name": "floor", "a_floor_strike": "400000",
+            "b_name": "cfd", "b_cfd_strike": "500000", "b_cfd_years": "10"}
+    r = client.post(f"/projects/{RESTRICTED_CODE}/appraise", data=form)
+    assert r.status_code == 200, r.text
+    assert 'id="appraisal-summary"' in r.text and "Public cost, mean (M EUR)" in r.text
+    assert "no instrument" in r.text and ">floor<" in r.text and ">cfd<" in r.text
+    assert "Additionality" in r.text and "appraisal-cost" in r.text and "NaN" not in r.text
+    r = client.post(f"/projects/{RESTRICTED_CODE}/appraise", data={**form, "fmt": "xlsx"})
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert wb["summary"].max_row == 4  # none, floor, cfd
+    r = client.post(f"/projects/{RESTRICTED_CODE}/appraise", data={**form, "a_floor_strike": "abc"})
+    assert r.status_code == 422 and "is not a number" in r.text and "Traceback" not in r.text
+    r = client.get(f"/projects/{RESTRICTED_CODE}/case.yaml")
+    assert r.status_code == 200 and "archetype" in r.text
