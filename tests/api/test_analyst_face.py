@@ -63,3 +63,29 @@ def test_appraisal_from_the_page_with_floor_and_cfd(client):
     assert r.status_code == 422 and "is not a number" in r.text and "Traceback" not in r.text
     r = client.get(f"/projects/{RESTRICTED_CODE}/case.yaml")
     assert r.status_code == 200 and "archetype" in r.text
+
+
+def test_anonymous_pages_are_cached_per_vintage_without_sharing_csrf_tokens(app):
+    from fastapi.testclient import TestClient
+
+    from crmsec.api.pagecache import PLACEHOLDER
+
+    one, two = TestClient(app, base_url="https://testserver"), TestClient(app, base_url="https://testserver")
+    a, b = one.get("/materials"), two.get("/materials")
+    assert a.status_code == b.status_code == 200 and PLACEHOLDER not in a.text
+    tok_a, tok_b = one.cookies.get("crmsec_csrf"), two.cookies.get("crmsec_csrf")
+    assert tok_a != tok_b and tok_a in a.text and tok_b in b.text and tok_a not in b.text
+    assert len(app.state.page_cache.pages) == 1
+    assert one.get("/materials?lang=nl").status_code == 200 and len(app.state.page_cache.pages) == 2
+    # a registry write changes the key of the project pages
+    one.get("/projects")
+    n = len(app.state.page_cache.pages)
+    from crmsec.api.deps import get_projects
+
+    app.dependency_overrides[get_projects]().update("NL-PUBLIC-1", {"status": "construction"}, actor="test")
+    one.get("/projects")
+    assert len(app.state.page_cache.pages) == n + 1
+    # signed-in pages are never cached
+    login(one, "ana")
+    one.get("/materials")
+    assert len(app.state.page_cache.pages) == n + 1

@@ -21,6 +21,7 @@ from crmsec.api.deps import (
     get_store,
 )
 from crmsec.api.i18n import N_, translator
+from crmsec.api.pagecache import cached_page
 from crmsec.api.routers.materials import MaterialId, factsheet, material_public
 from crmsec.api.web import render
 from crmsec.errors import CrmsecError, InputError
@@ -29,6 +30,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
+@cached_page()
 def home(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
     """Start page: the current national list at a glance, links to every view, engines in this build."""
     headline = None
@@ -53,12 +55,14 @@ def home(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
 
 
 @router.get("/materials", response_class=HTMLResponse)
+@cached_page()
 def materials_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     mats = [material_public(r) for r in services.records(services.materials(con))]
     return render(request, "pages/materials.html", user, materials=mats)
 
 
 @router.get("/materials/{material_id}", response_class=HTMLResponse)
+@cached_page()
 def factsheet_page(request: Request, material_id: MaterialId, user: CurrentUser, con: StoreDep,
                    lang: LangDep) -> HTMLResponse:
     _ = translator(lang)
@@ -102,6 +106,7 @@ def _try(fn):  # noqa: ANN001, ANN202
 
 
 @router.get("/criticality", response_class=HTMLResponse)
+@cached_page()
 def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
                      scope: Literal["eu", "nl"] = "eu", year: int | None = None) -> HTMLResponse:
     _ = translator(lang)
@@ -133,6 +138,7 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
 
 
 @router.get("/list", response_class=HTMLResponse)
+@cached_page()
 def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
               year: int | None = None) -> HTMLResponse:
     res, missing = _try(lambda: engines.national_list(con, year))
@@ -163,6 +169,7 @@ def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
 
 
 @router.get("/chains", response_class=HTMLResponse)
+@cached_page()
 def chains_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
                 chain: str | None = None) -> HTMLResponse:
     _ = translator(lang)
@@ -189,6 +196,7 @@ def chains_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDe
 
 
 @router.get("/crma", response_class=HTMLResponse)
+@cached_page()
 def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     _ = translator(lang)
     res, missing = _try(lambda: engines.crma_benchmarks(con))
@@ -212,6 +220,7 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
 
 
 @router.get("/scenarios", response_class=HTMLResponse)
+@cached_page()
 def scenarios_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     lib, missing = _try(engines.scenario_list)
     rows = services.records(lib) if lib is not None else []
@@ -220,12 +229,14 @@ def scenarios_page(request: Request, user: CurrentUser, con: StoreDep, lang: Lan
 
 
 @router.get("/crisis", response_class=HTMLResponse)
+@cached_page()
 def crisis_page(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
     ok, missing = _try(lambda: engines._import("crmsec.optimize.allocation", "optimize"))
     return render(request, "pages/crisis.html", user, missing=missing)
 
 
 @router.get("/projects", response_class=HTMLResponse)
+@cached_page(with_registry=True)
 def projects_page(request: Request, user: CurrentUser, projects: ProjectsDep, lang: LangDep) -> HTMLResponse:
     from crmsec.api.routers.projects import visible_projects
 
@@ -246,6 +257,7 @@ def projects_page(request: Request, user: CurrentUser, projects: ProjectsDep, la
 
 
 @router.get("/projects/{code}", response_class=HTMLResponse)
+@cached_page(with_registry=True)
 def project_page(request: Request, code: str, user: CurrentUser, projects: ProjectsDep,
                  lang: LangDep) -> HTMLResponse:
     from crmsec.api.routers.appraisal_page import _defaults, project_case_for_page
@@ -260,6 +272,7 @@ def project_page(request: Request, code: str, user: CurrentUser, projects: Proje
 
 
 @router.get("/briefings", response_class=HTMLResponse)
+@cached_page()
 def briefings_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     mats = [material_public(r) for r in services.records(services.materials(con))]
     lib, _missing = _try(engines.scenario_list)
