@@ -89,3 +89,46 @@ def test_anonymous_pages_are_cached_per_vintage_without_sharing_csrf_tokens(app)
     login(one, "ana")
     one.get("/materials")
     assert len(app.state.page_cache.pages) == n + 1
+
+
+def test_api_and_page_cache_serves_anonymous_readers_only(mini_store_path, projects_url, test_users, tmp_path):
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from crmsec.api import Settings, create_app
+    from crmsec.api.apicache import PLACEHOLDER, ApiCache
+
+    store = tmp_path / "store.duckdb"
+    shutil.copy(mini_store_path, store)
+    settings = Settings(secret_key="test-secret-key-0123456789", bcrypt_rounds=4, cookie_secure=True,
+                        store_path=store, projects_db_url=projects_url)
+    app = create_app(settings, users=test_users)
+    with TestClient(app, base_url="https://testserver") as one, TestClient(app, base_url="https://testserver") as two:
+        cache = next(m for m in _middleware(app) if isinstance(m, ApiCache))
+        first = one.get("/api/v1/materials")
+        assert first.status_code == 200 and len(cache.entries) == 1
+        assert two.get("/api/v1/materials").content == first.content and len(cache.entries) == 1
+        a, b = one.get("/materials"), two.get("/materials")
+        tok_a, tok_b = one.cookies.get("crmsec_csrf"), two.cookies.get("crmsec_csrf")
+        assert tok_a in a.text and tok_b in b.text and tok_a not in b.text
+        assert PLACEHOLDER.decode() not in b.text and len(cache.entries) == 2
+        # a signed-in reader is never served from (or stored in) the cache
+        login(one, "ana")
+        one.get("/api/v1/projects")
+        assert len(cache.entries) == 2
+        # a rebuilt store (new mtime) is a new vintage
+        import os
+
+        st = os.stat(store)
+        os.utime(store, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        two.get("/api/v1/materials")
+        assert len(cache.entries) == 3
+
+
+def _middleware(app):
+    app.middleware_stack = app.middleware_stack or app.build_middleware_stack()
+    node = app.middleware_stack
+    while node is not None:
+        yield node
+        node = getattr(node, "app", None)

@@ -152,6 +152,9 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     app.state.open_store = _store_opener(settings)
     app.state.cache_lock = threading.Lock()
 
+    from crmsec.api.apicache import ApiCache
+
+    app.add_middleware(ApiCache, settings=settings)  # inner: sees the resolved language (issue 15)
     app.add_middleware(LangCsrfHeaders, settings=settings)
 
     def _wants_html(request: Request) -> bool:
