@@ -164,10 +164,10 @@ def sankey(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]], ri
 
 def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[float | None]],
             meets: Sequence[Sequence[float | None]], title: str, legend: tuple[str, str]) -> dict[str, Any]:
-    """Benchmark grid: cell text = the value (NaN when no data), colour = target met (green) or not (red)."""
+    """Benchmark grid: cell text = the value ("–" when no data), colour = target met (green) or not (red)."""
     vv = [[v if _finite(v) else None for v in r] for r in values]
     mm = [[m if _finite(m) else None for m in r] for r in meets]
-    text = [["NaN" if v is None else f"{100 * v:.0f}%" for v in r] for r in vv]
+    text = [["–" if v is None else f"{100 * v:.0f} %" for v in r] for r in vv]
     return {"data": [{"type": "heatmap", "x": list(cols), "y": list(rows), "z": mm, "text": text,
                       "texttemplate": "%{text}", "zmin": 0, "zmax": 1, "xgap": 2, "ygap": 2,
                       "colorscale": [[0, "#f4c7c3"], [0.5, "#f4c7c3"], [0.5, "#c7e6c9"], [1, "#c7e6c9"]],

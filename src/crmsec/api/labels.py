@@ -4,6 +4,8 @@ underscores as spaces (never as a raw snake_case key)."""
 
 from __future__ import annotations
 
+import re
+
 from crmsec.api.i18n import N_, translator
 
 LABELS: dict[str, str] = {
@@ -36,6 +38,14 @@ LABELS: dict[str, str] = {
     "chokepoint_closure": N_("closure of a shipping chokepoint"), "quota": N_("export quota"),
     "component": N_("components"), "*": N_("all materials"),
     "magnet_rees": N_("magnet rare earths"), "grid_and_water": N_("grid and water"),
+    # reason codes and input names that reach drivers, reasons and notes
+    "hhi_nl": N_("concentration of Dutch imports"), "ir_nl": N_("Dutch import reliance"),
+    "nl_trade": N_("Dutch trade"), "eu_fallback": N_("EU values used as fallback"),
+    "no_trade_no_production": N_("no trade and no production data"),
+    "no_sector_va": N_("no sector value added"), "no_supplier_data": N_("no supplier data"),
+    "eu_supply_shares": N_("EU supply shares"), "no_eu_sourcing_data_for_stage": N_("no EU sourcing data for this stage"),
+    "no_eu_sourcing_data": N_("no EU sourcing data"), "no_eol_rir": N_("no end-of-life recycling rate"),
+    "upper_bound": N_("upper bound"), "proxy": N_("proxy"),
     # scenario library names (data: translated by their English name)
     "china_gallium_germanium_2023": N_("China export licensing of gallium and germanium (2023)"),
     "china_graphite_2023": N_("China export permits for graphite (2023)"),
@@ -67,6 +77,35 @@ def label(key: object, lang: str = "en") -> str:
     if text in LABELS:
         return _(LABELS[text])
     return _(text) if " " in text else _(text.replace("_", " "))
+
+
+#: engine notes and sentences shown on pages, with the wording the pages use
+NOTES: dict[str, str] = {
+    "NaN means no data (the reason column says why), never zero.":
+        N_("– means no data (the reason says why; hover over the cell), never zero."),
+    "no EU member listed (≥ 1 %) in the EU sourcing mix: value is an upper bound of 0–1 %":
+        N_("no EU member listed (≥ 1 %) in the EU sourcing mix: value is an upper bound of 0–1 %"),
+}
+_SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def humanise(value: object, lang: str = "en") -> object:
+    """Engine text for a page: known sentences translated, ``code: detail`` parts shortened to the code's
+    label, and any remaining snake_case id replaced by its label. Non-text values pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    _ = translator(lang)
+    parts = []
+    for part in (p.strip() for p in value.split(" | ")):
+        if part in NOTES:
+            parts.append(_(NOTES[part]))
+            continue
+        head, sep, _rest = part.partition(": ")
+        if sep and _SNAKE.fullmatch(head):
+            parts.append(label(head, lang))
+        else:
+            parts.append(_SNAKE.sub(lambda m: label(m.group(0), lang), _(part)))
+    return "; ".join(dict.fromkeys(p for p in parts if p))
 
 
 def text(value: object, lang: str = "en") -> str:

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from crmsec.api.auth import User
 from crmsec.api.i18n import N_, translations
-from crmsec.api.labels import LABELS, label
+from crmsec.api.labels import LABELS, humanise, label
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -118,6 +118,7 @@ TEMPLATES.env.filters["num"] = fmt_num
 TEMPLATES.env.filters["pct"] = fmt_pct
 TEMPLATES.env.filters["date"] = fmt_date
 TEMPLATES.env.filters["label"] = lambda key: label(key, _LANG.get())
+TEMPLATES.env.filters["human"] = lambda value: humanise(value, _LANG.get())
 
 
 def render(request: Request, template: str, user: User, status_code: int = 200, **ctx: Any) -> HTMLResponse:

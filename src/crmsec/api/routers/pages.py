@@ -176,14 +176,18 @@ def chains_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDe
     chains, missing = _try(lambda: engines.chains_list(con))
     detail = None
     if chains:
-        chain_id = chain or chains[0]["chain_id"]
+        ids = [c["chain_id"] for c in chains]
+        # the cabinet's focus first: magnets, then batteries and defence (issue 15), else the first shipped
+        default = next((c for c in ("magnets", "batteries", "defence") if c in ids), ids[0])
+        chain_id = chain or default
         res, missing = _try(lambda: engines.chain(con, chain_id))
         if res is not None:
             risk = res["risk"]
             rmap = dict(zip(risk["node_id"], risk["risk"], strict=True))
-            fig = figures.sankey(services.records(res["nodes"]), list(res["edges"][["source", "target"]]
+            nodes = [{**n, "label": _(str(n.get("label") or n["id"]))} for n in services.records(res["nodes"])]
+            fig = figures.sankey(nodes, list(res["edges"][["source", "target"]]
                                                                       .itertuples(index=False, name=None)),
-                                 rmap, _("Value chain: {name}").format(name=res["name"]))
+                                 rmap, _("Value chain: {name}").format(name=_(res["name"])))
             rcols = [c for c in ("label", "stage", "n_suppliers", "hhi", "top_country", "top_share", "risk", "source",
                                  "reason") if c in risk.columns]
             scols = list(res["sectors"].columns)
@@ -203,7 +207,10 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
     rows, columns = [], []
     if res is not None:
         wide = res["table"]
-        rows, columns = services.records(wide), list(wide.columns)
+        names = services.material_names(con, lang)
+        shown = wide.assign(material=wide["material_id"].map(names).fillna(wide["material"]))
+        rows = services.records(shown)
+        columns = [c for c in wide.columns if c != "material_id"]  # the name column says which material
         long = res["long"]
         bm = [c for c in ("extraction", "processing", "recycling", "diversification") if c in wide.columns]
         order = list(wide["material_id"])
@@ -211,7 +218,7 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
                                dropna=False).reindex(index=order, columns=bm)
         met = long.pivot_table(index="material_id", columns="benchmark", values="meets", aggfunc="first",
                                dropna=False).reindex(index=order, columns=bm)
-        labels = wide["material"].fillna(wide["material_id"]).tolist()
+        labels = shown["material"].fillna(shown["material_id"]).tolist()
         res = {**res, "figure": figures.heatmap(
             labels, [_(b) for b in bm], val.to_numpy().tolist(), met.to_numpy().tolist(),
             _("CRMA benchmarks: EU shares (targets 10/40/25 %, max 65 %)"),
