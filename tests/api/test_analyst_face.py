@@ -132,3 +132,20 @@ def _middleware(app):
     while node is not None:
         yield node
         node = getattr(node, "app", None)
+
+
+def test_error_pages_are_friendly_and_material_ids_case_insensitive(client):
+    html = {"accept": "text/html"}
+    r = client.get("/materials/Gallium", headers=html, follow_redirects=False)
+    assert r.status_code == 308 and r.headers["location"] == "/materials/gallium"
+    r = client.get("/materials/nosuchthing", headers=html)
+    assert r.status_code == 404 and "nosuchthing" in r.text and "/api/v1" not in r.text
+    r = client.get("/materials/bad-id!", headers=html)
+    assert r.status_code in (404, 422) and "pattern" not in r.text and "^[" not in r.text
+    r = client.get("/criticality?year=abc", headers=html)
+    assert r.status_code == 422 and "Year" in r.text and "int_parsing" not in r.text and "valid integer" not in r.text
+    r = client.get("/criticality?year=abc&lang=nl", headers=html)
+    assert "Jaar" in r.text
+    # API clients keep the precise JSON detail
+    r = client.get("/api/v1/materials/nosuchthing")
+    assert r.status_code == 404 and "nosuchthing" in r.json()["detail"]

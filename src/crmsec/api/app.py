@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crmsec.api.auth import CSRF_COOKIE, LANG_COOKIE, Signer, UserStore, new_csrf_token
 from crmsec.api.config import Settings, get_settings
-from crmsec.api.i18n import pick_lang, translations
+from crmsec.api.i18n import pick_lang
 from crmsec.api.jobs import JobManager
 from crmsec.errors import CrmsecError, StoreError, UnknownNameError
 
@@ -160,10 +160,13 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     def _wants_html(request: Request) -> bool:
         return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
-    def _error(request: Request, code: int, detail: str) -> Response:
+    def _error(request: Request, code: int, detail: str, err: Exception | None = None) -> Response:
         if _wants_html(request):
             from crmsec.api.deps import get_current_user
+            from crmsec.api.friendly import page_error
             from crmsec.api.web import render
+
+            detail = page_error(request.state.lang, code, detail, err)
 
             try:
                 user = get_current_user(request, settings, app.state.users)
@@ -175,12 +178,12 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     @app.exception_handler(CrmsecError)
     async def crmsec_error(request: Request, err: CrmsecError) -> Response:
         code = 404 if isinstance(err, UnknownNameError) else 503 if isinstance(err, StoreError) else 422
-        return _error(request, code, str(err))
+        return _error(request, code, str(err), err)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, err: StarletteHTTPException) -> Response:
         if _wants_html(request) and err.status_code in (401, 403, 404, 413, 422):
-            resp = _error(request, err.status_code, translations(request.state.lang).gettext(str(err.detail)))
+            resp = _error(request, err.status_code, str(err.detail))
         else:
             resp = JSONResponse({"detail": err.detail}, status_code=err.status_code)
         for k, v in (err.headers or {}).items():
@@ -194,7 +197,9 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
         ]
         text = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
         if _wants_html(request):
-            return _error(request, 422, text)
+            from crmsec.api.friendly import validation_error as friendly_validation
+
+            return _error(request, 422, friendly_validation(request.state.lang, errors))
         return JSONResponse({"detail": text, "errors": errors}, status_code=422)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

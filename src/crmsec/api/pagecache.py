@@ -78,6 +78,11 @@ def cached_page(with_registry: bool = False) -> Callable:
                             resp = fn(*args, **kwargs)
                         finally:
                             request.state.csrf_token = token
+                        if resp.status_code != 200:  # redirects and error pages pass through, never cached
+                            if not getattr(resp, "body", b""):
+                                return resp
+                            body = bytes(resp.body).decode("utf-8").replace(PLACEHOLDER, token)
+                            return HTMLResponse(body, status_code=resp.status_code)
                         hit = (resp.status_code, bytes(resp.body).decode("utf-8"))
                         with c.lock:
                             c.pages[key] = hit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crmsec.api import engines, figures, services
@@ -22,11 +22,13 @@ from crmsec.api.deps import (
 )
 from crmsec.api.i18n import N_, translator
 from crmsec.api.pagecache import cached_page
-from crmsec.api.routers.materials import MaterialId, factsheet, material_public
+from crmsec.api.routers.materials import factsheet, material_public
 from crmsec.api.web import render
 from crmsec.errors import CrmsecError, InputError
 
 router = APIRouter(include_in_schema=False)
+#: material ids in page addresses are case-insensitive (redirected to the registry's lower-case id)
+PageMaterialId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_]{1,64}$", description="registry material_id")]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -63,8 +65,10 @@ def materials_page(request: Request, user: CurrentUser, con: StoreDep, lang: Lan
 
 @router.get("/materials/{material_id}", response_class=HTMLResponse)
 @cached_page()
-def factsheet_page(request: Request, material_id: MaterialId, user: CurrentUser, con: StoreDep,
+def factsheet_page(request: Request, material_id: PageMaterialId, user: CurrentUser, con: StoreDep,
                    lang: LangDep) -> HTMLResponse:
+    if material_id != material_id.lower():  # /materials/Gallium → the canonical lower-case address
+        return RedirectResponse(f"/materials/{material_id.lower()}", status_code=308)  # type: ignore[return-value]
     _ = translator(lang)
     fs = factsheet(con, material_id, lang)
     name = fs.material.name_nl if lang == "nl" and fs.material.name_nl else fs.material.name_en
