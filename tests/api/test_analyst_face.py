@@ -149,3 +149,20 @@ def test_error_pages_are_friendly_and_material_ids_case_insensitive(client):
     # API clients keep the precise JSON detail
     r = client.get("/api/v1/materials/nosuchthing")
     assert r.status_code == 404 and "nosuchthing" in r.json()["detail"]
+
+
+def test_three_dutch_pdf_briefings_have_no_nan_exponents_or_raw_ids(store):
+    import re
+
+    import pypdf
+
+    from crmsec.reports.briefing import list_briefing, material_briefing, scenario_briefing, to_pdf
+
+    allowed = {"chokepoint_facts", "cbs_nl_value_added"}  # source/file names cited as such
+    for b in (scenario_briefing(store, "hormuz_closure", "nl"), material_briefing(store, "cobalt", "nl"),
+              list_briefing(store, None, "nl")):
+        text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(to_pdf(b))).pages)
+        assert "NaN" not in text and "Project-Id-Version" not in text
+        assert not re.search(r"\d[.,]?\d*e[+-]\d", text), b.kind
+        ids = set(re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)) - allowed
+        assert not ids, (b.kind, sorted(ids)[:10])

@@ -176,3 +176,38 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[
             "layout": {"title": {"text": title}, "font": FONT, "height": max(320, 24 * len(rows) + 120),
                        "margin": {"t": 50, "r": 20, "b": 40, "l": 210}, "yaxis": {"autorange": "reversed"},
                        "plot_bgcolor": "#ffffff"}}
+
+
+def scenario_chart(timeline: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+                   sectors: Sequence[tuple[str, float]], title: str, labels: dict[str, str],
+                   notes: Sequence[str] = ()) -> dict[str, Any]:
+    """Scenario result: shortfall share over time, one line per material (left), value added at risk per
+    sector (right, bars), notes (ensemble, basis) under the chart. ``timeline`` = (name, days, shares);
+    ``sectors`` = (name, M EUR); ``labels`` holds the axis and panel texts (already translated)."""
+    dashes = ["solid", "dash", "dot", "dashdot", "longdash"]
+    data: list[dict[str, Any]] = []
+    for i, (name, days, share) in enumerate(timeline):
+        data.append({"type": "scatter", "mode": "lines+markers", "name": name, "x": list(days),
+                     "y": [v if _finite(v) else None for v in share], "xaxis": "x", "yaxis": "y",
+                     "line": {"color": PALETTE[i % len(PALETTE)], "width": 2, "dash": dashes[i % len(dashes)]},
+                     "marker": {"size": 5}, "hovertemplate": "%{y:.1%}<extra>" + name + "</extra>"})
+    if sectors:
+        data.append({"type": "bar", "orientation": "h", "name": labels["va"], "showlegend": False,
+                     "y": [s for s, _ in sectors], "x": [v if _finite(v) else None for _, v in sectors],
+                     "xaxis": "x2", "yaxis": "y2", "marker": {"color": PALETTE[1]},
+                     "hovertemplate": "%{x:,.0f} M EUR<extra>%{y}</extra>"})
+    split = 0.55 if sectors else 1.0
+    layout: dict[str, Any] = {
+        "title": {"text": title}, "font": FONT, "height": 460 + 18 * len(notes),
+        "xaxis": {"domain": [0, split - 0.08 if sectors else 1], "title": {"text": labels["day"]}},
+        "yaxis": {"title": {"text": labels["share"]}, "tickformat": ".0%", "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.22}, "margin": {"t": 60, "r": 20, "b": 110 + 18 * len(notes), "l": 70},
+    }
+    if sectors:
+        layout["xaxis2"] = {"domain": [split + 0.17, 1], "anchor": "y2", "title": {"text": labels["va"]}}
+        layout["yaxis2"] = {"anchor": "x2", "automargin": True, "autorange": "reversed"}
+    if notes:
+        layout["annotations"] = [{"text": n, "xref": "paper", "yref": "paper", "x": 0, "y": -0.32 - 0.06 * i,
+                                  "showarrow": False, "xanchor": "left", "align": "left", "font": {"size": 11}}
+                                 for i, n in enumerate(notes)]
+    return {"data": data, "layout": layout}

@@ -20,6 +20,15 @@ LABELS: dict[str, str] = {
     "largest_third_country": N_("Largest third country"), "nl_processing": N_("Dutch processing share"),
     "year": N_("Year"), "score": N_("Score"), "rank": N_("Rank"), "on_list": N_("On the list"),
     "drivers": N_("Drivers"), "cause": N_("Cause"), "change": N_("Change"),
+    # scenario results
+    "region": N_("Region"), "NLD": N_("Netherlands"), "EU27": N_("EU-27"), "shortfall_share": N_("Share of supply lost"),
+    "shortfall_t": N_("Tonnes lost"), "effective_days": N_("Effective days"), "days_to_stockout": N_("Days to stock-out"),
+    "binding_stage": N_("Binding stage"), "binding_material": N_("Binding material"),
+    "va_at_risk_meur": N_("Value added at risk (M EUR)"), "va_basis": N_("Basis of value added"), "mode": N_("Mode"),
+    "depth": N_("Depth"), "duration_days": N_("Duration (days)"), "consumption": N_("Consumption"), "unit": N_("Unit"),
+    "price_shock": N_("Price shock"), "mix_basis": N_("Basis of the supply mix"), "market": N_("world market"),
+    "direct": N_("direct"), "bound": N_("Bound"), "upper": N_("upper bound"), "scenario_id": N_("Scenario"),
+    "world_market_share": N_("world market share"), "eu27_sourcing_proxy": N_("EU-27 sourcing (proxy)"),
     # project registry fields
     "code": N_("Code"), "sponsor": N_("Promoter"), "countries": N_("Host countries"), "materials": N_("Materials"),
     "stages": N_("Stages"), "status": N_("Status"), "capacity": N_("Capacity"), "capacity_unit": N_("Capacity unit"),
@@ -45,7 +54,8 @@ LABELS: dict[str, str] = {
     "no_sector_va": N_("no sector value added"), "no_supplier_data": N_("no supplier data"),
     "eu_supply_shares": N_("EU supply shares"), "no_eu_sourcing_data_for_stage": N_("no EU sourcing data for this stage"),
     "no_eu_sourcing_data": N_("no EU sourcing data"), "no_eol_rir": N_("no end-of-life recycling rate"),
-    "upper_bound": N_("upper bound"), "proxy": N_("proxy"),
+    "upper_bound": N_("upper bound"), "proxy": N_("proxy"), "no_stock_data": N_("stocks unknown"),
+    "no_consumption": N_("consumption unknown"),
     # scenario library names (data: translated by their English name)
     "china_gallium_germanium_2023": N_("China export licensing of gallium and germanium (2023)"),
     "china_graphite_2023": N_("China export permits for graphite (2023)"),
@@ -73,6 +83,8 @@ DATA_NAMES = (
 def label(key: object, lang: str = "en") -> str:
     """The human label of an id or column key in ``lang``."""
     text = str(key)
+    if not text.strip():
+        return text
     _ = translator(lang)
     if text in LABELS:
         return _(LABELS[text])
@@ -92,11 +104,13 @@ _SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 def humanise(value: object, lang: str = "en") -> object:
     """Engine text for a page: known sentences translated, ``code: detail`` parts shortened to the code's
     label, and any remaining snake_case id replaced by its label. Non-text values pass unchanged."""
-    if not isinstance(value, str):
-        return value
+    if not isinstance(value, str) or not value.strip():
+        return value  # never gettext(""): that returns the catalog header
     _ = translator(lang)
     parts = []
-    for part in (p.strip() for p in value.split(" | ")):
+    for part in (p.strip() for p in re.split(r" \| |; (?=[a-z][a-z0-9]*_[a-z0-9_]*: )", value)):
+        if not part:
+            continue
         if part in NOTES:
             parts.append(_(NOTES[part]))
             continue
@@ -110,4 +124,4 @@ def humanise(value: object, lang: str = "en") -> object:
 
 def text(value: object, lang: str = "en") -> str:
     """A data string (chain, sector or scenario name) in ``lang`` when the catalog has it."""
-    return translator(lang)(str(value)) if value is not None else "–"
+    return translator(lang)(str(value)) if value is not None and str(value).strip() else "–"

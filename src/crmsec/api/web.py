@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import math
 from contextvars import ContextVar
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from crmsec.api.auth import User
-from crmsec.api.i18n import N_, translations
+from crmsec.api.i18n import N_, format_day, format_number, format_share, translations
 from crmsec.api.labels import LABELS, humanise, label
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -69,49 +66,16 @@ TEMPLATES.env.filters["tojson_safe"] = to_json
 _LANG: ContextVar[str] = ContextVar("crmsec_lang", default="en")
 
 
-def _finite(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def fmt_num(value: Any, digits: int = 2, lang: str | None = None) -> str:
-    """A number in the reader's locale (Babel): nl ``12.100``/``0,34``, en ``12,100``/``0.34``; never
-    scientific notation; integers without decimals; missing → "–"."""
-    if isinstance(value, str):
-        return value
-    v = _finite(value)
-    if v is None:
-        return "–"
-    locale = lang or _LANG.get()
-    if isinstance(value, int) or abs(v) >= 1e4 or (v.is_integer() and abs(v) >= 100):
-        return format_decimal(round(v), "#,##0", locale=locale)
-    if v != 0 and abs(v) < 10 ** -digits:  # small values keep two significant digits instead of 0.00
-        digits = min(8, digits + int(-math.floor(math.log10(abs(v)))) - 1)
-    return format_decimal(v, "#,##0." + "0" * digits, locale=locale)
+    return format_number(value, digits, lang or _LANG.get())
 
 
 def fmt_pct(value: Any, digits: int = 1, lang: str | None = None) -> str:
-    """A share in [0, 1] as a percentage in the reader's locale (nl ``34,0 %``); missing → "–"."""
-    v = _finite(value)
-    if v is None:
-        return "–"
-    return format_percent(v, "#,##0." + "0" * digits + "\u00a0%", locale=lang or _LANG.get())
+    return format_share(value, digits, lang or _LANG.get())
 
 
 def fmt_date(value: Any, lang: str | None = None) -> str:
-    """A date (or ISO string) as ``5 december 2026`` / ``5 December 2026``."""
-    if value is None:
-        return "–"
-    try:
-        d = date.fromisoformat(str(value)[:10]) if not isinstance(value, date) else value
-    except ValueError:
-        return str(value)
-    return format_date(d, "d MMMM y", locale=lang or _LANG.get())
+    return format_day(value, lang or _LANG.get())
 
 
 TEMPLATES.env.filters["num"] = fmt_num
@@ -119,6 +83,12 @@ TEMPLATES.env.filters["pct"] = fmt_pct
 TEMPLATES.env.filters["date"] = fmt_date
 TEMPLATES.env.filters["label"] = lambda key: label(key, _LANG.get())
 TEMPLATES.env.filters["human"] = lambda value: humanise(value, _LANG.get())
+
+
+def render_fragment(template: str, lang: str, **ctx: Any) -> str:
+    """An HTML fragment (e.g. a job's result table) in ``lang``: localised numbers, labels, ``_``."""
+    _LANG.set(lang)
+    return TEMPLATES.env.get_template(template).render(_=translations(lang).gettext, lang=lang, **ctx)
 
 
 def render(request: Request, template: str, user: User, status_code: int = 200, **ctx: Any) -> HTMLResponse:
