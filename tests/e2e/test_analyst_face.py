@@ -74,3 +74,11 @@ def test_docs_render_offline_without_external_requests(page, live_server):
     page.wait_for_selector(".opblock", timeout=30_000)
     assert page.locator(".opblock").count() > 10
     assert not external, external[:5]
+
+
+def test_factsheet_shows_list_place_scenarios_end_uses_and_price(page):
+    page.goto("/materials/gallium?lang=nl")
+    assert "Plaats" in page.locator("#list-position").inner_text()
+    assert "gallium en germanium" in page.locator("#scenario-hits").inner_text()
+    assert page.locator("#end-uses tbody tr").count() > 0
+    assert "EUR/t" in page.locator("#reference-price").inner_text()

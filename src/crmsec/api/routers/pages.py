@@ -97,8 +97,13 @@ def factsheet_page(request: Request, material_id: PageMaterialId, user: CurrentU
         trend_fig = figures.lines([p.year for p in fs.geopolrisk_trend],
                                   {"GeoPolRisk NL": [p.value for p in fs.geopolrisk_trend]},
                                   _("GeoPolRisk of Dutch imports"), _("year"), _("score"))
+    from crmsec.api import factsheet_extra as fx
+
     return render(request, "pages/factsheet.html", user, fs=fs, name=name, maps=maps, trade_fig=trade_fig,
-                  trend_fig=trend_fig, trend_reason=trend_reason)
+                  trend_fig=trend_fig, trend_reason=trend_reason,
+                  position=fx.list_position(con, fs.material.material_id, lang),
+                  scenarios=fx.scenarios_hitting(fs.material.material_id, lang),
+                  end_uses=fx.end_uses(con, fs.material.material_id), price=fx.reference_price(fs.material.material_id))
 
 
 def _try(fn):  # noqa: ANN001, ANN202
