@@ -82,3 +82,15 @@ def test_factsheet_shows_list_place_scenarios_end_uses_and_price(page):
     assert "gallium en germanium" in page.locator("#scenario-hits").inner_text()
     assert page.locator("#end-uses tbody tr").count() > 0
     assert "EUR/t" in page.locator("#reference-price").inner_text()
+
+
+def test_materials_search_filter_and_sort(page):
+    page.goto("/materials?lang=nl")
+    names = page.locator("#materials-table tbody tr td:first-child").all_inner_texts()
+    assert names == sorted(names, key=str.casefold) and len(names) > 50
+    page.fill("#q", "gall")
+    page.click("#materials-filter button")
+    assert page.locator("#materials-table tbody tr").all_inner_texts()[0].startswith("Gallium")
+    page.goto("/materials?on_list=true")
+    n = page.locator("#materials-table tbody tr").count()
+    assert 0 < n < len(names)

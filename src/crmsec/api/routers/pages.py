@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crmsec.api import engines, figures, services
@@ -58,9 +58,26 @@ def home(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
 
 @router.get("/materials", response_class=HTMLResponse)
 @cached_page()
-def materials_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
+def materials_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
+                   q: Annotated[str, Query(max_length=64)] = "", on_list: bool = False) -> HTMLResponse:
+    """All materials sorted by name in the reader's language; search by name or id, filter to the NL list."""
     mats = [material_public(r) for r in services.records(services.materials(con))]
-    return render(request, "pages/materials.html", user, materials=mats)
+    listed: set[str] | None = None
+    try:
+        nl = engines.national_list(con, None)["table"]
+        listed = set(nl.loc[nl["on_list"].astype(bool), "material_id"])
+    except Exception:  # noqa: BLE001 - list engine or its inputs missing: no filter offered
+        listed = None
+
+    def name(m) -> str:  # noqa: ANN001
+        return (m.name_nl if lang == "nl" and m.name_nl else m.name_en) or m.material_id
+
+    needle = q.strip().lower()
+    rows = [m for m in mats if (not needle or needle in name(m).lower() or needle in m.material_id)
+            and (not on_list or (listed is not None and m.material_id in listed))]
+    rows.sort(key=lambda m: name(m).casefold())
+    return render(request, "pages/materials.html", user, materials=rows, names={m.material_id: name(m) for m in rows},
+                  q=q, on_list=on_list, listed=listed, total=len(mats))
 
 
 @router.get("/materials/{material_id}", response_class=HTMLResponse)
