@@ -166,7 +166,7 @@ async def appraise_page(request: Request, code: str, user: AnalystUser, projects
     rec = visible_project(projects, code, user)
     data, archetype, notes, reason = project_case_for_page(rec)
     ctx: dict[str, Any] = {"p": rec, "case_notes": notes, "archetype": archetype, "no_case": reason,
-                           "form": form}
+                           "form": form, "path": f"/projects/{code}"}  # language switch returns to the project
     error = None
     try:
         if data is None:
