@@ -166,3 +166,10 @@ def test_three_dutch_pdf_briefings_have_no_nan_exponents_or_raw_ids(store):
         assert not re.search(r"\d[.,]?\d*e[+-]\d", text), b.kind
         ids = set(re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)) - allowed
         assert not ids, (b.kind, sorted(ids)[:10])
+
+
+def test_unknown_briefing_material_gets_an_error_page_not_json(client):
+    r = client.get("/briefings/material?material_id=Unobtainium&fmt=pdf", headers={"accept": "text/html"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html") and "unobtainium" in r.text
+    r = client.get("/briefings/material?material_id=Gallium&fmt=pdf", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/api/v1/briefings/material/gallium.pdf")

@@ -314,9 +314,12 @@ def briefings_page(request: Request, user: CurrentUser, con: StoreDep, lang: Lan
 
 
 @router.get("/briefings/material")
-def briefing_material_redirect(material_id: str, fmt: Literal["pdf", "html", "xlsx"] = "pdf",
+def briefing_material_redirect(con: StoreDep, material_id: Annotated[str, Query(max_length=64)],
+                               fmt: Literal["pdf", "html", "xlsx"] = "pdf",
                                lang: Literal["en", "nl"] = "en") -> RedirectResponse:
-    services_id = material_id if material_id.replace("_", "").isalnum() else "invalid"
+    """The briefing of a known material; an unknown one gets the (translated) error page, not API JSON."""
+    services_id = material_id.strip().lower()
+    services.material(con, services_id)  # UnknownNameError → 404 page for browsers
     return RedirectResponse(f"/api/v1/briefings/material/{services_id}.{fmt}?lang={lang}", status_code=303)
 
 
