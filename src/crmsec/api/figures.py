@@ -139,8 +139,11 @@ def fan(x: Sequence[Any], bands: dict[str, Sequence[float]], title: str, xaxis: 
 
 
 def sankey(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]], risk: dict[str, float],
-           title: str) -> dict[str, Any]:
-    """Value-chain graph as a Sankey diagram; node colour darkens with the stage risk (None = no data)."""
+           title: str, link_label: str = "") -> dict[str, Any]:
+    """Value-chain graph as a Sankey diagram; node colour darkens with the stage risk (None = no data).
+
+    The chains carry no tonnages per link, so links have equal widths; ``link_label`` says so on hover.
+    The height grows with the number of nodes so that labels do not overlap."""
     ids = [n["id"] for n in nodes]
     pos = {nid: i for i, nid in enumerate(ids)}
     rmax = max([v for v in risk.values() if _finite(v)] + [1e-9])
@@ -158,8 +161,11 @@ def sankey(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]], ri
         "node": {"label": [n["label"] for n in nodes], "color": [color(n["id"]) for n in nodes], "pad": 12,
                  "thickness": 14, "line": {"color": "#555", "width": 0.5}},
         "link": {"source": [s for s, _ in links], "target": [t for _, t in links], "value": [1] * len(links),
-                 "color": "rgba(11,79,138,0.25)"},
-    }], "layout": {"title": {"text": title}, "font": FONT, "height": 520, "margin": {"t": 50, "r": 10, "b": 10, "l": 10}}}
+                 "color": "rgba(11,79,138,0.25)", "hovertemplate": "%{source.label} → %{target.label}<br>"
+                 + link_label + "<extra></extra>"},
+        "textfont": {"size": 11},
+    }], "layout": {"title": {"text": title}, "font": FONT, "height": max(520, min(1100, 34 * len(nodes))),
+                   "margin": {"t": 50, "r": 10, "b": 10, "l": 10}}}
 
 
 def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[float | None]],

@@ -213,10 +213,11 @@ def chains_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDe
             nodes = [{**n, "label": _(str(n.get("label") or n["id"]))} for n in services.records(res["nodes"])]
             fig = figures.sankey(nodes, list(res["edges"][["source", "target"]]
                                                                       .itertuples(index=False, name=None)),
-                                 rmap, _("Value chain: {name}").format(name=_(res["name"])))
+                                 rmap, _("Value chain: {name}").format(name=_(res["name"])),
+                                 link_label=_("supply link: equal widths, not a quantity"))
             rcols = [c for c in ("label", "stage", "n_suppliers", "hhi", "top_country", "top_share", "risk", "source",
                                  "reason") if c in risk.columns]
-            scols = list(res["sectors"].columns)
+            scols = [c for c in res["sectors"].columns if c != "chain_id"]  # the page heading names the chain
             detail = {"name": res["name"], "figure": fig, "weakest": res["weakest"], "tables": {
                 N_("Supply stages: concentration and governance risk"): {"columns": rcols,
                                                                         "rows": services.records(risk[rcols])},
