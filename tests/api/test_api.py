@@ -149,8 +149,9 @@ def test_appraisal_job_gives_a_fan(client):
     assert done.status == "done", done.error
     fig = client.get(f"/api/v1/jobs/{done.id}/result?view=figure", headers=headers).json()["figure"]
     assert any(t.get("fill") == "tonexty" for t in fig["data"])
-    r = client.post(f"/api/v1/projects/{RESTRICTED_CODE}/appraisals", headers=headers, json={})
-    assert r.status_code == 422 and "no business case" in r.json()["detail"]
+    # a project without a stored case is appraised on its labelled archetype case
+    r = client.post(f"/api/v1/projects/{RESTRICTED_CODE}/appraisals", headers=headers, json={"n_paths": 200})
+    assert r.status_code == 202, r.text
     r = client.post("/api/v1/projects/NL-PUBLIC-1/appraisals", headers=headers, json={"instruments": ["magic:x=1"]})
     assert r.status_code == 422
 

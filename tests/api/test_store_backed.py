@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -97,7 +98,8 @@ def test_scenario_briefing_via_api_and_cli(real, tmp_path, store_path):
     r = c.get("/api/v1/briefings/scenario/hormuz_closure.pdf?lang=nl", headers=headers)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(r.content)).pages)
-    assert "Scenario: Closure of the Strait of Hormuz" in text and "Bronnen en dataversies" in text
+    assert "Scenario: Sluiting van de Straat van Hormuz" in text and "Bronnen en dataversies" in text
+    assert "NaN" not in text and not re.search(r"\d[.,]?\d*e[+-]\d", text)  # issue 15: Dutch, no NaN/exponents
     assert c.get("/api/v1/briefings/scenario/hormuz_closure.pdf").status_code == 401  # analyst only
     res = CliRunner().invoke(cli, ["brief", "scenario", "hormuz_closure", "--format", "xlsx", "--output",
                                    str(tmp_path), "--store", str(store_path)])

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crmsec.api.auth import CSRF_COOKIE, LANG_COOKIE, Signer, UserStore, new_csrf_token
 from crmsec.api.config import Settings, get_settings
-from crmsec.api.i18n import pick_lang, translations
+from crmsec.api.i18n import pick_lang
 from crmsec.api.jobs import JobManager
 from crmsec.api.limits import BodySizeLimit, LoginThrottle, keep_uploads_in_memory, page_message
 from crmsec.errors import AccessError, CrmsecError, StoreError, UnknownNameError
@@ -136,6 +136,8 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
         version="0.1.0",
         summary="Security of supply of critical raw materials for the Netherlands: API and dashboard",
         lifespan=lifespan,
+        docs_url=None,  # served offline by crmsec.api.docs (the default page uses a CDN and an inline script)
+        redoc_url=None,
         generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'page'}-{route.name}",
     )
     app.state.settings = settings
@@ -146,6 +148,9 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     app.state.open_store = _store_opener(settings)
     app.state.cache_lock = threading.Lock()
 
+    from crmsec.api.apicache import ApiCache
+
+    app.add_middleware(ApiCache, settings=settings)  # inner: sees the resolved language (issue 15)
     app.add_middleware(LangCsrfHeaders, settings=settings)
     from crmsec.api.meta import ProvenanceScope
 
@@ -161,10 +166,13 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     def _wants_html(request: Request) -> bool:
         return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
-    def _error(request: Request, code: int, detail: str) -> Response:
+    def _error(request: Request, code: int, detail: str, err: Exception | None = None) -> Response:
         if _wants_html(request):
             from crmsec.api.deps import get_current_user
+            from crmsec.api.friendly import page_error
             from crmsec.api.web import render
+
+            detail = page_error(request.state.lang, code, detail, err)
 
             try:
                 user = get_current_user(request, settings, app.state.users)
@@ -177,13 +185,12 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
     async def crmsec_error(request: Request, err: CrmsecError) -> Response:
         code = (404 if isinstance(err, UnknownNameError) else 503 if isinstance(err, StoreError)
                 else 403 if isinstance(err, AccessError) else 422)
-        return _error(request, code, str(err))
+        return _error(request, code, str(err), err)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, err: StarletteHTTPException) -> Response:
         if _wants_html(request) and err.status_code in (401, 403, 404, 413, 422, 429):
-            detail = page_message(err.status_code, str(err.detail))
-            resp = _error(request, err.status_code, translations(request.state.lang).gettext(detail))
+            resp = _error(request, err.status_code, page_message(err.status_code, str(err.detail)))
         else:
             resp = JSONResponse({"detail": err.detail}, status_code=err.status_code)
         for k, v in (err.headers or {}).items():
@@ -197,7 +204,9 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
         ]
         text = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
         if _wants_html(request):
-            return _error(request, 422, text)
+            from crmsec.api.friendly import validation_error as friendly_validation
+
+            return _error(request, 422, friendly_validation(request.state.lang, errors))
         return JSONResponse({"detail": text, "errors": errors}, status_code=422)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
@@ -208,9 +217,11 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    from crmsec.api.docs import mount_docs
     from crmsec.api.models import Problem
     from crmsec.api.routers import ROUTERS
 
+    mount_docs(app)
     # answers any API operation may give besides its own: malformed body (400), bad bearer token (401), body over
     # the limit (413; see crmsec.api.limits) — documented once here so the schema matches what is sent
     common = {400: {"model": Problem, "description": "malformed request body"},

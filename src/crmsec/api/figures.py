@@ -139,8 +139,11 @@ def fan(x: Sequence[Any], bands: dict[str, Sequence[float]], title: str, xaxis: 
 
 
 def sankey(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]], risk: dict[str, float],
-           title: str) -> dict[str, Any]:
-    """Value-chain graph as a Sankey diagram; node colour darkens with the stage risk (None = no data)."""
+           title: str, link_label: str = "") -> dict[str, Any]:
+    """Value-chain graph as a Sankey diagram; node colour darkens with the stage risk (None = no data).
+
+    The chains carry no tonnages per link, so links have equal widths; ``link_label`` says so on hover.
+    The height grows with the number of nodes so that labels do not overlap."""
     ids = [n["id"] for n in nodes]
     pos = {nid: i for i, nid in enumerate(ids)}
     rmax = max([v for v in risk.values() if _finite(v)] + [1e-9])
@@ -158,16 +161,19 @@ def sankey(nodes: Sequence[dict[str, Any]], edges: Sequence[tuple[str, str]], ri
         "node": {"label": [n["label"] for n in nodes], "color": [color(n["id"]) for n in nodes], "pad": 12,
                  "thickness": 14, "line": {"color": "#555", "width": 0.5}},
         "link": {"source": [s for s, _ in links], "target": [t for _, t in links], "value": [1] * len(links),
-                 "color": "rgba(11,79,138,0.25)"},
-    }], "layout": {"title": {"text": title}, "font": FONT, "height": 520, "margin": {"t": 50, "r": 10, "b": 10, "l": 10}}}
+                 "color": "rgba(11,79,138,0.25)", "hovertemplate": "%{source.label} → %{target.label}<br>"
+                 + link_label + "<extra></extra>"},
+        "textfont": {"size": 11},
+    }], "layout": {"title": {"text": title}, "font": FONT, "height": max(520, min(1100, 34 * len(nodes))),
+                   "margin": {"t": 50, "r": 10, "b": 10, "l": 10}}}
 
 
 def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[float | None]],
             meets: Sequence[Sequence[float | None]], title: str, legend: tuple[str, str]) -> dict[str, Any]:
-    """Benchmark grid: cell text = the value (NaN when no data), colour = target met (green) or not (red)."""
+    """Benchmark grid: cell text = the value ("–" when no data), colour = target met (green) or not (red)."""
     vv = [[v if _finite(v) else None for v in r] for r in values]
     mm = [[m if _finite(m) else None for m in r] for r in meets]
-    text = [["NaN" if v is None else f"{100 * v:.0f}%" for v in r] for r in vv]
+    text = [["–" if v is None else f"{100 * v:.0f} %" for v in r] for r in vv]
     return {"data": [{"type": "heatmap", "x": list(cols), "y": list(rows), "z": mm, "text": text,
                       "texttemplate": "%{text}", "zmin": 0, "zmax": 1, "xgap": 2, "ygap": 2,
                       "colorscale": [[0, "#f4c7c3"], [0.5, "#f4c7c3"], [0.5, "#c7e6c9"], [1, "#c7e6c9"]],
@@ -176,3 +182,38 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[
             "layout": {"title": {"text": title}, "font": FONT, "height": max(320, 24 * len(rows) + 120),
                        "margin": {"t": 50, "r": 20, "b": 40, "l": 210}, "yaxis": {"autorange": "reversed"},
                        "plot_bgcolor": "#ffffff"}}
+
+
+def scenario_chart(timeline: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+                   sectors: Sequence[tuple[str, float]], title: str, labels: dict[str, str],
+                   notes: Sequence[str] = ()) -> dict[str, Any]:
+    """Scenario result: shortfall share over time, one line per material (left), value added at risk per
+    sector (right, bars), notes (ensemble, basis) under the chart. ``timeline`` = (name, days, shares);
+    ``sectors`` = (name, M EUR); ``labels`` holds the axis and panel texts (already translated)."""
+    dashes = ["solid", "dash", "dot", "dashdot", "longdash"]
+    data: list[dict[str, Any]] = []
+    for i, (name, days, share) in enumerate(timeline):
+        data.append({"type": "scatter", "mode": "lines+markers", "name": name, "x": list(days),
+                     "y": [v if _finite(v) else None for v in share], "xaxis": "x", "yaxis": "y",
+                     "line": {"color": PALETTE[i % len(PALETTE)], "width": 2, "dash": dashes[i % len(dashes)]},
+                     "marker": {"size": 5}, "hovertemplate": "%{y:.1%}<extra>" + name + "</extra>"})
+    if sectors:
+        data.append({"type": "bar", "orientation": "h", "name": labels["va"], "showlegend": False,
+                     "y": [s for s, _ in sectors], "x": [v if _finite(v) else None for _, v in sectors],
+                     "xaxis": "x2", "yaxis": "y2", "marker": {"color": PALETTE[1]},
+                     "hovertemplate": "%{x:,.0f} M EUR<extra>%{y}</extra>"})
+    split = 0.55 if sectors else 1.0
+    layout: dict[str, Any] = {
+        "title": {"text": title}, "font": FONT, "height": 460 + 18 * len(notes),
+        "xaxis": {"domain": [0, split - 0.08 if sectors else 1], "title": {"text": labels["day"]}},
+        "yaxis": {"title": {"text": labels["share"]}, "tickformat": ".0%", "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.22}, "margin": {"t": 60, "r": 20, "b": 110 + 18 * len(notes), "l": 70},
+    }
+    if sectors:
+        layout["xaxis2"] = {"domain": [split + 0.17, 1], "anchor": "y2", "title": {"text": labels["va"]}}
+        layout["yaxis2"] = {"anchor": "x2", "automargin": True, "autorange": "reversed"}
+    if notes:
+        layout["annotations"] = [{"text": n, "xref": "paper", "yref": "paper", "x": 0, "y": -0.32 - 0.06 * i,
+                                  "showarrow": False, "xanchor": "left", "align": "left", "font": {"size": 11}}
+                                 for i, n in enumerate(notes)]
+    return {"data": data, "layout": layout}

@@ -9,12 +9,17 @@ language (cookie ``crmsec_lang``); the reports use :func:`translator` directly.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 from crmsec.api.config import LANGS
@@ -55,6 +60,53 @@ def pick_lang(cookie: str | None, query: str | None, accept: str | None, default
             if code in LANGS:
                 return code
     return default
+
+
+# --- numbers and dates in the reader's locale (Babel; one implementation for pages and briefings) ---------
+def _finite(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def format_number(value: Any, digits: int = 2, lang: str = "en") -> str:
+    """A number in the reader's locale (Babel): nl ``12.100``/``0,34``, en ``12,100``/``0.34``; never
+    scientific notation; integers without decimals; missing → "–"."""
+    if isinstance(value, str):
+        return value
+    v = _finite(value)
+    if v is None:
+        return "–"
+    locale = lang
+    if isinstance(value, int) or abs(v) >= 1e4 or (v.is_integer() and abs(v) >= 100):
+        return format_decimal(round(v), "#,##0", locale=locale)
+    if v != 0 and abs(v) < 10 ** -digits:  # small values keep two significant digits instead of 0.00
+        digits = min(8, digits + int(-math.floor(math.log10(abs(v)))) - 1)
+    return format_decimal(v, "#,##0." + "0" * digits, locale=locale)
+
+
+def format_share(value: Any, digits: int = 1, lang: str = "en") -> str:
+    """A share in [0, 1] as a percentage in the reader's locale (nl ``34,0 %``); missing → "–"."""
+    v = _finite(value)
+    if v is None:
+        return "–"
+    return format_percent(v, "#,##0." + "0" * digits + "\u00a0%", locale=lang)
+
+
+def format_day(value: Any, lang: str = "en") -> str:
+    """A date (or ISO string) as ``5 december 2026`` / ``5 December 2026``."""
+    if value is None:
+        return "–"
+    try:
+        d = date.fromisoformat(str(value)[:10]) if not isinstance(value, date) else value
+    except ValueError:
+        return str(value)
+    return format_date(d, "d MMMM y", locale=lang)
+
 
 
 def N_(text: str) -> str:  # noqa: N802 - conventional name for "mark for extraction only"

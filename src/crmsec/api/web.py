@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from crmsec.api.auth import User
-from crmsec.api.i18n import N_, translations
+from crmsec.api.i18n import N_, format_day, format_number, format_share, translations
+from crmsec.api.labels import LABELS, humanise, label
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -61,34 +63,39 @@ def to_json(obj: Any) -> str:
 TEMPLATES.env.filters["tojson_safe"] = to_json
 
 
-def fmt_num(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(v):
-        return "NaN"
-    if abs(v) >= 1e4:
-        return f"{v:,.0f}"
-    return f"{v:,.{digits}f}"
+#: language of the page being rendered (set by :func:`render`; filters inside imported macros see no context)
+_LANG: ContextVar[str] = ContextVar("crmsec_lang", default="en")
 
 
-def fmt_pct(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "–"
-    v = float(value)
-    return "NaN" if not math.isfinite(v) else f"{100 * v:.{digits}f} %"
+def fmt_num(value: Any, digits: int = 2, lang: str | None = None) -> str:
+    return format_number(value, digits, lang or _LANG.get())
+
+
+def fmt_pct(value: Any, digits: int = 1, lang: str | None = None) -> str:
+    return format_share(value, digits, lang or _LANG.get())
+
+
+def fmt_date(value: Any, lang: str | None = None) -> str:
+    return format_day(value, lang or _LANG.get())
 
 
 TEMPLATES.env.filters["num"] = fmt_num
 TEMPLATES.env.filters["pct"] = fmt_pct
+TEMPLATES.env.filters["date"] = fmt_date
+TEMPLATES.env.filters["label"] = lambda key: label(key, _LANG.get())
+TEMPLATES.env.filters["human"] = lambda value: humanise(value, _LANG.get())
+
+
+def render_fragment(template: str, lang: str, **ctx: Any) -> str:
+    """An HTML fragment (e.g. a job's result table) in ``lang``: localised numbers, labels, ``_``."""
+    _LANG.set(lang)
+    return TEMPLATES.env.get_template(template).render(_=translations(lang).gettext, lang=lang, **ctx)
 
 
 def render(request: Request, template: str, user: User, status_code: int = 200, **ctx: Any) -> HTMLResponse:
     """Render a dashboard page with language, user, CSRF token and navigation in the context."""
     lang = request.state.lang
+    _LANG.set(lang)
     gettext = translations(lang).gettext
     context = {
         "request": request,
@@ -98,6 +105,7 @@ def render(request: Request, template: str, user: User, status_code: int = 200, 
         "csrf_token": request.state.csrf_token,
         "nav": [(path, gettext(label)) for path, label in NAV],
         "path": request.url.path,
+        "labels": LABELS,
         **ctx,
     }
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)

@@ -331,19 +331,26 @@ def portfolio(
 
 
 def _options_from_registry(db: str | None, pkgs: list, n_paths: int) -> pd.DataFrame:
-    """Appraise every registry project that has a case; contribution = mean annual secure tonnes (EU/EEA
+    """Appraise every registry project (its stored case, else its labelled archetype case); contribution = mean annual secure tonnes (EU/EEA
     hosts g = 0; other hosts need the store's WGI PV)."""
     from crmsec.projects.appraisal import appraise
     from crmsec.projects.case import load_case
     from crmsec.projects.portfolio import options_from_appraisals
     from crmsec.projects.security import host_instability, secure_tonnes
+    from crmsec.projects.service import record_case
 
     reg = _registry(db)
     frame = reg.list_projects(role="admin")
-    frame = frame[frame["has_case"]]
-    if frame.empty:
+    cases, skipped = {}, []
+    for code in frame["code"]:
+        try:
+            cases[code] = load_case(record_case(reg.get(code, role="admin"))[0])
+        except InputError:  # no stored case and no archetype (no material named): said below, not hidden
+            skipped.append(code)
+    if skipped:
+        stderr.print(f"no business case and no archetype, left out: {', '.join(skipped)}")
+    if not cases:
         raise InputError("no registry project has an economic case; add cases or pass --options FILE.csv")
-    cases = {code: load_case(reg.get(code, role="admin")["case"]) for code in frame["code"]}
     hosts = {code: (case.host_country or "").upper() for code, case in cases.items()}
     eea = _eea()
     pv = _host_pv({code: host for code, host in hosts.items() if host not in eea})

@@ -432,6 +432,11 @@ class ProjectRegistry:
         return pd.DataFrame(rows, columns=["id", "ts", "actor", "action", "project_code", "batch_id", "source",
                                            "before", "after"])
 
+    def version(self) -> int:
+        """Id of the latest audit entry: changes with every write (all writes are audited); caches key on it."""
+        with Session(self.engine) as s:
+            return s.scalar(select(func.max(AuditRow.id))) or 0
+
     def count(self) -> int:
         with Session(self.engine) as s:
             return s.scalar(select(func.count()).select_from(ProjectRow)) or 0

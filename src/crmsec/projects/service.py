@@ -51,16 +51,21 @@ def as_packages(instruments: Sequence[Package | Instrument | str | dict] | None,
     return pkgs
 
 
+def record_case(rec: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """(case data, is_archetype) of a registry record: its stored case, else the labelled archetype case
+    (:mod:`crmsec.projects.archetypes`); InputError when the record has neither (no material named)."""
+    if rec.get("case"):
+        return rec["case"], False
+    from crmsec.projects.archetypes import archetype_case
+
+    return archetype_case(rec), True
+
+
 def project_case(code: str, *, registry: ProjectRegistry | None = None, role: Role = "analyst") -> Case:
-    """The stored economic case of a registry project; InputError when none is stored."""
+    """The economic case of a registry project: the stored one, else its labelled archetype case."""
     reg = registry or ProjectRegistry()
-    rec = reg.get(code, role=role)
-    if not rec.get("case"):
-        raise InputError(
-            f"project '{code}' has no economic case in the registry; pass one (--case FILE.yaml, see "
-            "src/crmsec/projects/examples/illustrative_refinery.yaml) or store it with `crmsec project add --case`"
-        )
-    return load_case(rec["case"])
+    data, _archetype = record_case(reg.get(code, role=role))
+    return load_case(data)
 
 
 def appraise_project(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from crmsec.api import engines, services
-from crmsec.api.i18n import translator
+from crmsec.api.i18n import format_day, format_number, format_share, translator
+from crmsec.api.labels import humanise, label
 from crmsec.errors import InputError
 from crmsec.reports import charts
 
@@ -68,20 +68,17 @@ def _check_lang(lang: str) -> str:
     return lang
 
 
-def fmt(v: Any) -> str:
-    if v is None:
-        return "–"
+def fmt(v: Any, lang: str = "en") -> str:
+    """A cell or fact value in the briefing's locale (Babel via :func:`crmsec.api.i18n.format_number`)."""
     if isinstance(v, bool):
         return "✓" if v else "–"
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return "NaN"
-        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
-    return str(v)
+    if isinstance(v, float) or isinstance(v, int):
+        return format_number(v, 2, lang)
+    return "–" if v is None else str(v)
 
 
-def pct(v: Any) -> str:
-    return "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{100 * float(v):.1f} %"
+def pct(v: Any, lang: str = "en") -> str:
+    return format_share(v, 1, lang)
 
 
 def _section_from_frame(title: str, frame: pd.DataFrame, columns: dict[str, str], empty: str,
@@ -116,18 +113,18 @@ def material_briefing(con: Any, material_id: str, lang: str = "en") -> Briefing:
         by_stage = prod.sort_values("share", ascending=False).groupby("stage", sort=False).head(1)
         for r in services.records(by_stage):
             b.facts.append((_("largest producer, {stage} ({year})").format(stage=_(r["stage"]), year=r["year"]),
-                            f"{r['country_name']} {pct(r['share'])}"))
+                            f"{r['country_name']} {pct(r['share'], lang)}"))
         # the key chart shows the stage with the highest concentration
         key_stage = prod.groupby("stage")["hhi"].first().sort_values(ascending=False).index[0]
     if not trade.empty:
         top = services.records(trade.head(1))[0]
         b.facts.append((_("largest supplier to NL ({year})").format(year=top["year"]),
-                        f"{top['country_name']} {pct(top['share'])}"))
+                        f"{top['country_name']} {pct(top['share'], lang)}"))
     crit = engines.material_criticality(con, material_id)
     if crit is not None:
         for key, label in (("sr", _("supply risk (SR)")), ("ei", _("economic importance (EI)"))):
             if crit.get(key) is not None:
-                b.facts.append((label + f" {crit.get('year', '')}", fmt(crit[key])))
+                b.facts.append((label + f" {crit.get('year', '')}", fmt(crit[key], lang)))
     if key_stage is not None:
         sel = prod[prod["stage"] == key_stage].head(10)
         year = int(sel["year"].iloc[0])
@@ -136,7 +133,7 @@ def material_briefing(con: Any, material_id: str, lang: str = "en") -> Briefing:
                                                                                              year=year),
                                        percent=True)
         b.chart_caption = _("Source: {source} ({vintage}); HHI {hhi}.").format(
-            source=sel["source"].iloc[0], vintage=sel["vintage"].iloc[0], hhi=fmt(float(sel["hhi"].iloc[0])))
+            source=sel["source"].iloc[0], vintage=sel["vintage"].iloc[0], hhi=fmt(float(sel["hhi"].iloc[0]), lang))
     cols = {"stage": _("stage"), "country_name": _("country"), "year": _("year"), "quantity": _("quantity"),
             "unit": _("unit"), "share": _("share"), "source": _("source")}
     prod_out = prod.assign(share=prod["share"].map(pct)) if not prod.empty else prod
@@ -156,7 +153,7 @@ def material_briefing(con: Any, material_id: str, lang: str = "en") -> Briefing:
     b.notes += [
         _("Shares are computed per stage from one source series; quantities of different units or bases are never added."),
         _("Trade partners are exporters as reported by BACI (reporter = importer); re-exports through EU hubs are not separated here."),
-        _("Missing values are shown as NaN or '–', never as zero."),
+        _("Missing values are shown as '–', never as zero."),
     ]
     if crit is None:
         b.notes.append(_("Criticality figures are not available in this build."))
@@ -199,13 +196,13 @@ def list_briefing(con: Any, year: int | None = None, lang: str = "en") -> Briefi
 
     ranked = frame.sort_values("rank").assign(rank=lambda f: f["rank"].astype("Int64"))
     if "drivers" in ranked:
-        ranked = ranked.assign(drivers=ranked["drivers"].map(lambda t: localise_text(t, lang)))
+        ranked = ranked.assign(drivers=ranked["drivers"].map(lambda t: humanise(localise_text(t, lang), lang)))
     b.sections.append(_section_from_frame(_("Ranking"), ranked, cols, _("No ranking."), 80))
     if diff is not None and not diff.empty:
         dcols = {"material_id": _("material"), "change": _("change"), "cause": _("cause")}
         diff_out = diff.assign(material_id=diff["material_id"].map(names).fillna(diff["material_id"]))
         if "cause" in diff_out:
-            diff_out = diff_out.assign(cause=diff_out["cause"].map(lambda t: localise_text(t, lang)))
+            diff_out = diff_out.assign(cause=diff_out["cause"].map(lambda t: humanise(localise_text(t, lang), lang)))
         b.sections.append(_section_from_frame(_("Changes since the previous list"), diff_out, dcols, "–"))
         b.tables["diff"] = diff
     b.tables["list"] = frame
@@ -219,28 +216,29 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     _ = translator(_check_lang(lang))
     res = engines.run_scenario(con, name, draws=draws)
     b = Briefing(kind="scenario", key=name, lang=lang, kind_label=_("scenario briefing"),
-                 title=_("Scenario: {name}").format(name=res.get("title", name)),
+                 title=_("Scenario: {name}").format(name=_(str(res.get("title", name)))),
                  subtitle=_("What the disruption takes away from the Netherlands and the EU"))
     b.summary = res.get("description")
     mats, secs = res["tables"]["materials"], res["tables"]["sectors"]
     names = services.material_names(con, lang)
     for r in services.records(mats[mats["region"] == "NLD"]):
         b.facts.append((_("supply lost, {material} (NL)").format(material=names.get(r["material_id"], r["material_id"])),
-                        pct(r.get("shortfall_share"))))
+                        pct(r.get("shortfall_share"), lang)))
+
     def _va(region: str, col: str) -> Any:
         if secs.empty or col not in secs:
             return None
         return services.clean(secs[secs["region"] == region][col].sum(min_count=1))
 
     # headline cards: the central case next to the upper bound, each labelled (issue 13)
-    b.facts.append((_("value added at risk, NL — central case (M EUR per event)"), fmt(_va("NLD", "va_at_risk_central_meur"))))
+    b.facts.append((_("value added at risk, NL — central case (M EUR per event)"), fmt(_va("NLD", "va_at_risk_central_meur"), lang)))
     b.facts.append((_("value added at risk, NL — upper bound, φ = 1 (M EUR per event)"),
-                    fmt(_va("NLD", "va_at_risk_upper_bound_meur"))))
-    b.facts.append((_("value added at risk, EU — central case (M EUR per event)"), fmt(_va("EU27", "va_at_risk_central_meur"))))
+                    fmt(_va("NLD", "va_at_risk_upper_bound_meur"), lang)))
+    b.facts.append((_("value added at risk, EU — central case (M EUR per event)"), fmt(_va("EU27", "va_at_risk_central_meur"), lang)))
     b.facts.append((_("value added at risk, EU — upper bound, φ = 1 (M EUR per event)"),
-                    fmt(_va("EU27", "va_at_risk_upper_bound_meur"))))
+                    fmt(_va("EU27", "va_at_risk_upper_bound_meur"), lang)))
     if res.get("probability") is not None:
-        b.facts.append((_("annual probability (basis in the notes)"), pct(res.get("probability"))))
+        b.facts.append((_("annual probability (basis in the notes)"), pct(res.get("probability"), lang)))
     st, _by_sector = engines.shortfall_timeline(res, "NLD")
     if not st.empty:
         piv = st.pivot_table(index="t", columns="group", values="value", aggfunc="max").sort_index()
@@ -250,13 +248,21 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     mcols = {"region": _("region"), "material": _("material"), "binding_stage": _("stage"),
              "shortfall_share": _("share lost"), "shortfall_t": _("tonnes"), "effective_days": _("days"),
              "days_to_stockout": _("days to stock-out"), "reason": _("reason")}
-    b.sections.append(_section_from_frame(_("Supply lost per material"),
-                                          mats.assign(shortfall_share=mats["shortfall_share"].map(pct)), mcols, "–"))
+    shown = mats.assign(shortfall_share=mats["shortfall_share"].map(lambda v: pct(v, lang)),
+                        material=mats["material_id"].map(names).fillna(mats["material_id"]),
+                        binding_stage=mats["binding_stage"].map(lambda v: _(v) if isinstance(v, str) else v),
+                        reason=mats["reason"].map(lambda t: humanise(t, lang)),
+                        region=mats["region"].map(lambda r: label(r, lang)))
+    b.sections.append(_section_from_frame(_("Supply lost per material"), shown, mcols, "–"))
     scols = {"region": _("region"), "nace": "NACE", "binding_material": _("binding material"),
              "va_at_risk_central_meur": _("value added at risk, central case (M EUR per event)"),
              "va_at_risk_upper_bound_meur": _("value added at risk, upper bound (M EUR per event)"),
              "va_basis": _("basis"), "reason": _("reason")}
-    b.sections.append(_section_from_frame(_("Sectors hit"), secs, scols, "–"))
+    secs_shown = secs.assign(reason=secs["reason"].map(lambda t: humanise(t, lang)),
+                             region=secs["region"].map(lambda r: label(r, lang)),
+                             binding_material=secs["binding_material"].map(names).fillna(secs["binding_material"]),
+                             va_basis=secs["va_basis"].map(lambda t: humanise(t, lang)))
+    b.sections.append(_section_from_frame(_("Sectors hit"), secs_shown, scols, "–"))
     b.tables = {k: v for k, v in res["tables"].items()}
     b.sources += res.get("sources", [])
     b.notes += [_("Assumption: ") + n for n in res.get("notes", [])]
@@ -272,7 +278,8 @@ def to_html(b: Briefing) -> str:
     """The briefing page (also the PDF's source), with the data vintage id and methods (crmsec.provenance)."""
     from crmsec.provenance import record
 
-    return _ENV.get_template("briefing.html").render(b=b, _=translator(b.lang), fmt=fmt, prov=record())
+    return _ENV.get_template("briefing.html").render(b=b, _=translator(b.lang), fmt=lambda v: fmt(v, b.lang),
+                                                    generated=format_day(b.generated, b.lang), prov=record())
 
 
 def to_pdf(b: Briefing) -> bytes:

@@ -38,15 +38,15 @@ def job_status(job_id: JobId, user: AnalystUser, jobs: JobsDep) -> JobPublic:
 
 def result_payload(result: dict[str, Any], view: str, lang: str) -> dict[str, Any]:
     """A job result as JSON: tables as records; ``view=figure`` adds the Plotly figure and an HTML table."""
-    from crmsec.api.web import TEMPLATES
+    from crmsec.api.web import render_fragment
 
     out: dict[str, Any] = {"summary": result.get("summary", {}), "text": result.get("text", "")}
     if view == "figure":
         out["figure"] = result["figure"](lang) if callable(result.get("figure")) else result.get("figure")
         frame = result.get("display")
         if frame is not None:
-            out["table_html"] = TEMPLATES.env.get_template("table_fragment.html").render(
-                columns=list(frame.columns), rows=records(frame))
+            out["table_html"] = render_fragment("table_fragment.html", lang, columns=list(frame.columns),
+                                                rows=records(frame))
         return out
     out["tables"] = {name: {"columns": [str(c) for c in f.columns], "data": records(f), "count": len(f)}
                      for name, f in result.get("tables", {}).items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crmsec.api import engines, figures, services
@@ -21,16 +21,20 @@ from crmsec.api.deps import (
     get_store,
 )
 from crmsec.api.i18n import N_, translator
-from crmsec.api.routers.materials import MaterialId, factsheet, material_public
+from crmsec.api.pagecache import cached_page
+from crmsec.api.routers.materials import factsheet, material_public
 from crmsec.api.web import render
 from crmsec.errors import CrmsecError, InputError
 
 PageYear = Annotated[int | None, Query(ge=1990, le=2100)]  # bounded: a huge integer once reached DuckDB (500)
 
 router = APIRouter(include_in_schema=False)
+#: material ids in page addresses are case-insensitive (redirected to the registry's lower-case id)
+PageMaterialId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_]{1,64}$", description="registry material_id")]
 
 
 @router.get("/", response_class=HTMLResponse)
+@cached_page()
 def home(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
     """Start page: the current national list at a glance, links to every view, engines in this build."""
     headline = None
@@ -55,14 +59,35 @@ def home(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
 
 
 @router.get("/materials", response_class=HTMLResponse)
-def materials_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
+@cached_page()
+def materials_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
+                   q: Annotated[str, Query(max_length=64)] = "", on_list: bool = False) -> HTMLResponse:
+    """All materials sorted by name in the reader's language; search by name or id, filter to the NL list."""
     mats = [material_public(r) for r in services.records(services.materials(con))]
-    return render(request, "pages/materials.html", user, materials=mats)
+    listed: set[str] | None = None
+    try:
+        nl = engines.national_list(con, None)["table"]
+        listed = set(nl.loc[nl["on_list"].astype(bool), "material_id"])
+    except Exception:  # noqa: BLE001 - list engine or its inputs missing: no filter offered
+        listed = None
+
+    def name(m) -> str:  # noqa: ANN001
+        return (m.name_nl if lang == "nl" and m.name_nl else m.name_en) or m.material_id
+
+    needle = q.strip().lower()
+    rows = [m for m in mats if (not needle or needle in name(m).lower() or needle in m.material_id)
+            and (not on_list or (listed is not None and m.material_id in listed))]
+    rows.sort(key=lambda m: name(m).casefold())
+    return render(request, "pages/materials.html", user, materials=rows, names={m.material_id: name(m) for m in rows},
+                  q=q, on_list=on_list, listed=listed, total=len(mats))
 
 
 @router.get("/materials/{material_id}", response_class=HTMLResponse)
-def factsheet_page(request: Request, material_id: MaterialId, user: CurrentUser, con: StoreDep,
+@cached_page()
+def factsheet_page(request: Request, material_id: PageMaterialId, user: CurrentUser, con: StoreDep,
                    lang: LangDep) -> HTMLResponse:
+    if material_id != material_id.lower():  # /materials/Gallium → the canonical lower-case address
+        return RedirectResponse(f"/materials/{material_id.lower()}", status_code=308)  # type: ignore[return-value]
     _ = translator(lang)
     fs = factsheet(con, material_id, lang)
     name = fs.material.name_nl if lang == "nl" and fs.material.name_nl else fs.material.name_en
@@ -91,8 +116,13 @@ def factsheet_page(request: Request, material_id: MaterialId, user: CurrentUser,
         trend_fig = figures.lines([p.year for p in fs.geopolrisk_trend],
                                   {"GeoPolRisk NL": [p.value for p in fs.geopolrisk_trend]},
                                   _("GeoPolRisk of Dutch imports"), _("year"), _("score"))
+    from crmsec.api import factsheet_extra as fx
+
     return render(request, "pages/factsheet.html", user, fs=fs, name=name, maps=maps, trade_fig=trade_fig,
-                  trend_fig=trend_fig, trend_reason=trend_reason)
+                  trend_fig=trend_fig, trend_reason=trend_reason,
+                  position=fx.list_position(con, fs.material.material_id, lang),
+                  scenarios=fx.scenarios_hitting(fs.material.material_id, lang),
+                  end_uses=fx.end_uses(con, fs.material.material_id), price=fx.reference_price(fs.material.material_id))
 
 
 def _try(fn):  # noqa: ANN001, ANN202
@@ -104,6 +134,7 @@ def _try(fn):  # noqa: ANN001, ANN202
 
 
 @router.get("/criticality", response_class=HTMLResponse)
+@cached_page()
 def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
                      scope: Literal["eu", "nl"] = "eu", year: PageYear = None) -> HTMLResponse:
     _ = translator(lang)
@@ -135,6 +166,7 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
 
 
 @router.get("/list", response_class=HTMLResponse)
+@cached_page()
 def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
               year: PageYear = None) -> HTMLResponse:
     res, missing = _try(lambda: engines.national_list(con, year))
@@ -165,23 +197,29 @@ def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
 
 
 @router.get("/chains", response_class=HTMLResponse)
+@cached_page()
 def chains_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
                 chain: str | None = None) -> HTMLResponse:
     _ = translator(lang)
     chains, missing = _try(lambda: engines.chains_list(con))
     detail = None
     if chains:
-        chain_id = chain or chains[0]["chain_id"]
+        ids = [c["chain_id"] for c in chains]
+        # the cabinet's focus first: magnets, then batteries and defence (issue 15), else the first shipped
+        default = next((c for c in ("magnets", "batteries", "defence") if c in ids), ids[0])
+        chain_id = chain or default
         res, missing = _try(lambda: engines.chain(con, chain_id))
         if res is not None:
             risk = res["risk"]
             rmap = dict(zip(risk["node_id"], risk["risk"], strict=True))
-            fig = figures.sankey(services.records(res["nodes"]), list(res["edges"][["source", "target"]]
+            nodes = [{**n, "label": _(str(n.get("label") or n["id"]))} for n in services.records(res["nodes"])]
+            fig = figures.sankey(nodes, list(res["edges"][["source", "target"]]
                                                                       .itertuples(index=False, name=None)),
-                                 rmap, _("Value chain: {name}").format(name=res["name"]))
+                                 rmap, _("Value chain: {name}").format(name=_(res["name"])),
+                                 link_label=_("supply link: equal widths, not a quantity"))
             rcols = [c for c in ("label", "stage", "n_suppliers", "hhi", "top_country", "top_share", "risk", "source",
                                  "reason") if c in risk.columns]
-            scols = list(res["sectors"].columns)
+            scols = [c for c in res["sectors"].columns if c != "chain_id"]  # the page heading names the chain
             detail = {"name": res["name"], "figure": fig, "weakest": res["weakest"], "tables": {
                 N_("Supply stages: concentration and governance risk"): {"columns": rcols,
                                                                         "rows": services.records(risk[rcols])},
@@ -191,13 +229,17 @@ def chains_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDe
 
 
 @router.get("/crma", response_class=HTMLResponse)
+@cached_page()
 def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     _ = translator(lang)
     res, missing = _try(lambda: engines.crma_benchmarks(con))
     rows, columns = [], []
     if res is not None:
         wide = res["table"]
-        rows, columns = services.records(wide), list(wide.columns)
+        names = services.material_names(con, lang)
+        shown = wide.assign(material=wide["material_id"].map(names).fillna(wide["material"]))
+        rows = services.records(shown)
+        columns = [c for c in wide.columns if c != "material_id"]  # the name column says which material
         long = res["long"]
         bm = [c for c in ("extraction", "processing", "recycling", "diversification") if c in set(long["benchmark"])]
         order = list(wide["material_id"])
@@ -205,7 +247,7 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
                                dropna=False).reindex(index=order, columns=bm)
         met = long.pivot_table(index="material_id", columns="benchmark", values="meets", aggfunc="first",
                                dropna=False).reindex(index=order, columns=bm)
-        labels = wide["material"].fillna(wide["material_id"]).tolist()
+        labels = shown["material"].fillna(shown["material_id"]).tolist()
         res = {**res, "figure": figures.heatmap(
             labels, [_(b) for b in bm], val.to_numpy().tolist(), met.to_numpy().tolist(),
             _("CRMA benchmarks: EU shares (targets 10/40/25 %, max 65 %)"),
@@ -214,19 +256,23 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
 
 
 @router.get("/scenarios", response_class=HTMLResponse)
-def scenarios_page(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
+@cached_page()
+def scenarios_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     lib, missing = _try(engines.scenario_list)
     rows = services.records(lib) if lib is not None else []
-    return render(request, "pages/scenarios.html", user, scenarios=rows, missing=missing)
+    return render(request, "pages/scenarios.html", user, scenarios=rows, missing=missing,
+                  material_names=services.material_names(con, lang))
 
 
 @router.get("/crisis", response_class=HTMLResponse)
+@cached_page()
 def crisis_page(request: Request, user: CurrentUser, lang: LangDep) -> HTMLResponse:
     ok, missing = _try(lambda: engines._import("crmsec.optimize.allocation", "optimize"))
     return render(request, "pages/crisis.html", user, missing=missing)
 
 
 @router.get("/projects", response_class=HTMLResponse)
+@cached_page(with_registry=True)
 def projects_page(request: Request, user: CurrentUser, projects: ProjectsDep, lang: LangDep) -> HTMLResponse:
     from crmsec.api.routers.projects import visible_projects
 
@@ -247,15 +293,22 @@ def projects_page(request: Request, user: CurrentUser, projects: ProjectsDep, la
 
 
 @router.get("/projects/{code}", response_class=HTMLResponse)
+@cached_page(with_registry=True)
 def project_page(request: Request, code: str, user: CurrentUser, projects: ProjectsDep,
                  lang: LangDep) -> HTMLResponse:
+    from crmsec.api.routers.appraisal_page import _defaults, project_case_for_page
     from crmsec.api.routers.projects import visible_project
 
     rec = visible_project(projects, code, user)
-    return render(request, "pages/project.html", user, p=rec)
+    if not user.at_least("analyst"):
+        return render(request, "pages/project.html", user, p=rec)
+    data, archetype, notes, reason = project_case_for_page(rec)
+    return render(request, "pages/project.html", user, p=rec, case_notes=notes, archetype=archetype,
+                  no_case=reason, form={}, **_defaults(data))
 
 
 @router.get("/briefings", response_class=HTMLResponse)
+@cached_page()
 def briefings_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     mats = [material_public(r) for r in services.records(services.materials(con))]
     lib, _missing = _try(engines.scenario_list)
@@ -264,9 +317,12 @@ def briefings_page(request: Request, user: CurrentUser, con: StoreDep, lang: Lan
 
 
 @router.get("/briefings/material")
-def briefing_material_redirect(material_id: str, fmt: Literal["pdf", "html", "xlsx"] = "pdf",
+def briefing_material_redirect(con: StoreDep, material_id: Annotated[str, Query(max_length=64)],
+                               fmt: Literal["pdf", "html", "xlsx"] = "pdf",
                                lang: Literal["en", "nl"] = "en") -> RedirectResponse:
-    services_id = material_id if material_id.replace("_", "").isalnum() else "invalid"
+    """The briefing of a known material; an unknown one gets the (translated) error page, not API JSON."""
+    services_id = material_id.strip().lower()
+    services.material(con, services_id)  # UnknownNameError → 404 page for browsers
     return RedirectResponse(f"/api/v1/briefings/material/{services_id}.{fmt}?lang={lang}", status_code=303)
 
 
@@ -298,3 +354,8 @@ def job_page(request: Request, job_id: str, user: AnalystUser, jobs: JobsDep) ->
 
     job = owned_job(jobs, job_id, user)
     return render(request, "pages/job.html", user, job=job_public(job))
+
+
+from crmsec.api.routers.appraisal_page import router as _appraisal_router  # noqa: E402 - after the page routes
+
+router.include_router(_appraisal_router)

@@ -95,16 +95,16 @@ def start_appraisal(code: Code, body: AppraisalIn, user: AnalystUser, jobs: Jobs
                     projects: ProjectsDep) -> JobPublic:
     """Monte Carlo appraisal of the project's stored business case, with an optional instrument package."""
     rec = visible_project(projects, code, user)
-    if not rec.get("case"):
-        raise HTTPException(422, f"project '{code}' has no business case stored; add one with "
-                                 "`crmsec project` (case YAML) before appraising")
     from crmsec.projects.instruments import parse_instrument
+    from crmsec.projects.service import record_case
+
+    case_data, _archetype = record_case(rec)  # stored case, else the labelled archetype; InputError → 422
 
     for spec in body.instruments:
         parse_instrument(spec)  # InputError → 422 now
 
     def work(progress):  # noqa: ANN001, ANN202
-        res = engines.appraise_project(rec["case"], body.instruments, body.n_paths, body.seed, progress)
+        res = engines.appraise_project(case_data, body.instruments, body.n_paths, body.seed, progress)
         res["figure"] = appraisal_figure(res)
         res["display"] = res["tables"]["summary"]
         return res

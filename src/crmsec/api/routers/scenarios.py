@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Path, UploadFile, status
 from pydantic import BaseModel, Field
 
-from crmsec.api import engines, figures
+from crmsec.api import engines, figures, services
 from crmsec.api.deps import AnalystUser, CsrfDep, JobsDep, SettingsDep, StoreFactoryDep
 from crmsec.api.i18n import translator
 from crmsec.api.models import JobPublic, Problem, TablePublic
@@ -39,20 +39,42 @@ def get_scenario(name: ScenarioName) -> dict[str, Any]:
     return engine_call(lambda: engines.scenario_get(name)).model_dump(mode="json")
 
 
-def scenario_figure(result: dict[str, Any]):  # noqa: ANN201
-    """Figure factory (language chosen when the dashboard asks): shortfall share by Dutch sector over time."""
+def scenario_figure(result: dict[str, Any], names: dict[str, dict[str, str]] | None = None):  # noqa: ANN201
+    """Figure factory (language chosen when the dashboard asks): NL shortfall share over time per material
+    (helium included), value added at risk per Dutch sector (upper bound, basis named) and the ensemble."""
 
     def build(lang: str) -> dict[str, Any]:
+        from crmsec.api.i18n import format_number, format_share
+        from crmsec.api.labels import humanise, label
+
         _ = translator(lang)
-        st, by_sector = engines.shortfall_timeline(result, "NLD")
-        label = _("Shortfall by sector over time (NL)") if by_sector else _("Shortfall over time")
-        if st.empty:
+        mat_names = (names or {}).get(lang, {})
+        tl = result["tables"]["timeline"]
+        tl = tl[tl["region"] == "NLD"]
+        if tl.empty:
             return {"data": [], "layout": {"title": {"text": _("No shortfall in this scenario")}}}
-        piv = st.pivot_table(index="t", columns="group", values="value", aggfunc="max").sort_index()
-        fig = figures.lines(piv.index.tolist(), {str(c): piv[c].tolist() for c in piv.columns},
-                            f"{label} — {result['title']}", _("day"), _("share of supply lost"))
-        fig["layout"]["yaxis"].update(tickformat=".0%", rangemode="tozero")
-        return fig
+        lines = [(mat_names.get(m, label(m, lang)), g["day"].tolist(), g["shortfall_share"].tolist())
+                 for m, g in tl.sort_values("day").groupby("material_id", sort=True)]
+        secs = result["tables"].get("sectors")
+        bars, notes = [], []
+        if secs is not None and not secs.empty:
+            nl = secs[secs["region"] == "NLD"].sort_values("va_at_risk_meur", ascending=False)
+            bars = [(f"{r.nace} ({mat_names.get(r.binding_material, r.binding_material)})", r.va_at_risk_meur)
+                    for r in nl.itertuples()]
+            basis = sorted({humanise(b, lang) for b in nl.get("va_basis", []) if isinstance(b, str) and b})
+            if basis:
+                notes.append(_("Value added at risk is an upper bound; basis: {basis}").format(basis="; ".join(basis)))
+        ens = result["tables"].get("ensemble")
+        if ens is not None and not ens.empty:
+            days = ens[(ens["metric"] == "shortfall_days") & (ens["region"] == "NLD")]
+            for r in days.itertuples():
+                notes.append(_("Ensemble, {material}: probability of the event {p}; mean {mean} and CVaR95 {cvar} "
+                               "days of supply lost").format(
+                    material=mat_names.get(r.key, label(r.key, lang)), p=format_share(r.p_nonzero, 1, lang),
+                    mean=format_number(r.mean, 2, lang), cvar=format_number(r.cvar95, 2, lang)))
+        title = _("Shortfall over time (NL)") + " — " + _(str(result["title"]))
+        return figures.scenario_chart(lines, bars, title, {
+            "day": _("day"), "share": _("share of supply lost"), "va": _("value added at risk (M EUR)")}, notes)
 
     return build
 
@@ -64,9 +86,10 @@ def _submit_scenario(jobs, con_factory, user, scenario: Any, draws: int, seed: i
         try:
             res = engines.run_scenario(con, scenario, draws=draws, seed=seed, progress=progress, depth=depth,
                                        duration_days=duration_days)
+            names = {lg: services.material_names(con, lg) for lg in ("en", "nl")}
         finally:
             con.close()
-        res["figure"] = scenario_figure(res)
+        res["figure"] = scenario_figure(res, names)
         res["display"] = res["tables"]["materials"][
             [c for c in ("region", "material", "binding_stage", "shortfall_share", "shortfall_t_central",
                          "shortfall_t_upper_bound", "effective_days", "days_to_stockout", "days_to_stockout_30d",
