@@ -304,3 +304,23 @@ def test_cbs_validation_table_matches_committed(store):
     assert (v["agrees"] == ref["agrees"].astype(str).eq("True")).all()
     assert (v.loc[~v["agrees"], "cause"].str.len() > 20).all()
     assert int(v.loc[v["covered"], "agrees"].sum()) >= 3  # baryte, bismuth, tantalum (see docs/nl_list.md)
+
+
+@pytest.mark.slow
+def test_cbs_validation_states_the_window_it_used_and_cbs_reference_year(store):
+    """Review of issue 12: the validation used to print ``nl_window`` 2022-2024 whatever the window, and asserted a
+    2024-only result (cobalt → China) only in prose. Now the window label follows the option and the same view
+    restricted to CBS's reference year is a column: cobalt is Chinese in 2024 alone, tantalum only on the window."""
+    from crmsec.criticality import pipeline as P
+    from crmsec.criticality.nl_validation import cbs_validation
+
+    data = P.load_data(store)
+    v = cbs_validation(data).set_index("material_id")
+    assert (v["nl_window"] == "2022-2024").all()
+    assert v.loc["cobalt", "nl_top_origin_ref_year"] == "CHN" and not v.loc["cobalt", "agrees"]
+    assert v.loc["tantalum", "agrees"] and not v.loc["tantalum", "agrees_ref_year"]
+    assert "window only" in v.loc["tantalum", "cause"]
+    assert v.loc["magnesium", "nl_top_origin_ref_year"] == "n/a"
+    v1 = cbs_validation(data, window=1).set_index("material_id")
+    assert (v1["nl_window"] == "2024").all()
+    assert (v1["nl_top_origin"] == v1["nl_top_origin_ref_year"]).all()

@@ -291,7 +291,8 @@ def list_nl(
     if validate:
         from crmsec.criticality.nl_validation import cbs_validation
 
-        _emit(cbs_validation(data), fmt, output, "NL top origin (default view) vs CBS 2025", "validate")
+        _emit(cbs_validation(data, window=window, look_through=not direct, floor_meur=floor), fmt, output,
+              f"NL top origin (view: {window}-year window; *_ref_year: 2024 alone) vs CBS 2025 (2024)", "validate")
         return
     kw = {"window": window, "look_through": not direct, "floor_meur": floor}
     if vs is not None or vs_store is not None:
