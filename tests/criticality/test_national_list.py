@@ -57,6 +57,29 @@ def test_eu_fallback_when_no_nl_mix():
     assert out.loc["d", "sr_source"] == "eu_fallback" and out.loc["d", "sr_nl"] == 2.0
 
 
+def test_borrowed_eu_view_is_labelled_on_every_row_and_in_one_note():
+    """Review of issue 12: an entry resting on the EU's SR is labelled ``sr_basis`` = borrowed, its drivers say
+    BORROWED (not "SR_NL"), and :func:`eu_view_note` names it with the reason — in English and Dutch."""
+    f = _inputs(hhi_nl=(6.0, 1.0, 3.0, np.nan)).assign(nl_reason=["", "", "", "below_materiality"],
+                                                        form_stage=["ore", "ore", "ore", "refined"],
+                                                        imports_meur=[5.0, 2.0, 3.0, 0.000385])
+    f.attrs["floor_meur"], f.attrs["window"] = 1.0, [2022, 2023, 2024]
+    out = nl.score_materials(f, nl.ListConfig(n=4)).set_index("material_id")
+    assert out.loc["d", "sr_basis"] == nl.SR_BASIS_EU and (out.loc[["a", "b", "c"], "sr_basis"] == nl.SR_BASIS_NL).all()
+    d = out.loc["d", "drivers"]
+    assert d.startswith("SR 2.00 = EU supply risk 2023, BORROWED (NL imports below the materiality floor)")
+    assert "SR_NL" not in d and "< 0.1 M EUR/yr" in d and "avg 2022–2024" in d
+    assert "GELEEND" in nl.localise_text(d, "nl") and "BORROWED" not in nl.localise_text(d, "nl")
+    frame = out.reset_index()
+    frame.attrs.update(floor_meur=1.0)
+    note = nl.eu_view_note(frame)
+    assert note.startswith("1 of the 4 materials on the list use the EU supply risk 2023 (borrowed")
+    assert "D (NL imports below the materiality floor of 1 M EUR/yr)" in note
+    nl_note = nl.eu_view_note(frame, "nl")
+    assert nl_note.startswith("1 van de 4") and "materialiteitsdrempel van 1 mln EUR/jr" in nl_note
+    assert nl.eu_view_note(out.reset_index().assign(on_list=False)) == ""
+
+
 @pytest.mark.parametrize("kwargs", [{"n": 0}, {"w_sr": -1.0}, {"w_sr": 0.0, "w_ei": 0.0}])
 def test_bad_config(kwargs):
     with pytest.raises(InputError):

@@ -256,6 +256,10 @@ def national_list(con: Any, year: int | None = None, vs: int | None = None) -> d
         diff = diff.rename(columns={"explanation": "cause"}) if "explanation" in diff else diff
     eu = cached(con, "eu", 2023, compute=lambda: P.eu_assessment(data, 2023))
     notes += list(lst.attrs.get("va_notes", ()))
+    from crmsec.criticality.national_list import eu_view_note
+
+    if borrowed := eu_view_note(lst):  # entries on the EU's SR are named as borrowed in every output
+        notes.append(borrowed)
     return {"table": lst, "year": y, "vs": b if diff is not None else None, "diff": diff, "years": years,
             "matrix": eu, "matrix_year": 2023, "sr_threshold": 1.0, "ei_threshold": 2.8,
             "sources": [f"crmsec data vintage {data.vintage}", "CEPII BACI (trade)", "World Bank WGI (governance)",

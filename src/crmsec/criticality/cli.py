@@ -63,7 +63,8 @@ def _show_va_notes(notes: object) -> None:
 TABLE_COLS = {
     "eu": ["material_id", "material", "sr", "ei", "critical", "stage_assessed", "near_threshold", "sr_recomputed",
            "ei_recomputed", "case", "reason", "p_critical", "driver_eu"],
-    "nl": ["rank", "material", "score", "on_list", "sr_nl", "sr_source", "va_exposed_meur", "va_basis", "imports_meur",
+    "nl": ["rank", "material", "score", "on_list", "sr_nl", "sr_basis", "sr_source", "va_exposed_meur", "va_basis",
+           "imports_meur",
            "n_partners", "top_origin", "hub", "robustness",
            "p_on_list", "rank_p05", "rank_p95", "drivers"],
     "all": ["material", "sr_eu", "ei_eu", "critical_eu", "rank", "on_list", "sr_nl", "va_exposed_meur",
@@ -334,7 +335,20 @@ def list_nl(
         _emit(watch_rows, fmt, None, "Watch list (not CRMA Annex II; never takes a list slot)", "nl")
     elif candidates and not all_rows:  # csv/json: the watch rows follow the list, marked candidate_set=watch
         frame = pd.concat([frame, watch_rows], ignore_index=True)
-    _emit(frame, fmt, output, f"NL critical raw materials list {y} (N = {n}; VA: {frame['va_basis'].iloc[0]})", "nl")
+    from crmsec.criticality.national_list import eu_view_note
+
+    note = eu_view_note(frame)
+    if note:
+        stderr.print(f"[yellow]supply basis:[/yellow] {note}")
+    if draws > 0:
+        stderr.print(f"[yellow]p_on_list:[/yellow] share of {draws:,} draws — over score weights, trade window, "
+                     "trade form, VA basis, materiality floor and data noise — in which the material is on the "
+                     f"list of {n} for {y}; conditional on this data vintage; not a probability of a supply "
+                     "disruption. rank_p05–rank_p95 = 90 % rank interval.")
+    win = frame.attrs.get("window") or []
+    period = f"trade {min(win)}–{max(win)}, imports M EUR/yr avg; " if len(win) else ""
+    _emit(frame, fmt, output,
+          f"NL critical raw materials list {y} (N = {n}; {period}VA: {frame['va_basis'].iloc[0]})", "nl")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,10 +7,13 @@ Every EU CRM/SRM candidate is scored on two axes (methods §1.14):
   ultimate origin, EU partners t = 0.8 and their own WGI) and IR_NL the import reliance for domestic use;
   HHI_GS, EoL-RIR and SI_SR come from the EU assessment (no NL data). Where the NL mix cannot be built the
   EU SR is used and ``sr_source`` says so.
-* **Contribution to Dutch industry value added** — VA_exposed = SI_EI · Σ_s A_s · VA_NL,s [M EUR], the EU
-  end-use allocation A_s applied to Dutch sector value added. **NL VA by manufacturing division is not in
-  the vendored data**: until a CBS 85867NED extract is dropped in, VA_NL,s is a labelled proxy
-  (:mod:`crmsec.criticality.nl_value_added`), and ``va_basis`` carries the label on every row.
+* **Contribution to Dutch industry value added** — VA_exposed [M EUR], the EU EI (2023) scaled by the NL share
+  of EU value added in the material's end-use sectors (OECD IOT 2020, NL; a CBS 85867NED extract is preferred
+  when present; :mod:`crmsec.criticality.nl_value_added`); ``va_basis`` carries the basis on every row.
+
+Entries whose SR is the EU's (no NL trade code, or NL imports below the materiality floor) are **borrowed**:
+``sr_basis`` says so on every row, the drivers text says "EU … BORROWED", and :func:`eu_view_note` gives the
+one-line summary shown with every list (CLI, briefing, page).
 
 score = (SR_NL / max SR_NL)^w_sr · (VA_exposed / max VA_exposed)^w_ei; rank descending; the top N
 (default 17) are on the list. Drivers name the inputs behind each position. :func:`diff_lists` explains
@@ -112,6 +115,7 @@ def score_materials(inputs: pd.DataFrame, config: ListConfig | None = None) -> p
     if "nl_reason" in f:  # say why the EU view is used (below_materiality, no_trade_mapping, …)
         why = f["nl_reason"].fillna("").astype(str)
         f["sr_source"] = np.where(fallback & (why != ""), "eu_fallback:" + why, f["sr_source"])
+    f["sr_basis"] = np.where(fallback, SR_BASIS_EU, np.where(np.isnan(s), "", SR_BASIS_NL))
     sr_max = float(np.nanmax(f["sr_nl"])) if f["sr_nl"].notna().any() else np.nan
     va_max = float(np.nanmax(f["va_exposed_meur"])) if f["va_exposed_meur"].notna().any() else np.nan
     f["score"] = _score(f["sr_nl"].to_numpy(float), f["va_exposed_meur"].to_numpy(float), cfg, sr_max, va_max)
@@ -137,7 +141,9 @@ def score_materials(inputs: pd.DataFrame, config: ListConfig | None = None) -> p
     f["tied_at_cutoff"] = tied
     f["on_list"] = (f["rank"] <= n_list).fillna(False).astype(bool)
     f = f.drop(columns=["_neg", "_nsr", "_nva"])
-    f["drivers"] = [_drivers(r) for r in f.itertuples(index=False)]
+    win = f.attrs.get("window")
+    period = f"{min(win)}–{max(win)}" if win is not None and len(win) > 1 else (str(win[0]) if win else "")
+    f["drivers"] = [_drivers(r, period) for r in f.itertuples(index=False)]
     f.attrs["sr_max"], f.attrs["va_max"], f.attrs["config"] = sr_max, va_max, cfg
     f.attrs["list_size"] = n_list
     return f.sort_values(["rank", "material_id"], na_position="last").reset_index(drop=True)
@@ -151,14 +157,33 @@ def _fmt(x: object, spec: str = ".2f") -> str:
     return "n/a" if math.isnan(v) else format(v, spec)
 
 
-def _drivers(r: object) -> str:
+#: ``sr_basis`` labels: the supply axis from Dutch trade, or the EU's SR borrowed (shown wherever the row goes)
+SR_BASIS_NL = "NL trade"
+SR_BASIS_EU = "EU SR 2023 (borrowed)"
+#: why the EU SR is borrowed, in words (``nl_reason`` codes of :mod:`crmsec.criticality.nl_inputs`)
+_WHY_EU = {"no_trade_mapping": "no NL trade code", "below_materiality": "NL imports below the materiality floor",
+           "form_not_covered_in_window": "NL trade form not covered in the window"}
+_WHY_EU_NL = {"no NL trade code": "geen NL-handelscode",
+              "NL imports below the materiality floor": "NL-invoer onder de materialiteitsdrempel",
+              "NL trade form not covered in the window": "NL-handelsvorm niet gedekt in het venster"}
+
+
+def _drivers(r: object, period: str = "") -> str:
     """Human-readable drivers of a material's position (supply side, then economic side)."""
     g = r.__getattribute__
-    parts = [f"SR_NL {_fmt(g('sr_nl'))} ({g('sr_source') or 'n/a'})"]
+    src = g("sr_source") or "n/a"
+    if src.startswith("eu_fallback"):
+        why = _WHY_EU.get(src.partition(":")[2], src.partition(":")[2] or "no NL view")
+        parts = [f"SR {_fmt(g('sr_nl'))} = EU supply risk 2023, BORROWED ({why})"]
+    else:
+        parts = [f"SR_NL {_fmt(g('sr_nl'))} ({src})"]
     stage = getattr(r, "form_stage", None)
     if isinstance(stage, str) and stage:
-        parts.append(f"NL imports {_fmt(getattr(r, 'imports_meur', np.nan), ',.1f')} M EUR/yr as {stage} "
-                     f"({getattr(r, 'form_source', '')}), {int(getattr(r, 'n_partners', 0) or 0)} partners")
+        avg = f", avg {period}" if period else ""
+        imp = float(getattr(r, "imports_meur", np.nan))
+        imp_txt = "< 0.1" if 0 < imp < 0.05 else _fmt(imp, ",.1f")  # a trivial flow is not shown as 0 (review)
+        parts.append(f"NL imports {imp_txt} M EUR/yr as {stage} "
+                     f"({getattr(r, 'form_source', '')}), {int(getattr(r, 'n_partners', 0) or 0)} partners{avg}")
     top = getattr(r, "top_origin", None)
     if isinstance(top, str) and top:
         parts.append(f"top origin {top} {_fmt(100 * float(getattr(r, 'top_origin_share', np.nan)), '.0f')}%")
@@ -185,6 +210,9 @@ def _drivers(r: object) -> str:
 
 # Dutch wording of the fixed phrases in the drivers and diff texts (numbers and codes stay as they are).
 _PHRASES_NL = (
+    ("EU supply risk 2023, BORROWED", "EU-aanvoerrisico 2023, GELEEND"),
+    *_WHY_EU_NL.items(),
+    (", avg ", ", gem. "),
     ("TIED at the list cut-off (same score, SR and VA; all tied entries kept)",
      "GELIJKE score, SR en toegevoegde waarde op de grens van de lijst (alle gelijke blijven op de lijst)"),
     ("no EU end-use split: NL share of EU manufacturing used (assumption)",
@@ -207,6 +235,33 @@ _PHRASES_NL = (
     ("largest", "grootste"),
     ("M EUR", "mln EUR"),
 )
+
+
+def eu_view_note(frame: pd.DataFrame, lang: str = "en") -> str:
+    """One sentence: how many list members rest on the EU's SR instead of Dutch trade, which, and why.
+
+    ``frame`` is a scored list (``on_list``, ``sr_basis``, ``sr_source``, ``material``); '' when none borrows.
+    """
+    if "sr_basis" not in frame or "on_list" not in frame:
+        return ""
+    on = frame[frame["on_list"].fillna(False).astype(bool)]
+    eu = on[on["sr_basis"] == SR_BASIS_EU]
+    if eu.empty:
+        return ""
+    why = eu["sr_source"].astype(str).str.partition(":")[2].map(lambda c: _WHY_EU.get(c, c or "no NL view"))
+    floor = frame.attrs.get("floor_meur")
+    if floor is not None:  # name the floor's value: "below the materiality floor (1 M EUR/yr in every year)"
+        why = why.str.replace("materiality floor", f"materiality floor of {floor:g} M EUR/yr", regex=False)
+    groups = "; ".join(f"{', '.join(eu.loc[why == w, 'material'].astype(str))} ({w})" for w in dict.fromkeys(why))
+    if lang == "nl":
+        for en, nl in _WHY_EU_NL.items():
+            groups = groups.replace(en, nl)
+        groups = groups.replace("materialiteitsdrempel of", "materialiteitsdrempel van").replace(" M EUR/yr",
+                                                                                             " mln EUR/jr")
+        return (f"{len(eu)} van de {len(on)} grondstoffen op de lijst gebruiken het EU-aanvoerrisico 2023 "
+                f"(geleend, geen Nederlandse handelsgegevens): {groups}.")
+    return (f"{len(eu)} of the {len(on)} materials on the list use the EU supply risk 2023 "
+            f"(borrowed, not Dutch trade data): {groups}.")
 
 
 def localise_text(text: object, lang: str = "en") -> object:

@@ -145,6 +145,9 @@ def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
         if "drivers" in table:
             table = table.assign(drivers=table["drivers"].map(lambda t: localise_text(t, lang)))
         rows = services.records(table)
+        from crmsec.criticality.national_list import eu_view_note
+
+        res = {**res, "eu_view_note": eu_view_note(table, lang)}
         if res.get("diff") is not None:
             d = res["diff"].assign(material=lambda f: f["material_id"].map(names))
             if "cause" in d:
