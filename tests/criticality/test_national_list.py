@@ -70,6 +70,7 @@ def test_borrowed_eu_view_is_labelled_on_every_row_and_in_one_note():
     assert d.startswith("SR 2.00 = EU supply risk 2023, BORROWED (NL imports below the materiality floor)")
     assert "SR_NL" not in d and "< 0.1 M EUR/yr" in d and "avg 2022–2024" in d
     assert "GELEEND" in nl.localise_text(d, "nl") and "BORROWED" not in nl.localise_text(d, "nl")
+    assert "als geraffineerd (" in nl.localise_text(d, "nl")
     frame = out.reset_index()
     frame.attrs.update(floor_meur=1.0)
     note = nl.eu_view_note(frame)
@@ -78,6 +79,20 @@ def test_borrowed_eu_view_is_labelled_on_every_row_and_in_one_note():
     nl_note = nl.eu_view_note(frame, "nl")
     assert nl_note.startswith("1 van de 4") and "materialiteitsdrempel van 1 mln EUR/jr" in nl_note
     assert nl.eu_view_note(out.reset_index().assign(on_list=False)) == ""
+
+
+def test_below_floor_entries_can_be_denied_a_slot():
+    """``below_floor_slots=False`` (CLI ``--below-floor exclude``): an entry below the materiality floor keeps its
+    score but gets no rank and no slot (reason ``below_materiality_no_slot``); the next entry moves up. The
+    default keeps the issue-12 rule (EU SR, labelled borrowed)."""
+    f = _inputs(hhi_nl=(6.0, 1.0, 3.0, np.nan), va_meur=(100.0, 400.0, 200.0, 5000.0)).assign(
+        nl_reason=["", "", "", "below_materiality"])
+    keep = nl.score_materials(f, nl.ListConfig(n=2)).set_index("material_id")
+    assert keep.loc["d", "on_list"] and keep.loc["d", "rank"] == 1
+    out = nl.score_materials(f, nl.ListConfig(n=2, below_floor_slots=False)).set_index("material_id")
+    assert not out.loc["d", "on_list"] and np.isnan(out.loc["d", "rank"]) and np.isfinite(out.loc["d", "score"])
+    assert out.loc["d", "reason"] == "below_materiality_no_slot"
+    assert out["on_list"].sum() == 2 and set(out.index[out["on_list"]]) == set(keep.index[keep["rank"].isin([2, 3])])
 
 
 @pytest.mark.parametrize("kwargs", [{"n": 0}, {"w_sr": -1.0}, {"w_sr": 0.0, "w_ei": 0.0}])

@@ -262,7 +262,10 @@ def national_list(con: Any, year: int | None = None, vs: int | None = None) -> d
         notes.append(borrowed)
     return {"table": lst, "year": y, "vs": b if diff is not None else None, "diff": diff, "years": years,
             "matrix": eu, "matrix_year": 2023, "sr_threshold": 1.0, "ei_threshold": 2.8,
-            "sources": [f"crmsec data vintage {data.vintage}", "CEPII BACI (trade)", "World Bank WGI (governance)",
+            "sources": [f"crmsec data vintage {data.vintage}", "CEPII BACI (trade)",
+                        "Eurostat Comext (NL imports by partner of processed forms, CN8, EUR, 2022–2024)",
+                        "OECD National Input-Output Tables 2023 ed. (NL and EU-27 value added by industry, 2020)",
+                        "World Bank WGI (governance)",
                         "European Commission, Study on the critical raw materials for the EU 2023 (SR, EI, inputs)"],
             "notes": notes}
 

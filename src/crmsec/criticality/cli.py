@@ -49,10 +49,13 @@ def _data(tables: tuple[str, ...] | None = None):
     return data
 
 
-def _config(n: int, w_sr: float, w_ei: float):
+def _config(n: int, w_sr: float, w_ei: float, below_floor: str = "eu"):
     from crmsec.criticality.national_list import ListConfig
 
-    return ListConfig(n=n, w_sr=w_sr, w_ei=w_ei)
+    if below_floor not in ("eu", "exclude"):
+        raise InputError(f"--below-floor {below_floor!r}: use 'eu' (EU SR, labelled borrowed) or 'exclude' "
+                         "(no list slot below the materiality floor)")
+    return ListConfig(n=n, w_sr=w_sr, w_ei=w_ei, below_floor_slots=below_floor == "eu")
 
 
 def _show_va_notes(notes: object) -> None:
@@ -268,6 +271,7 @@ def list_nl(
     direct: bool = typer.Option(False, "--direct", help="Direct partners (no look-through of EU hubs to ultimate origin)"),
     window: int = typer.Option(3, "--window", help="Trade years averaged (ending at --year)"),
     floor: float = typer.Option(1.0, "--floor", help="Materiality floor: NL imports (M EUR) needed in every year"),
+    below_floor: str = typer.Option("eu", "--below-floor", help="Below the floor: 'eu' = EU SR, labelled borrowed (default); 'exclude' = no list slot"),
     candidates: str = typer.Option("", "--candidates", help="'watch' adds a watch list of non-Annex materials (shown separately)"),
     validate: bool = typer.Option(False, "--validate", help="Top NL origin vs CBS (2025) for the materials CBS names"),
     draws: int = typer.Option(0, "--draws", help="Monte Carlo over weights, window, form, VA basis and floor: p_on_list, rank interval, robustness"),
@@ -281,7 +285,7 @@ def list_nl(
     from crmsec.criticality import pipeline as P
 
     data = _data()
-    cfg = _config(n, w_sr, w_ei)
+    cfg = _config(n, w_sr, w_ei, below_floor)
     y = year or data.latest_year()
     if drilldown:
         from crmsec.criticality import nl_inputs as NI
@@ -345,6 +349,9 @@ def list_nl(
                      "trade form, VA basis, materiality floor and data noise — in which the material is on the "
                      f"list of {n} for {y}; conditional on this data vintage; not a probability of a supply "
                      "disruption. rank_p05–rank_p95 = 90 % rank interval.")
+        if below_floor == "exclude":
+            stderr.print("[yellow]p_on_list:[/yellow] the Monte Carlo applies the default below-floor rule (EU SR, "
+                         "borrowed), not --below-floor exclude")
     win = frame.attrs.get("window") or []
     period = f"trade {min(win)}–{max(win)}, imports M EUR/yr avg; " if len(win) else ""
     _emit(frame, fmt, output,

@@ -54,6 +54,10 @@ class ListConfig:
     w_ei: float = 1.0
     #: the NL blend weights HHI_GS by IR_NL/2 like the EU formula; set ``False`` for HHI_NL only
     blend_global: bool = True
+    #: may an entry whose NL imports are below the materiality floor take a slot on the EU's SR (borrowed)?
+    #: ``True`` (default, issue 12 spec): yes, labelled; ``False``: no — it is shown unranked with reason
+    #: ``below_materiality_no_slot`` and the next entry moves up (docs/nl_list.md, "below the floor")
+    below_floor_slots: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -124,7 +128,11 @@ def score_materials(inputs: pd.DataFrame, config: ListConfig | None = None) -> p
     # and only an exact tie on all three is flagged at the cut-off (the list then holds N + k, tie named)
     f = f.assign(_neg=-f["score"], _nsr=-f["sr_nl"], _nva=-f["va_exposed_meur"].astype(float))
     watch = f.get("candidate_set", pd.Series("annex_ii", index=f.index)).eq("watch").to_numpy()
-    order = f[~watch].sort_values(["_neg", "_nsr", "_nva"], na_position="last", kind="stable").index
+    no_slot = np.zeros(len(f), dtype=bool)
+    if not cfg.below_floor_slots:
+        no_slot = f["sr_source"].eq("eu_fallback:below_materiality").to_numpy()
+        f["reason"] = np.where(no_slot & f["score"].notna(), "below_materiality_no_slot", f["reason"])
+    order = f[~watch & ~no_slot].sort_values(["_neg", "_nsr", "_nva"], na_position="last", kind="stable").index
     f["rank"] = np.nan
     f.loc[order, "rank"] = np.arange(1, len(order) + 1, dtype=float)
     f.loc[f["score"].isna(), "rank"] = np.nan
@@ -234,6 +242,9 @@ _PHRASES_NL = (
     ("top origin", "belangrijkste herkomst"),
     ("largest", "grootste"),
     ("M EUR", "mln EUR"),
+    # trade-form stages (after "M EUR/yr as" became "mln EUR/jr als")
+    ("als ore (", "als erts ("), ("als intermediate (", "als tussenproduct ("), ("als refined (", "als geraffineerd ("),
+    ("als compound (", "als verbinding ("), ("als semi (", "als halffabricaat ("), ("als mixed (", "als gemengd ("),
 )
 
 

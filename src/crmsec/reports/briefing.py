@@ -221,7 +221,7 @@ def list_briefing(con: Any, year: int | None = None, lang: str = "en") -> Briefi
         b.tables["diff"] = diff
     b.tables["list"] = frame
     b.sources += res.get("sources", [])
-    b.notes += res.get("notes", [])
+    b.notes += [n for n in res.get("notes", []) if n != eu_view_note(res["table"])]  # localised in the summary
     return b
 
 
