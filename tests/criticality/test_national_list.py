@@ -95,6 +95,22 @@ def test_below_floor_entries_can_be_denied_a_slot():
     assert out["on_list"].sum() == 2 and set(out.index[out["on_list"]]) == set(keep.index[keep["rank"].isin([2, 3])])
 
 
+def test_entry_within_the_noise_of_the_cutoff_is_flagged_near():
+    """Review of issue 12: an entry whose score beats the first material left out by less than the data noise
+    (|Δlog score| < 0.15) is flagged ``near_cutoff`` and the cause says so; a clear entry is not."""
+    before = nl.score_materials(_inputs(va_meur=(100.0, 400.0, 200.0, 50.0)), nl.ListConfig(n=2))
+    close = nl.score_materials(_inputs(va_meur=(100.0, 400.0, 200.0, 160.0), hhi_nl=(6.0, 1.0, 3.0, 3.2)),
+                               nl.ListConfig(n=2))
+    d = nl.diff_lists(before, close).set_index("material_id")
+    ent = d[d["change"] == "entered"]
+    assert len(ent) == 1 and bool(ent["near_cutoff"].iloc[0]) and abs(ent["cutoff_margin_log"].iloc[0]) < 0.15
+    assert nl.NEAR_CUTOFF_TEXT in ent["explanation"].iloc[0]
+    assert "DICHT BIJ de grens" in nl.localise_text(ent["explanation"].iloc[0], "nl")
+    clear = nl.score_materials(_inputs(va_meur=(100.0, 400.0, 200.0, 5000.0)), nl.ListConfig(n=2))
+    d2 = nl.diff_lists(before, clear)
+    assert not d2.loc[d2["change"] == "entered", "near_cutoff"].any()
+
+
 @pytest.mark.parametrize("kwargs", [{"n": 0}, {"w_sr": -1.0}, {"w_sr": 0.0, "w_ei": 0.0}])
 def test_bad_config(kwargs):
     with pytest.raises(InputError):

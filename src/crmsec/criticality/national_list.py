@@ -165,6 +165,12 @@ def _fmt(x: object, spec: str = ".2f") -> str:
     return "n/a" if math.isnan(v) else format(v, spec)
 
 
+#: an entry/exit whose score is within this log distance of the other side of the cut-off is "near": the
+#: Monte Carlo's data noise is σ = 0.15 on each axis (nl_uncertainty), i.e. ≈ 0.15–0.21 on log(score)
+NEAR_CUTOFF_LOG = 0.15
+NEAR_CUTOFF_TEXT = "NEAR the cut-off, within the data noise (σ 0.15)"
+
+
 #: ``sr_basis`` labels: the supply axis from Dutch trade, or the EU's SR borrowed (shown wherever the row goes)
 SR_BASIS_NL = "NL trade"
 SR_BASIS_EU = "EU SR 2023 (borrowed)"
@@ -236,6 +242,7 @@ _PHRASES_NL = (
      "eigen invoer onveranderd ten opzichte van de andere grondstoffen; positie verschoof doordat andere verschoven"),
     ("vs. other materials", "t.o.v. andere grondstoffen"),
     ("list cutoff score", "drempelscore van de lijst"),
+    (NEAR_CUTOFF_TEXT, "DICHT BIJ de grens van de lijst, binnen de ruis van de gegevens (σ 0,15)"),
     ("hub material (X/M>0.8)", "doorvoergrondstof (X/M>0,8)"),
     ("NL VA exposed", "blootgestelde NL toegevoegde waarde"),
     ("VA is a PROXY", "toegevoegde waarde is een PROXY"),
@@ -318,6 +325,16 @@ def _shapley_log_score(a: pd.DataFrame, b: pd.DataFrame, cfg: ListConfig, norm_a
     return pd.DataFrame(out, index=a.index)
 
 
+def _cutoff_margin(change: str, score: float, cutoff_score: float, first_out: float) -> float:
+    """log distance of an entered material above the first one left out, or of a leaver below the N-th score."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if change == "entered":
+            return float(np.log(score / first_out))
+        if change == "left":
+            return float(np.log(cutoff_score / score))
+    return np.nan
+
+
 def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str = "before",
                label_after: str = "after") -> pd.DataFrame:
     """Which materials entered or left the list, and which inputs moved them by how much.
@@ -361,6 +378,9 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
         return float(ranked["score"].iloc[min(cfg.n, len(ranked)) - 1]) if len(ranked) else np.nan
 
     cut_a, cut_b = cutoff(before), cutoff(after)
+    ranked_b = after.dropna(subset=["rank"]).sort_values("rank")["score"].to_numpy(float)
+    n_b = int(after.attrs.get("list_size", cfg.n))
+    first_out_b = float(ranked_b[n_b]) if len(ranked_b) > n_b else np.nan
     net = contrib - contrib.median(axis=0)
 
     def fmt_of(c: str) -> str:
@@ -401,6 +421,12 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
             text = "own inputs unchanged relative to the other materials; position moved because others moved"
         if np.isfinite(cut_a) and np.isfinite(cut_b) and abs(cut_b - cut_a) > 1e-12:
             text += f"; list cutoff score {cut_a:.3f}→{cut_b:.3f}"
+        # an entry/exit decided by less than the data noise is said to be so (checklist: ties and thresholds)
+        row["cutoff_margin_log"] = _cutoff_margin(change[i], both["score_b"].iloc[i], cut_b, first_out_b)
+        row["near_cutoff"] = bool(np.isfinite(row["cutoff_margin_log"])
+                                  and abs(row["cutoff_margin_log"]) < NEAR_CUTOFF_LOG)
+        if row["near_cutoff"]:
+            text += f"; {NEAR_CUTOFF_TEXT} (|Δlog score| {abs(row['cutoff_margin_log']):.3f})"
         row["explanation"] = text
         rows.append(row)
     return pd.DataFrame(rows)

@@ -187,8 +187,13 @@ def list_briefing(con: Any, year: int | None = None, lang: str = "en") -> Briefi
                         str(int((on["sr_basis"] == SR_BASIS_EU).sum()))))
     diff = res.get("diff")
     if diff is not None and not diff.empty:
-        entered = diff[diff["change"] == "entered"]["material_id"].map(names).fillna("").tolist()
-        left = diff[diff["change"] == "left"]["material_id"].map(names).fillna("").tolist()
+        def _named(kind: str) -> list[str]:  # an entry/exit within the data noise says so on the headline card
+            d = diff[diff["change"] == kind]
+            near = d["near_cutoff"].fillna(False).astype(bool) if "near_cutoff" in d else pd.Series(False, d.index)
+            return [(_("{name} (near the cut-off)").format(name=nm) if nr else nm)
+                    for nm, nr in zip(d["material_id"].map(names).fillna(""), near, strict=True)]
+
+        entered, left = _named("entered"), _named("left")
         b.facts.append((_("entered since {year}").format(year=res.get("vs")), ", ".join(entered) or "–"))
         b.facts.append((_("left since {year}").format(year=res.get("vs")), ", ".join(left) or "–"))
     mat = res.get("matrix")
