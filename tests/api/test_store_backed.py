@@ -54,7 +54,7 @@ def test_national_list_and_diff(real):
     assert borrowed and all("BORROWED" in r["drivers"] for r in borrowed)
     assert any("borrowed" in n for n in lst["notes"])
     page = c.get("/list?lang=nl").text
-    assert "EU-SR 2023 (geleend)" in page and "EU-aanvoerrisico 2023" in page
+    assert "EU-SR 2023 (geleend)" in page and "EU-leveringsrisico 2023" in page
     assert "EU SR 2023 (borrowed)" in c.get("/list?lang=en").text
     diff = c.get("/api/v1/national-list/diff").json()
     assert diff["count"] > 0 and "cause" in diff["columns"]

@@ -224,7 +224,7 @@ def _drivers(r: object, period: str = "") -> str:
 
 # Dutch wording of the fixed phrases in the drivers and diff texts (numbers and codes stay as they are).
 _PHRASES_NL = (
-    ("EU supply risk 2023, BORROWED", "EU-aanvoerrisico 2023, GELEEND"),
+    ("EU supply risk 2023, BORROWED", "EU-leveringsrisico 2023, GELEEND"),
     *_WHY_EU_NL.items(),
     (", avg ", ", gem. "),
     ("TIED at the list cut-off (same score, SR and VA; all tied entries kept)",
@@ -276,7 +276,7 @@ def eu_view_note(frame: pd.DataFrame, lang: str = "en") -> str:
             groups = groups.replace(en, nl)
         groups = groups.replace("materialiteitsdrempel of", "materialiteitsdrempel van").replace(" M EUR/yr",
                                                                                              " mln EUR/jr")
-        return (f"{len(eu)} van de {len(on)} grondstoffen op de lijst gebruiken het EU-aanvoerrisico 2023 "
+        return (f"{len(eu)} van de {len(on)} grondstoffen op de lijst gebruiken het EU-leveringsrisico 2023 "
                 f"(geleend, geen Nederlandse handelsgegevens): {groups}.")
     return (f"{len(eu)} of the {len(on)} materials on the list use the EU supply risk 2023 "
             f"(borrowed, not Dutch trade data): {groups}.")

@@ -122,7 +122,7 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
         fig = figures.criticality_matrix(
             rows, res.get("sr_threshold"), res.get("ei_threshold"), _, title,
             x_label=_("Dutch value added exposed (M EUR)") if nl_view else None,
-            y_label=_("Supply risk for the Netherlands (SR_NL)") if nl_view else None,
+            y_label=_("Supply risk for the Netherlands (SR_NL; EU SR where borrowed)") if nl_view else None,
             highlight=_("on the national list") if nl_view else None)
     n_points = sum(1 for r in rows if r.get("sr") is not None and r.get("ei") is not None)
     steps = {b - a for a, b in zip(years, years[1:], strict=False)}
