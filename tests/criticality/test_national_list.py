@@ -277,7 +277,13 @@ def test_main_job_writes_outputs(store, tmp_path):
             "national_list_NOTES.txt"} <= names
     lst = pd.read_csv(tmp_path / "national_list.csv")
     assert int(lst["on_list"].sum()) == 17 and (lst["va_basis"] == "OECD IOT 2020, NL").all()
-    assert "OECD IOT" in (tmp_path / "national_list_NOTES.txt").read_text(encoding="utf-8")
+    notes = (tmp_path / "national_list_NOTES.txt").read_text(encoding="utf-8")
+    assert "OECD IOT" in notes
+    # review of issue 12: the borrowed EU-SR entries are labelled in the CSV and named in the notes
+    on = lst[lst["on_list"]]
+    assert set(on["sr_basis"]) <= {"NL trade", "EU SR 2023 (borrowed)"}
+    n_eu = int((on["sr_basis"] == "EU SR 2023 (borrowed)").sum())
+    assert n_eu >= 1 and f"{n_eu} of the 17 materials on the list use the EU supply risk 2023 (borrowed" in notes
 
 
 @pytest.mark.slow
@@ -378,3 +384,20 @@ def test_cbs_validation_states_the_window_it_used_and_cbs_reference_year(store):
     v1 = cbs_validation(data, window=1).set_index("material_id")
     assert (v1["nl_window"] == "2024").all()
     assert (v1["nl_top_origin"] == v1["nl_top_origin_ref_year"]).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lang", "borrowed", "near"), [("en", "borrowed", "near the cut-off"),
+                                                        ("nl", "geleend", "dicht bij de grens")])
+def test_list_briefing_names_borrowed_entries_and_near_cutoff_changes(store, lang, borrowed, near):
+    """Review of issue 12: the annual briefing says how many entries rest on the EU's SR (summary, fact, table
+    column) and marks an entry/exit within the data noise on the headline card — in both languages."""
+    from crmsec.reports.briefing import list_briefing
+
+    b = list_briefing(store, 2024, lang)
+    assert borrowed in b.summary
+    facts = dict(b.facts)
+    n_borrowed = [v for k, v in facts.items() if borrowed in k]
+    assert n_borrowed and int(n_borrowed[0]) >= 1
+    changes = [v for k, v in b.facts if "2023" in k]
+    assert any(near in v for v in changes)
