@@ -50,6 +50,13 @@ def test_national_list_and_diff(real):
     lst = c.get("/api/v1/national-list").json()
     on = [r for r in lst["data"] if r["on_list"]]
     assert len(on) == 17 and all(r["drivers"] for r in on)
+    # entries on the EU's SR are labelled borrowed in the API rows, the notes and the page (issue 12 review)
+    borrowed = [r for r in on if r["sr_basis"] == "EU SR 2023 (borrowed)"]
+    assert borrowed and all("BORROWED" in r["drivers"] for r in borrowed)
+    assert any("borrowed" in n for n in lst["notes"])
+    page = c.get("/list?lang=nl").text
+    assert "EU-SR 2023 (geleend)" in page and "EU-leveringsrisico 2023" in page
+    assert "EU SR 2023 (borrowed)" in c.get("/list?lang=en").text
     diff = c.get("/api/v1/national-list/diff").json()
     assert diff["count"] > 0 and "cause" in diff["columns"]
     nl = c.get("/api/v1/criticality?scope=nl").json()

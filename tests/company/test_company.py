@@ -293,3 +293,18 @@ def test_company_page(api_client):
     r = c.post("/company", data={"csrf_token": token}, files={"file": ("bom.csv", b"material,quantity_t,basis\nx,1,gross\n")})
     assert r.status_code == 422 and "row 2" in r.text
     c.cookies.clear()
+
+
+def test_store_backed_element_inherits_its_groups_list_status(store):
+    """The national list ranks LREE/HREE/PGM as groups: neodymium carries LREE's status and rank (issue 12 review);
+    before the fix an element got no ``nl_on_list`` flag at all (NA)."""
+    from crmsec.criticality import pipeline as P
+
+    nl = P.national_list(P.load_data(store), P.load_data(store).latest_year()).set_index("material_id")
+    r = assess_bytes(b"material,quantity_t,basis,supplier_country\nneodymium,5,contained,CHN\n", "nd.csv", con=store)
+    m = r.materials.iloc[0]
+    assert m["nl_entry"] == "lree"
+    assert m["nl_on_list"] is not pd.NA and bool(m["nl_on_list"]) == bool(nl.loc["lree", "on_list"])
+    assert m["nl_rank"] == nl.loc["lree", "rank"]
+    if bool(nl.loc["lree", "on_list"]):
+        assert "LREE" in m["drivers"]

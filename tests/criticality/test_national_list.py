@@ -57,6 +57,60 @@ def test_eu_fallback_when_no_nl_mix():
     assert out.loc["d", "sr_source"] == "eu_fallback" and out.loc["d", "sr_nl"] == 2.0
 
 
+def test_borrowed_eu_view_is_labelled_on_every_row_and_in_one_note():
+    """Review of issue 12: an entry resting on the EU's SR is labelled ``sr_basis`` = borrowed, its drivers say
+    BORROWED (not "SR_NL"), and :func:`eu_view_note` names it with the reason — in English and Dutch."""
+    f = _inputs(hhi_nl=(6.0, 1.0, 3.0, np.nan)).assign(nl_reason=["", "", "", "below_materiality"],
+                                                        form_stage=["ore", "ore", "ore", "refined"],
+                                                        imports_meur=[5.0, 2.0, 3.0, 0.000385])
+    f.attrs["floor_meur"], f.attrs["window"] = 1.0, [2022, 2023, 2024]
+    out = nl.score_materials(f, nl.ListConfig(n=4)).set_index("material_id")
+    assert out.loc["d", "sr_basis"] == nl.SR_BASIS_EU and (out.loc[["a", "b", "c"], "sr_basis"] == nl.SR_BASIS_NL).all()
+    d = out.loc["d", "drivers"]
+    assert d.startswith("SR 2.00 = EU supply risk 2023, BORROWED (NL imports below the materiality floor)")
+    assert "SR_NL" not in d and "< 0.1 M EUR/yr" in d and "avg 2022–2024" in d
+    assert "GELEEND" in nl.localise_text(d, "nl") and "BORROWED" not in nl.localise_text(d, "nl")
+    assert "als geraffineerd (" in nl.localise_text(d, "nl")
+    frame = out.reset_index()
+    frame.attrs.update(floor_meur=1.0)
+    note = nl.eu_view_note(frame)
+    assert note.startswith("1 of the 4 materials on the list use the EU supply risk 2023 (borrowed")
+    assert "D (NL imports below the materiality floor of 1 M EUR/yr)" in note
+    nl_note = nl.eu_view_note(frame, "nl")
+    assert nl_note.startswith("1 van de 4") and "materialiteitsdrempel van 1 mln EUR/jr" in nl_note
+    assert nl.eu_view_note(out.reset_index().assign(on_list=False)) == ""
+
+
+def test_below_floor_entries_can_be_denied_a_slot():
+    """``below_floor_slots=False`` (CLI ``--below-floor exclude``): an entry below the materiality floor keeps its
+    score but gets no rank and no slot (reason ``below_materiality_no_slot``); the next entry moves up. The
+    default keeps the issue-12 rule (EU SR, labelled borrowed)."""
+    f = _inputs(hhi_nl=(6.0, 1.0, 3.0, np.nan), va_meur=(100.0, 400.0, 200.0, 5000.0)).assign(
+        nl_reason=["", "", "", "below_materiality"])
+    keep = nl.score_materials(f, nl.ListConfig(n=2)).set_index("material_id")
+    assert keep.loc["d", "on_list"] and keep.loc["d", "rank"] == 1
+    out = nl.score_materials(f, nl.ListConfig(n=2, below_floor_slots=False)).set_index("material_id")
+    assert not out.loc["d", "on_list"] and np.isnan(out.loc["d", "rank"]) and np.isfinite(out.loc["d", "score"])
+    assert out.loc["d", "reason"] == "below_materiality_no_slot"
+    assert out["on_list"].sum() == 2 and set(out.index[out["on_list"]]) == set(keep.index[keep["rank"].isin([2, 3])])
+
+
+def test_entry_within_the_noise_of_the_cutoff_is_flagged_near():
+    """Review of issue 12: an entry whose score beats the first material left out by less than the data noise
+    (|Δlog score| < 0.15) is flagged ``near_cutoff`` and the cause says so; a clear entry is not."""
+    before = nl.score_materials(_inputs(va_meur=(100.0, 400.0, 200.0, 50.0)), nl.ListConfig(n=2))
+    close = nl.score_materials(_inputs(va_meur=(100.0, 400.0, 200.0, 160.0), hhi_nl=(6.0, 1.0, 3.0, 3.2)),
+                               nl.ListConfig(n=2))
+    d = nl.diff_lists(before, close).set_index("material_id")
+    ent = d[d["change"] == "entered"]
+    assert len(ent) == 1 and bool(ent["near_cutoff"].iloc[0]) and abs(ent["cutoff_margin_log"].iloc[0]) < 0.15
+    assert nl.NEAR_CUTOFF_TEXT in ent["explanation"].iloc[0]
+    assert "DICHT BIJ de grens" in nl.localise_text(ent["explanation"].iloc[0], "nl")
+    clear = nl.score_materials(_inputs(va_meur=(100.0, 400.0, 200.0, 5000.0)), nl.ListConfig(n=2))
+    d2 = nl.diff_lists(before, clear)
+    assert not d2.loc[d2["change"] == "entered", "near_cutoff"].any()
+
+
 @pytest.mark.parametrize("kwargs", [{"n": 0}, {"w_sr": -1.0}, {"w_sr": 0.0, "w_ei": 0.0}])
 def test_bad_config(kwargs):
     with pytest.raises(InputError):
@@ -223,7 +277,13 @@ def test_main_job_writes_outputs(store, tmp_path):
             "national_list_NOTES.txt"} <= names
     lst = pd.read_csv(tmp_path / "national_list.csv")
     assert int(lst["on_list"].sum()) == 17 and (lst["va_basis"] == "OECD IOT 2020, NL").all()
-    assert "OECD IOT" in (tmp_path / "national_list_NOTES.txt").read_text(encoding="utf-8")
+    notes = (tmp_path / "national_list_NOTES.txt").read_text(encoding="utf-8")
+    assert "OECD IOT" in notes
+    # review of issue 12: the borrowed EU-SR entries are labelled in the CSV and named in the notes
+    on = lst[lst["on_list"]]
+    assert set(on["sr_basis"]) <= {"NL trade", "EU SR 2023 (borrowed)"}
+    n_eu = int((on["sr_basis"] == "EU SR 2023 (borrowed)").sum())
+    assert n_eu >= 1 and f"{n_eu} of the 17 materials on the list use the EU supply risk 2023 (borrowed" in notes
 
 
 @pytest.mark.slow
@@ -304,3 +364,40 @@ def test_cbs_validation_table_matches_committed(store):
     assert (v["agrees"] == ref["agrees"].astype(str).eq("True")).all()
     assert (v.loc[~v["agrees"], "cause"].str.len() > 20).all()
     assert int(v.loc[v["covered"], "agrees"].sum()) >= 3  # baryte, bismuth, tantalum (see docs/nl_list.md)
+
+
+@pytest.mark.slow
+def test_cbs_validation_states_the_window_it_used_and_cbs_reference_year(store):
+    """Review of issue 12: the validation used to print ``nl_window`` 2022-2024 whatever the window, and asserted a
+    2024-only result (cobalt → China) only in prose. Now the window label follows the option and the same view
+    restricted to CBS's reference year is a column: cobalt is Chinese in 2024 alone, tantalum only on the window."""
+    from crmsec.criticality import pipeline as P
+    from crmsec.criticality.nl_validation import cbs_validation
+
+    data = P.load_data(store)
+    v = cbs_validation(data).set_index("material_id")
+    assert (v["nl_window"] == "2022-2024").all()
+    assert v.loc["cobalt", "nl_top_origin_ref_year"] == "CHN" and not v.loc["cobalt", "agrees"]
+    assert v.loc["tantalum", "agrees"] and not v.loc["tantalum", "agrees_ref_year"]
+    assert "window only" in v.loc["tantalum", "cause"]
+    assert v.loc["magnesium", "nl_top_origin_ref_year"] == "n/a"
+    v1 = cbs_validation(data, window=1).set_index("material_id")
+    assert (v1["nl_window"] == "2024").all()
+    assert (v1["nl_top_origin"] == v1["nl_top_origin_ref_year"]).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lang", "borrowed", "near"), [("en", "borrowed", "near the cut-off"),
+                                                        ("nl", "geleend", "dicht bij de grens")])
+def test_list_briefing_names_borrowed_entries_and_near_cutoff_changes(store, lang, borrowed, near):
+    """Review of issue 12: the annual briefing says how many entries rest on the EU's SR (summary, fact, table
+    column) and marks an entry/exit within the data noise on the headline card — in both languages."""
+    from crmsec.reports.briefing import list_briefing
+
+    b = list_briefing(store, 2024, lang)
+    assert borrowed in b.summary
+    facts = dict(b.facts)
+    n_borrowed = [v for k, v in facts.items() if borrowed in k]
+    assert n_borrowed and int(n_borrowed[0]) >= 1
+    changes = [v for k, v in b.facts if "2023" in k]
+    assert any(near in v for v in changes)

@@ -156,7 +156,12 @@ def _nl_list(con: Any, year: int | None) -> tuple[pd.DataFrame, int, list[int], 
         raise InputError(f"year {y}: the NL list is computed for {years[0]}–{years[-1]}")
     lst = cached(con, "nl", y, compute=lambda: P.national_list(data, y))
     basis = lst["va_basis"].dropna().unique().tolist() if "va_basis" in lst else []
-    return lst, y, years, [f"value added basis: {b}" for b in basis]
+    notes = [f"value added basis: {b}" for b in basis]
+    from crmsec.criticality.national_list import eu_view_note
+
+    if borrowed := eu_view_note(lst):  # entries on the EU's SR are named as borrowed wherever the list goes
+        notes.append(borrowed)
+    return lst, y, years, notes
 
 
 def _fmt(v: Any, spec: str = ".2f") -> str:
@@ -177,8 +182,9 @@ def criticality(con: Any, scope: str, year: int | None, method: str) -> dict[str
     """Criticality results from :mod:`crmsec.criticality.pipeline`.
 
     * ``eu``/``eu``: :func:`eu_assessment` (published SR/EI, recomputation where available), thresholds 1.0/2.8.
-    * ``nl``/``eu``: :func:`national_list` — ``sr`` = SR_NL, ``ei`` = value added exposed [M EUR] (the proxy
-      basis travels in the notes), ``critical`` = on the list; no EU thresholds (the list is rank-based).
+    * ``nl``/``eu``: :func:`national_list` — ``sr`` = SR_NL (the EU SR where ``sr_basis`` says borrowed; the
+      notes name those entries), ``ei`` = value added exposed [M EUR] (basis in the notes), ``critical`` = on
+      the list; no EU thresholds (the list is rank-based).
     * ``*``/``geopolrisk``: :func:`geopolrisk_table` (corrected mode) for NL or the EU-27 as one unit.
     """
     P = _pipeline()
@@ -201,7 +207,7 @@ def criticality(con: Any, scope: str, year: int | None, method: str) -> dict[str
                                                             stage_assessed=lst.get("stage"))
         return {"table": table, "year": y, "years": years, "sr_threshold": None, "ei_threshold": None,
                 "method_version": "crmsec national list", "x_label": "value added exposed (M EUR)",
-                "y_label": "SR_NL", "notes": notes}
+                "y_label": "SR_NL (EU SR where borrowed)", "notes": notes}
     # GeoPolRisk
     years = list_years(con)
     y = year if year is not None else years[-1]
@@ -262,7 +268,10 @@ def national_list(con: Any, year: int | None = None, vs: int | None = None) -> d
     notes += list(lst.attrs.get("va_notes", ()))
     return {"table": lst, "year": y, "vs": b if diff is not None else None, "diff": diff, "years": years,
             "matrix": eu, "matrix_year": 2023, "sr_threshold": 1.0, "ei_threshold": 2.8,
-            "sources": [f"crmsec data vintage {data.vintage}", "CEPII BACI (trade)", "World Bank WGI (governance)",
+            "sources": [f"crmsec data vintage {data.vintage}", "CEPII BACI (trade)",
+                        "Eurostat Comext (NL imports by partner of processed forms, CN8, EUR, 2022–2024)",
+                        "OECD National Input-Output Tables 2023 ed. (NL and EU-27 value added by industry, 2020)",
+                        "World Bank WGI (governance)",
                         "European Commission, Study on the critical raw materials for the EU 2023 (SR, EI, inputs)"],
             "notes": notes}
 

@@ -255,12 +255,14 @@ def _pct(x: float) -> str:
 
 TEXT = {
     "en": {"nl": "on the Dutch national list (rank {r:.0f})", "strat": "CRMA strategic raw material",
+           "nl_group": "on the Dutch national list as part of the group {g} (rank {r:.0f})",
            "crit": "EU critical raw material (SR {sr:.1f}, EI {ei:.1f})",
            "conc": "{p} of your purchases from {c} (your HHI {o:.2f} vs world {w:.2f})",
            "scen": "worst scenario '{n}': {s} of your supply cut, {y} of a year's supply lost",
            "tonnes": "{t:.3g} t at risk", "rev": "{v:.3g} M EUR revenue at risk",
            "stock": "stocks run out on day {d:.0f} of {T:.0f}", "none": "no built-in scenario reaches it"},
     "nl": {"nl": "op de Nederlandse nationale lijst (positie {r:.0f})", "strat": "strategische grondstof (CRMA)",
+           "nl_group": "op de Nederlandse nationale lijst als deel van de groep {g} (positie {r:.0f})",
            "crit": "kritieke grondstof EU (SR {sr:.1f}, EI {ei:.1f})",
            "conc": "{p} van uw inkoop uit {c} (uw HHI {o:.2f}, wereld {w:.2f})",
            "scen": "zwaarste scenario '{n}': {s} van uw aanvoer valt weg, {y} van uw jaaraanvoer",
@@ -287,7 +289,11 @@ def _drivers(r: pd.Series, worst: pd.Series | None, lang: str) -> str:
         parts.append(t["conc"].format(p=_pct(r["own_top_share"]), c=r["own_top_country"], o=r["own_hhi"],
                                       w=r["world_hhi"]))
     if r["nl_on_list"] is True:
-        parts.append(t["nl"].format(r=r["nl_rank"]))
+        entry = r.get("nl_entry")
+        if isinstance(entry, str) and entry != r.name:  # an element listed through its EU group
+            parts.append(t["nl_group"].format(g=entry.upper(), r=r["nl_rank"]))
+        else:
+            parts.append(t["nl"].format(r=r["nl_rank"]))
     if r["crma_strategic"]:
         parts.append(t["strat"])
     elif r["eu_crm_2023"] and np.isfinite(r["sr"]):
@@ -342,6 +348,8 @@ def assess_company(purchases: pd.DataFrame, ctx: CompanyContext, *, lang: str = 
     base = _per_material(purchases)
     flags = ctx.flags.reindex(base.index)
     m = base.join(flags.drop(columns=["name_en", "name_nl"])).join(conc)
+    if "nl_entry" not in m:  # a context without the group mapping: each material is its own list entry
+        m["nl_entry"] = m.index.to_numpy()
     if lang == "nl":
         m["material"] = flags["name_nl"].where(flags["name_nl"].notna(), m["material"])
     if scen.empty:
@@ -367,7 +375,7 @@ def assess_company(purchases: pd.DataFrame, ctx: CompanyContext, *, lang: str = 
     m["actions"] = m["material_id"].map(acts.groupby("material_id")["rule_id"].agg(", ".join)).fillna("")
     cols = ["exposure_rank", "material_id", "material", "quantity_t", "basis", "exposure_index", "worst_scenario",
             "worst_shortfall_share", "worst_tonnes_at_risk", "worst_revenue_at_risk_meur", "stock_days",
-            "worst_days_to_stockout", "nl_on_list", "nl_rank", "eu_crm_2023", "crma_strategic", "crma_critical",
+            "worst_days_to_stockout", "nl_on_list", "nl_rank", "nl_entry", "eu_crm_2023", "crma_strategic", "crma_critical",
             "sr", "ei", "mix_stage", "own_hhi", "own_n_eff", "own_top_country", "own_top_share",
             "own_unallocated_share", "world_hhi", "eu_hhi", "own_hhi_wgi", "world_hhi_wgi", "eol_rir", "si_sr",
             "drivers", "actions", "reason", "rows"]

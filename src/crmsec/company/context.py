@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 class CompanyContext:
     """Everything :func:`crmsec.company.assess.assess_company` needs besides the purchases.
 
-    flags : indexed by material_id — name_en, name_nl, nl_on_list, nl_rank, nl_year, eu_crm_2023, crma_strategic,
+    flags : indexed by material_id — name_en, name_nl, nl_entry (the list entry: the material or its EU group
+        LREE/HREE/PGM), nl_on_list, nl_rank (of that entry), nl_year, eu_crm_2023, crma_strategic,
         crma_critical, sr, ei, eu_critical, stage_assessed, eol_rir, si_sr.
     mixes : material_id, stage, scope (``global`` world supply | ``eu`` EU sourcing), country, share [-].
     wgi_scaled : ISO3 → EU scaled WGI 0..10 (10 = worst), preset eu2023.
@@ -48,8 +49,14 @@ def _flags(data: CriticalityData) -> pd.DataFrame:
     for col in ("eu_crm_2023", "crma_strategic", "crma_critical"):
         out[col] = pd.to_numeric(reg[col], errors="coerce").fillna(0).astype(bool)
     nl = P.national_list(data, data.latest_year()).set_index("material_id")
-    out["nl_on_list"] = nl["on_list"].reindex(out.index).astype("boolean")
-    out["nl_rank"] = nl["rank"].reindex(out.index)
+    # the list ranks LREE, HREE and PGM as groups (EU granularity): an element inherits its group's status,
+    # named in ``nl_entry`` (e.g. neodymium → lree), so a buyer of neodymium sees that it is on the list
+    entry = pd.Series(out.index, index=out.index)
+    for group, members in P.group_members(data).items():
+        entry.loc[entry.index.intersection(members)] = group
+    out["nl_entry"] = entry
+    out["nl_on_list"] = nl["on_list"].reindex(entry.to_numpy()).astype("boolean").to_numpy()
+    out["nl_rank"] = nl["rank"].reindex(entry.to_numpy()).to_numpy()
     out["nl_year"] = int(nl["year"].iloc[0]) if len(nl) else np.nan
     eu = P.eu_assessment(data, 2023).set_index("material_id")
     for src, dst in (("sr", "sr"), ("ei", "ei"), ("critical", "eu_critical"), ("stage_assessed", "stage_assessed"),

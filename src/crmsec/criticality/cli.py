@@ -49,10 +49,13 @@ def _data(tables: tuple[str, ...] | None = None):
     return data
 
 
-def _config(n: int, w_sr: float, w_ei: float):
+def _config(n: int, w_sr: float, w_ei: float, below_floor: str = "eu"):
     from crmsec.criticality.national_list import ListConfig
 
-    return ListConfig(n=n, w_sr=w_sr, w_ei=w_ei)
+    if below_floor not in ("eu", "exclude"):
+        raise InputError(f"--below-floor {below_floor!r}: use 'eu' (EU SR, labelled borrowed) or 'exclude' "
+                         "(no list slot below the materiality floor)")
+    return ListConfig(n=n, w_sr=w_sr, w_ei=w_ei, below_floor_slots=below_floor == "eu")
 
 
 def _show_va_notes(notes: object) -> None:
@@ -63,7 +66,8 @@ def _show_va_notes(notes: object) -> None:
 TABLE_COLS = {
     "eu": ["material_id", "material", "sr", "ei", "critical", "stage_assessed", "near_threshold", "sr_recomputed",
            "ei_recomputed", "case", "reason", "p_critical", "driver_eu"],
-    "nl": ["rank", "material", "score", "on_list", "sr_nl", "sr_source", "va_exposed_meur", "va_basis", "imports_meur",
+    "nl": ["rank", "material", "score", "on_list", "sr_nl", "sr_basis", "sr_source", "va_exposed_meur", "va_basis",
+           "imports_meur",
            "n_partners", "top_origin", "hub", "robustness",
            "p_on_list", "rank_p05", "rank_p95", "drivers"],
     "all": ["material", "sr_eu", "ei_eu", "critical_eu", "rank", "on_list", "sr_nl", "va_exposed_meur",
@@ -285,6 +289,7 @@ def list_nl(
     direct: bool = typer.Option(False, "--direct", help="Direct partners (no look-through of EU hubs to ultimate origin)"),
     window: int = typer.Option(3, "--window", help="Trade years averaged (ending at --year)"),
     floor: float = typer.Option(1.0, "--floor", help="Materiality floor: NL imports (M EUR) needed in every year"),
+    below_floor: str = typer.Option("eu", "--below-floor", help="Below the floor: 'eu' = EU SR, labelled borrowed (default); 'exclude' = no list slot"),
     candidates: str = typer.Option("", "--candidates", help="'watch' adds a watch list of non-Annex materials (shown separately)"),
     validate: bool = typer.Option(False, "--validate", help="Top NL origin vs CBS (2025) for the materials CBS names"),
     draws: int = typer.Option(0, "--draws", help="Monte Carlo over weights, window, form, VA basis and floor: p_on_list, rank interval, robustness"),
@@ -301,7 +306,7 @@ def list_nl(
     check_options(year=(year, 1990, 2100), vs=(vs, 1990, 2100), n=(n, 1, 500), w_sr=(w_sr, 0, 10),
                   w_ei=(w_ei, 0, 10), window=(window, 1, 20))
     data = _data()
-    cfg = _config(n, w_sr, w_ei)
+    cfg = _config(n, w_sr, w_ei, below_floor)
     y = year or data.latest_year()
     if drilldown:
         from crmsec.criticality import nl_inputs as NI
@@ -312,7 +317,8 @@ def list_nl(
     if validate:
         from crmsec.criticality.nl_validation import cbs_validation
 
-        _emit(cbs_validation(data), fmt, output, "NL top origin (default view) vs CBS 2025", "validate")
+        _emit(cbs_validation(data, window=window, look_through=not direct, floor_meur=floor), fmt, output,
+              f"NL top origin (view: {window}-year window; *_ref_year: 2024 alone) vs CBS 2025 (2024)", "validate")
         return
     kw = {"window": window, "look_through": not direct, "floor_meur": floor}
     if vs is not None or vs_store is not None:
@@ -354,7 +360,23 @@ def list_nl(
         _emit(watch_rows, fmt, None, "Watch list (not CRMA Annex II; never takes a list slot)", "nl")
     elif candidates and not all_rows:  # csv/json: the watch rows follow the list, marked candidate_set=watch
         frame = pd.concat([frame, watch_rows], ignore_index=True)
-    _emit(frame, fmt, output, f"NL critical raw materials list {y} (N = {n}; VA: {frame['va_basis'].iloc[0]})", "nl")
+    from crmsec.criticality.national_list import eu_view_note
+
+    note = eu_view_note(frame)
+    if note:
+        stderr.print(f"[yellow]supply basis:[/yellow] {note}")
+    if draws > 0:
+        stderr.print(f"[yellow]p_on_list:[/yellow] share of {draws:,} draws — over score weights, trade window, "
+                     "trade form, VA basis, materiality floor and data noise — in which the material is on the "
+                     f"list of {n} for {y}; conditional on this data vintage; not a probability of a supply "
+                     "disruption. rank_p05–rank_p95 = 90 % rank interval.")
+        if below_floor == "exclude":
+            stderr.print("[yellow]p_on_list:[/yellow] the Monte Carlo applies the default below-floor rule (EU SR, "
+                         "borrowed), not --below-floor exclude")
+    win = frame.attrs.get("window") or []
+    period = f"trade {min(win)}–{max(win)}, imports M EUR/yr avg; " if len(win) else ""
+    _emit(frame, fmt, output,
+          f"NL critical raw materials list {y} (N = {n}; {period}VA: {frame['va_basis'].iloc[0]})", "nl")
 
 
 def register(app: typer.Typer) -> None:

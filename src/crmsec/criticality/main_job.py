@@ -84,7 +84,9 @@ def run_main_job(out_dir: Path | str = "out", *, year: int | None = None, con: o
                                 f"trade years {lst.attrs.get('window')}, value basis k EUR (BACI + Comext forms, "
                                 f"EU hubs looked through), materiality floor {lst.attrs.get('floor_meur')} M EUR/yr; "
                                 "EU inputs: 2023 assessment",
-                                *lst.attrs.get("va_notes", ())]) + "\n", encoding="utf-8")
+                                *lst.attrs.get("va_notes", ()),
+                                # entries on the EU's SR are named as borrowed (column sr_basis in the CSV)
+                                *([note] if (note := nl.eu_view_note(lst)) else [])]) + "\n", encoding="utf-8")
     paths.append(notes)
     return paths
 

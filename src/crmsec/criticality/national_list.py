@@ -7,10 +7,13 @@ Every EU CRM/SRM candidate is scored on two axes (methods §1.14):
   ultimate origin, EU partners t = 0.8 and their own WGI) and IR_NL the import reliance for domestic use;
   HHI_GS, EoL-RIR and SI_SR come from the EU assessment (no NL data). Where the NL mix cannot be built the
   EU SR is used and ``sr_source`` says so.
-* **Contribution to Dutch industry value added** — VA_exposed = SI_EI · Σ_s A_s · VA_NL,s [M EUR], the EU
-  end-use allocation A_s applied to Dutch sector value added. **NL VA by manufacturing division is not in
-  the vendored data**: until a CBS 85867NED extract is dropped in, VA_NL,s is a labelled proxy
-  (:mod:`crmsec.criticality.nl_value_added`), and ``va_basis`` carries the label on every row.
+* **Contribution to Dutch industry value added** — VA_exposed [M EUR], the EU EI (2023) scaled by the NL share
+  of EU value added in the material's end-use sectors (OECD IOT 2020, NL; a CBS 85867NED extract is preferred
+  when present; :mod:`crmsec.criticality.nl_value_added`); ``va_basis`` carries the basis on every row.
+
+Entries whose SR is the EU's (no NL trade code, or NL imports below the materiality floor) are **borrowed**:
+``sr_basis`` says so on every row, the drivers text says "EU … BORROWED", and :func:`eu_view_note` gives the
+one-line summary shown with every list (CLI, briefing, page).
 
 score = (SR_NL / max SR_NL)^w_sr · (VA_exposed / max VA_exposed)^w_ei; rank descending; the top N
 (default 17) are on the list. Drivers name the inputs behind each position. :func:`diff_lists` explains
@@ -51,6 +54,10 @@ class ListConfig:
     w_ei: float = 1.0
     #: the NL blend weights HHI_GS by IR_NL/2 like the EU formula; set ``False`` for HHI_NL only
     blend_global: bool = True
+    #: may an entry whose NL imports are below the materiality floor take a slot on the EU's SR (borrowed)?
+    #: ``True`` (default, issue 12 spec): yes, labelled; ``False``: no — it is shown unranked with reason
+    #: ``below_materiality_no_slot`` and the next entry moves up (docs/nl_list.md, "below the floor")
+    below_floor_slots: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -112,6 +119,7 @@ def score_materials(inputs: pd.DataFrame, config: ListConfig | None = None) -> p
     if "nl_reason" in f:  # say why the EU view is used (below_materiality, no_trade_mapping, …)
         why = f["nl_reason"].fillna("").astype(str)
         f["sr_source"] = np.where(fallback & (why != ""), "eu_fallback:" + why, f["sr_source"])
+    f["sr_basis"] = np.where(fallback, SR_BASIS_EU, np.where(np.isnan(s), "", SR_BASIS_NL))
     sr_max = float(np.nanmax(f["sr_nl"])) if f["sr_nl"].notna().any() else np.nan
     va_max = float(np.nanmax(f["va_exposed_meur"])) if f["va_exposed_meur"].notna().any() else np.nan
     f["score"] = _score(f["sr_nl"].to_numpy(float), f["va_exposed_meur"].to_numpy(float), cfg, sr_max, va_max)
@@ -120,7 +128,11 @@ def score_materials(inputs: pd.DataFrame, config: ListConfig | None = None) -> p
     # and only an exact tie on all three is flagged at the cut-off (the list then holds N + k, tie named)
     f = f.assign(_neg=-f["score"], _nsr=-f["sr_nl"], _nva=-f["va_exposed_meur"].astype(float))
     watch = f.get("candidate_set", pd.Series("annex_ii", index=f.index)).eq("watch").to_numpy()
-    order = f[~watch].sort_values(["_neg", "_nsr", "_nva"], na_position="last", kind="stable").index
+    no_slot = np.zeros(len(f), dtype=bool)
+    if not cfg.below_floor_slots:
+        no_slot = f["sr_source"].eq("eu_fallback:below_materiality").to_numpy()
+        f["reason"] = np.where(no_slot & f["score"].notna(), "below_materiality_no_slot", f["reason"])
+    order = f[~watch & ~no_slot].sort_values(["_neg", "_nsr", "_nva"], na_position="last", kind="stable").index
     f["rank"] = np.nan
     f.loc[order, "rank"] = np.arange(1, len(order) + 1, dtype=float)
     f.loc[f["score"].isna(), "rank"] = np.nan
@@ -137,7 +149,9 @@ def score_materials(inputs: pd.DataFrame, config: ListConfig | None = None) -> p
     f["tied_at_cutoff"] = tied
     f["on_list"] = (f["rank"] <= n_list).fillna(False).astype(bool)
     f = f.drop(columns=["_neg", "_nsr", "_nva"])
-    f["drivers"] = [_drivers(r) for r in f.itertuples(index=False)]
+    win = f.attrs.get("window")
+    period = f"{min(win)}–{max(win)}" if win is not None and len(win) > 1 else (str(win[0]) if win else "")
+    f["drivers"] = [_drivers(r, period) for r in f.itertuples(index=False)]
     f.attrs["sr_max"], f.attrs["va_max"], f.attrs["config"] = sr_max, va_max, cfg
     f.attrs["list_size"] = n_list
     return f.sort_values(["rank", "material_id"], na_position="last").reset_index(drop=True)
@@ -151,14 +165,39 @@ def _fmt(x: object, spec: str = ".2f") -> str:
     return "n/a" if math.isnan(v) else format(v, spec)
 
 
-def _drivers(r: object) -> str:
+#: an entry/exit whose score is within this log distance of the other side of the cut-off is "near": the
+#: Monte Carlo's data noise is σ = 0.15 on each axis (nl_uncertainty), i.e. ≈ 0.15–0.21 on log(score)
+NEAR_CUTOFF_LOG = 0.15
+NEAR_CUTOFF_TEXT = "NEAR the cut-off, within the data noise (σ 0.15)"
+
+
+#: ``sr_basis`` labels: the supply axis from Dutch trade, or the EU's SR borrowed (shown wherever the row goes)
+SR_BASIS_NL = "NL trade"
+SR_BASIS_EU = "EU SR 2023 (borrowed)"
+#: why the EU SR is borrowed, in words (``nl_reason`` codes of :mod:`crmsec.criticality.nl_inputs`)
+_WHY_EU = {"no_trade_mapping": "no NL trade code", "below_materiality": "NL imports below the materiality floor",
+           "form_not_covered_in_window": "NL trade form not covered in the window"}
+_WHY_EU_NL = {"no NL trade code": "geen NL-handelscode",
+              "NL imports below the materiality floor": "NL-invoer onder de materialiteitsdrempel",
+              "NL trade form not covered in the window": "NL-handelsvorm niet gedekt in het venster"}
+
+
+def _drivers(r: object, period: str = "") -> str:
     """Human-readable drivers of a material's position (supply side, then economic side)."""
     g = r.__getattribute__
-    parts = [f"SR_NL {_fmt(g('sr_nl'))} ({g('sr_source') or 'n/a'})"]
+    src = g("sr_source") or "n/a"
+    if src.startswith("eu_fallback"):
+        why = _WHY_EU.get(src.partition(":")[2], src.partition(":")[2] or "no NL view")
+        parts = [f"SR {_fmt(g('sr_nl'))} = EU supply risk 2023, BORROWED ({why})"]
+    else:
+        parts = [f"SR_NL {_fmt(g('sr_nl'))} ({src})"]
     stage = getattr(r, "form_stage", None)
     if isinstance(stage, str) and stage:
-        parts.append(f"NL imports {_fmt(getattr(r, 'imports_meur', np.nan), ',.1f')} M EUR/yr as {stage} "
-                     f"({getattr(r, 'form_source', '')}), {int(getattr(r, 'n_partners', 0) or 0)} partners")
+        avg = f", avg {period}" if period else ""
+        imp = float(getattr(r, "imports_meur", np.nan))
+        imp_txt = "< 0.1" if 0 < imp < 0.05 else _fmt(imp, ",.1f")  # a trivial flow is not shown as 0 (review)
+        parts.append(f"NL imports {imp_txt} M EUR/yr as {stage} "
+                     f"({getattr(r, 'form_source', '')}), {int(getattr(r, 'n_partners', 0) or 0)} partners{avg}")
     top = getattr(r, "top_origin", None)
     if isinstance(top, str) and top:
         parts.append(f"top origin {top} {_fmt(100 * float(getattr(r, 'top_origin_share', np.nan)), '.0f')}%")
@@ -185,6 +224,9 @@ def _drivers(r: object) -> str:
 
 # Dutch wording of the fixed phrases in the drivers and diff texts (numbers and codes stay as they are).
 _PHRASES_NL = (
+    ("EU supply risk 2023, BORROWED", "EU-leveringsrisico 2023, GELEEND"),
+    *_WHY_EU_NL.items(),
+    (", avg ", ", gem. "),
     ("TIED at the list cut-off (same score, SR and VA; all tied entries kept)",
      "GELIJKE score, SR en toegevoegde waarde op de grens van de lijst (alle gelijke blijven op de lijst)"),
     ("no EU end-use split: NL share of EU manufacturing used (assumption)",
@@ -200,13 +242,44 @@ _PHRASES_NL = (
      "eigen invoer onveranderd ten opzichte van de andere grondstoffen; positie verschoof doordat andere verschoven"),
     ("vs. other materials", "t.o.v. andere grondstoffen"),
     ("list cutoff score", "drempelscore van de lijst"),
+    (NEAR_CUTOFF_TEXT, "DICHT BIJ de grens van de lijst, binnen de ruis van de gegevens (σ 0,15)"),
     ("hub material (X/M>0.8)", "doorvoergrondstof (X/M>0,8)"),
     ("NL VA exposed", "blootgestelde NL toegevoegde waarde"),
     ("VA is a PROXY", "toegevoegde waarde is een PROXY"),
     ("top origin", "belangrijkste herkomst"),
     ("largest", "grootste"),
     ("M EUR", "mln EUR"),
+    # trade-form stages (after "M EUR/yr as" became "mln EUR/jr als")
+    ("als ore (", "als erts ("), ("als intermediate (", "als tussenproduct ("), ("als refined (", "als geraffineerd ("),
+    ("als compound (", "als verbinding ("), ("als semi (", "als halffabricaat ("), ("als mixed (", "als gemengd ("),
 )
+
+
+def eu_view_note(frame: pd.DataFrame, lang: str = "en") -> str:
+    """One sentence: how many list members rest on the EU's SR instead of Dutch trade, which, and why.
+
+    ``frame`` is a scored list (``on_list``, ``sr_basis``, ``sr_source``, ``material``); '' when none borrows.
+    """
+    if "sr_basis" not in frame or "on_list" not in frame:
+        return ""
+    on = frame[frame["on_list"].fillna(False).astype(bool)]
+    eu = on[on["sr_basis"] == SR_BASIS_EU]
+    if eu.empty:
+        return ""
+    why = eu["sr_source"].astype(str).str.partition(":")[2].map(lambda c: _WHY_EU.get(c, c or "no NL view"))
+    floor = frame.attrs.get("floor_meur")
+    if floor is not None:  # name the floor's value: "below the materiality floor (1 M EUR/yr in every year)"
+        why = why.str.replace("materiality floor", f"materiality floor of {floor:g} M EUR/yr", regex=False)
+    groups = "; ".join(f"{', '.join(eu.loc[why == w, 'material'].astype(str))} ({w})" for w in dict.fromkeys(why))
+    if lang == "nl":
+        for en, nl in _WHY_EU_NL.items():
+            groups = groups.replace(en, nl)
+        groups = groups.replace("materialiteitsdrempel of", "materialiteitsdrempel van").replace(" M EUR/yr",
+                                                                                             " mln EUR/jr")
+        return (f"{len(eu)} van de {len(on)} grondstoffen op de lijst gebruiken het EU-leveringsrisico 2023 "
+                f"(geleend, geen Nederlandse handelsgegevens): {groups}.")
+    return (f"{len(eu)} of the {len(on)} materials on the list use the EU supply risk 2023 "
+            f"(borrowed, not Dutch trade data): {groups}.")
 
 
 def localise_text(text: object, lang: str = "en") -> object:
@@ -252,6 +325,16 @@ def _shapley_log_score(a: pd.DataFrame, b: pd.DataFrame, cfg: ListConfig, norm_a
     return pd.DataFrame(out, index=a.index)
 
 
+def _cutoff_margin(change: str, score: float, cutoff_score: float, first_out: float) -> float:
+    """log distance of an entered material above the first one left out, or of a leaver below the N-th score."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if change == "entered":
+            return float(np.log(score / first_out))
+        if change == "left":
+            return float(np.log(cutoff_score / score))
+    return np.nan
+
+
 def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str = "before",
                label_after: str = "after") -> pd.DataFrame:
     """Which materials entered or left the list, and which inputs moved them by how much.
@@ -295,6 +378,9 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
         return float(ranked["score"].iloc[min(cfg.n, len(ranked)) - 1]) if len(ranked) else np.nan
 
     cut_a, cut_b = cutoff(before), cutoff(after)
+    ranked_b = after.dropna(subset=["rank"]).sort_values("rank")["score"].to_numpy(float)
+    n_b = int(after.attrs.get("list_size", cfg.n))
+    first_out_b = float(ranked_b[n_b]) if len(ranked_b) > n_b else np.nan
     net = contrib - contrib.median(axis=0)
 
     def fmt_of(c: str) -> str:
@@ -335,6 +421,12 @@ def diff_lists(before: pd.DataFrame, after: pd.DataFrame, *, label_before: str =
             text = "own inputs unchanged relative to the other materials; position moved because others moved"
         if np.isfinite(cut_a) and np.isfinite(cut_b) and abs(cut_b - cut_a) > 1e-12:
             text += f"; list cutoff score {cut_a:.3f}→{cut_b:.3f}"
+        # an entry/exit decided by less than the data noise is said to be so (checklist: ties and thresholds)
+        row["cutoff_margin_log"] = _cutoff_margin(change[i], both["score_b"].iloc[i], cut_b, first_out_b)
+        row["near_cutoff"] = bool(np.isfinite(row["cutoff_margin_log"])
+                                  and abs(row["cutoff_margin_log"]) < NEAR_CUTOFF_LOG)
+        if row["near_cutoff"]:
+            text += f"; {NEAR_CUTOFF_TEXT} (|Δlog score| {abs(row['cutoff_margin_log']):.3f})"
         row["explanation"] = text
         rows.append(row)
     return pd.DataFrame(rows)

@@ -172,12 +172,25 @@ def list_briefing(con: Any, year: int | None = None, lang: str = "en") -> Briefi
     b = Briefing(kind="list", key=str(yr), lang=lang, kind_label=_("national list briefing"),
                  title=_("National list of critical raw materials {year}").format(year=yr),
                  subtitle=_("The raw materials that matter most for Dutch industry and are least secure"))
+    from crmsec.criticality.national_list import SR_BASIS_EU, eu_view_note
+
     b.summary = _("{n} materials are on the list for {year}.").format(n=len(on), year=yr)
+    borrowed = eu_view_note(frame, lang)  # entries resting on the EU's SR, not Dutch trade (issue 12 review)
+    if borrowed:
+        b.summary += " " + borrowed
     b.facts.append((_("materials on the list"), str(len(on))))
+    if "sr_basis" in on:
+        b.facts.append((_("of which on the EU supply risk (borrowed)"),
+                        str(int((on["sr_basis"] == SR_BASIS_EU).sum()))))
     diff = res.get("diff")
     if diff is not None and not diff.empty:
-        entered = diff[diff["change"] == "entered"]["material_id"].map(names).fillna("").tolist()
-        left = diff[diff["change"] == "left"]["material_id"].map(names).fillna("").tolist()
+        def _named(kind: str) -> list[str]:  # an entry/exit within the data noise says so on the headline card
+            d = diff[diff["change"] == kind]
+            near = d["near_cutoff"].fillna(False).astype(bool) if "near_cutoff" in d else pd.Series(False, d.index)
+            return [(_("{name} (near the cut-off)").format(name=nm) if nr else nm)
+                    for nm, nr in zip(d["material_id"].map(names).fillna(""), near, strict=True)]
+
+        entered, left = _named("entered"), _named("left")
         b.facts.append((_("entered since {year}").format(year=res.get("vs")), ", ".join(entered) or "–"))
         b.facts.append((_("left since {year}").format(year=res.get("vs")), ", ".join(left) or "–"))
     mat = res.get("matrix")
@@ -191,10 +204,13 @@ def list_briefing(con: Any, year: int | None = None, lang: str = "en") -> Briefi
         b.chart_caption = _("EU method; dashed lines are the thresholds SR = 1.0 and EI = 2.8.")
         b.tables["matrix"] = mat
     cols = {"rank": _("rank"), "material": _("material"), "score": _("score"), "on_list": _("on list"),
-            "drivers": _("drivers")}
+            "sr_basis": _("supply basis"), "drivers": _("drivers")}
     from crmsec.criticality.national_list import localise_text
 
     ranked = frame.sort_values("rank").assign(rank=lambda f: f["rank"].astype("Int64"))
+    if "sr_basis" in ranked:
+        basis_label = {SR_BASIS_EU: _("EU SR 2023 (borrowed)"), "NL trade": _("NL trade")}
+        ranked = ranked.assign(sr_basis=ranked["sr_basis"].map(lambda v: basis_label.get(v, v)))
     if "drivers" in ranked:
         ranked = ranked.assign(drivers=ranked["drivers"].map(lambda t: humanise(localise_text(t, lang), lang)))
     b.sections.append(_section_from_frame(_("Ranking"), ranked, cols, _("No ranking."), 80))
@@ -207,7 +223,7 @@ def list_briefing(con: Any, year: int | None = None, lang: str = "en") -> Briefi
         b.tables["diff"] = diff
     b.tables["list"] = frame
     b.sources += res.get("sources", [])
-    b.notes += res.get("notes", [])
+    b.notes += [n for n in res.get("notes", []) if n != eu_view_note(res["table"])]  # localised in the summary
     return b
 
 

@@ -155,7 +155,7 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
         fig = figures.criticality_matrix(
             rows, res.get("sr_threshold"), res.get("ei_threshold"), _, title,
             x_label=_("Dutch value added exposed (M EUR)") if nl_view else None,
-            y_label=_("Supply risk for the Netherlands (SR_NL)") if nl_view else None,
+            y_label=_("Supply risk for the Netherlands (SR_NL; EU SR where borrowed)") if nl_view else None,
             highlight=_("on the national list") if nl_view else None)
     n_points = sum(1 for r in rows if r.get("sr") is not None and r.get("ei") is not None)
     steps = {b - a for a, b in zip(years, years[1:], strict=False)}
@@ -179,6 +179,9 @@ def list_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep,
         if "drivers" in table:
             table = table.assign(drivers=table["drivers"].map(lambda t: localise_text(t, lang)))
         rows = services.records(table)
+        from crmsec.criticality.national_list import eu_view_note
+
+        res = {**res, "eu_view_note": eu_view_note(table, lang)}
         if res.get("diff") is not None:
             d = res["diff"].assign(material=lambda f: f["material_id"].map(names))
             if "cause" in d:
