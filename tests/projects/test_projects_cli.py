@@ -76,10 +76,10 @@ def test_appraise_errors_exit_1(db: str) -> None:
     import sys
 
     runner.invoke(app, ["project", "seed", "--db", db])
-    proc = subprocess.run([sys.executable, "-m", "crmsec.cli", "project", "appraise", "SP-EU1-kolmisoppi-project",
+    proc = subprocess.run([sys.executable, "-m", "crmsec.cli", "project", "appraise", "SP-NO-SUCH-PROJECT",
                            "--db", db], capture_output=True, text=True)
     assert proc.returncode == 1
-    assert "no business case" in proc.stderr and "Traceback" not in proc.stderr
+    assert "SP-NO-SUCH-PROJECT" in proc.stderr and "Traceback" not in proc.stderr
     r = runner.invoke(app, ["project", "appraise", "x", "--case", "example", "--instrument", "bogus:x=1"])
     assert r.exit_code != 0 and "Types" in str(r.exception)
 
@@ -107,8 +107,8 @@ def test_portfolio_from_registry_cases(db: str, store_path, monkeypatch) -> None
                             "--package", "g@grant:amount=6e7", "--format", "csv"])
     assert r.exit_code == 0, r.output
     chosen = pd.read_csv(io.StringIO(r.stdout))
-    # the seeded projects without a case of their own take part with their archetype case (59 of 60)
-    assert "FI-1" in set(chosen["project"]) and len(chosen) == 60
+    # the 60 seeded projects take part with their archetype case, next to FI-1's own case
+    assert "FI-1" in set(chosen["project"]) and len(chosen) == 61
 
 
 def test_calibrate_command() -> None:
