@@ -116,3 +116,16 @@ def client(app):
         yield c
 
 
+
+
+@pytest.fixture(scope="module")
+def real(store_path, tmp_path_factory):
+    """The app over the session's full store (not the mini store), an analyst's bearer header, the app."""
+    users = UserStore(rounds=4)
+    users.add("ana", "analyst-pass-1", "analyst")
+    url = f"sqlite:///{tmp_path_factory.mktemp('p') / 'p.sqlite'}"
+    app = create_app(Settings(secret_key="store-backed-secret-0123", store_path=store_path, projects_db_url=url,
+                              bcrypt_rounds=4), users=users)
+    with TestClient(app, base_url="https://testserver") as c:
+        tok = c.post("/api/v1/auth/token", data={"username": "ana", "password": "analyst-pass-1"}).json()
+        yield c, {"Authorization": f"Bearer {tok['access_token']}"}, app
