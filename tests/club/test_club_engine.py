@@ -109,7 +109,10 @@ def test_costs_non_negative_and_baseline_zero(result):
     assert s.loc["none", "fiscal_cost_mean_meur"] == 0.0
     for name in ("floor_110_mp", "floor_110_club", "subsidy_30"):
         assert s.loc[name, "fiscal_cost_mean_meur"] >= 0
+    for name in ("floor_110_club", "subsidy_30"):  # no upside share: never a net revenue
         assert (result.fiscal_paths[name] >= -1e-9).all()
+    # the DoD-style floor pays back 30 % of max(P − 110, 0): on high-price paths it is a net revenue
+    assert result.fiscal_paths["floor_110_mp"].min() < s.loc["floor_110_mp", "fiscal_cost_mean_meur"]
     assert s.loc["standards_20", "fiscal_cost_mean_meur"] <= 0  # penalties collected, no outlays
 
 
