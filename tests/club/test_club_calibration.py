@@ -52,3 +52,13 @@ def test_calibrate_ranks_by_loss():
     rows = calibrate(case, [0.12, 0.19], [0.3], target_sd=0.395, target_p95=123.0, n_paths=400)
     assert [r["sigma"] for r in rows] == [0.19, 0.12]
     assert rows[0]["loss"] <= rows[1]["loss"]
+
+
+def test_by_year_reports_the_price_spread():
+    from crmsec.club.results import run_case
+
+    r = run_case(load_case("ndpr_oxide"), ["floor_110_mp"], n_paths=400, appraisal_paths=64)
+    by = r.by_year[r.by_year["package"] == "none"].set_index("year")
+    assert (by["world_price_p05"] <= by["world_price_mean"]).all()
+    assert (by["world_price_mean"] <= by["world_price_p95"]).all()
+    assert by.loc[2026, "world_price_p95"] > 105  # was 98-99 USD/kg before recalibration
