@@ -60,3 +60,14 @@ def test_club_page_is_in_the_navigation(client):
     """The /club page is reachable from every page's navigation (label in both languages)."""
     page = client.get("/club?lang=nl").text
     assert 'href="/club"' in page and "Clubmarkt" in page
+
+
+def test_club_briefing_download(client):
+    headers = bearer(client, "ana")
+    r = client.get("/api/v1/briefings/club/ndpr_oxide.html?lang=nl&paths=40", headers=headers)
+    assert r.status_code == 200 and "Clubmarkt" in r.text and "geen boven- en geen ondergrens" in r.text
+    x = client.get("/api/v1/briefings/club/ndpr_oxide.xlsx?paths=40", headers=headers)
+    assert x.status_code == 200 and x.content[:2] == b"PK"
+    assert client.get("/api/v1/briefings/club/nope.html", headers=headers).status_code == 404
+    assert client.get("/api/v1/briefings/club/ndpr_oxide.html?paths=100000", headers=headers).status_code == 422
+    assert client.get("/api/v1/briefings/club/ndpr_oxide.html").status_code == 401  # analyst only

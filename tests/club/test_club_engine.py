@@ -109,19 +109,24 @@ def test_costs_non_negative_and_baseline_zero(result):
     assert s.loc["none", "fiscal_cost_mean_meur"] == 0.0
     for name in ("floor_110_mp", "floor_110_club", "subsidy_30"):
         assert s.loc[name, "fiscal_cost_mean_meur"] >= 0
+    for name in ("floor_110_club", "subsidy_30"):  # no upside share: never a net revenue
         assert (result.fiscal_paths[name] >= -1e-9).all()
+    # the DoD-style floor pays back 30 % of max(P − 110, 0): on high-price paths it is a net revenue
+    assert result.fiscal_paths["floor_110_mp"].min() < s.loc["floor_110_mp", "fiscal_cost_mean_meur"]
     assert s.loc["standards_20", "fiscal_cost_mean_meur"] <= 0  # penalties collected, no outlays
 
 
 def test_joint_purchasing_pooled_beats_national(result):
-    """Pooled tenders (EU+US+JP, 50 % of demand, 95 USD/kg) contract MP's 6 kt expansion (needs 3,000 t of offtake,
+    """Pooled tenders (EU+US+JP, 50 % of demand, 95 USD/kg) contract MP's 3.35 kt expansion (needs 3,000 t of offtake,
     more than Japan's 3,000·… national tender left after Lynas); national tenders do not."""
     p = result.projects.set_index(["package", "project"])
     assert p.loc[("joint_purchasing", "MP Materials expansion"), "bankable"]
     assert not p.loc[("national_tenders", "MP Materials expansion"), "bankable"]
     s = result.summary.set_index("package")
     assert s.loc["joint_purchasing", "induced_capacity_t"] > s.loc["national_tenders", "induced_capacity_t"]
-    assert s.loc["joint_purchasing", "ban_shortfall_club_t"] < s.loc["national_tenders", "ban_shortfall_club_t"]
+    # with the 2025 run rates of Lynas and MP the club's ban gap is small: pooling closes it at least as well
+    assert s.loc["joint_purchasing", "ban_shortfall_club_t"] <= s.loc["national_tenders", "ban_shortfall_club_t"]
+    assert s.loc["joint_purchasing", "ban_shortfall_club_t"] < s.loc["none", "ban_shortfall_club_t"]
 
 
 def test_zero_tariff_equals_baseline(case):
@@ -189,7 +194,7 @@ def test_compliance_flags_follow_the_rule_or_name_an_exception(case):
     assert (differ["compliance_basis"] != "rule").all(), differ[["block", "region"]]
     assert set(t.loc[t["region"].isin(["USA", "AUS", "FRA", "SWE", "MWI"]), "rule_compliant"]) == {True}
     assert t.loc[t["block"] == "MP Materials expansion", "annualised_capex"].iloc[0] == pytest.approx(
-        1000e6 * 0.1174596 / 6e6, rel=1e-4)  # CRF(10 %, 20 yr) = 0.11746
+        558e6 * 0.1174596 / 3.35e6, rel=1e-4)  # CRF(10 %, 20 yr) = 0.11746
 
 
 def test_shortfall_basis_is_not_called_a_bound(result):

@@ -12,6 +12,8 @@ Countries with zero or missing output are dropped and reported in ``reason`` (mi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from crmsec.errors import DataError
@@ -39,3 +41,12 @@ def existing_from_store(con, material_id: str, stage: str, year: int, factor: fl
     frame["source"] = "IEA CMDE (" + frame["vintage"] + "), " + f"{material_id} {stage} {year} × {factor}"
     cols = ["country", "quantity_contained_t", "capacity_t", "share", "source", "reason"]
     return frame.sort_values("capacity_t", ascending=False)[cols].reset_index(drop=True)
+
+
+EXISTING_CAPACITY = Path(__file__).parent / "existing_capacity.csv"
+
+
+def existing_capacity_table() -> pd.DataFrame:
+    """The sourced 2025 capacity of the NdPr case's existing blocks (``existing_capacity.csv``): per block its
+    2023 output (the store check) and its 2025 capacity with basis and source (company quarterly run rates)."""
+    return pd.read_csv(EXISTING_CAPACITY)

@@ -210,8 +210,10 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
         }
         rows.append(row)
         pct = np.percentile(fiscal_t, [5, 50, 95], axis=0)
+        wq = np.percentile(pw, [5, 95], axis=0)  # the price spread (calibration: crmsec.club.calibration)
         for i, y in enumerate(years):
             yrows.append({"package": pkg.name, "year": int(y), "world_price_mean": float(pw[:, i].mean()),
+                          "world_price_p05": float(wq[0, i]), "world_price_p95": float(wq[1, i]),
                           "club_price_mean": float(pc[:, i].mean()), "fiscal_cost_mean_meur": float(fiscal_t[:, i].mean()),
                           "fiscal_cost_p05_meur": float(pct[0, i]), "fiscal_cost_p50_meur": float(pct[1, i]),
                           "fiscal_cost_p95_meur": float(pct[2, i]), "club_demand_t": float(qc[:, i].mean())})

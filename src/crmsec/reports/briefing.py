@@ -49,6 +49,7 @@ class Briefing:
     kind_label: str
     summary: str | None = None
     facts: list[tuple[str, str]] = field(default_factory=list)
+    card_groups: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)  # headline cards per group
     chart_svg: str | None = None
     chart_caption: str = ""
     sections: list[Section] = field(default_factory=list)

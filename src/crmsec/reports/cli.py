@@ -1,4 +1,4 @@
-"""`crmsec brief material|scenario|list`: write a briefing as HTML, PDF and/or XLSX."""
+"""`crmsec brief material|scenario|list|club`: write a briefing as HTML, PDF and/or XLSX."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 
 from crmsec.output import stderr
 
-app = typer.Typer(help="Bilingual briefings (HTML, PDF, XLSX) for a material, a scenario or the annual list.",
+app = typer.Typer(help="Bilingual briefings (HTML, PDF, XLSX) for a material, a scenario, the annual list or a club case.",
                   no_args_is_help=True)
 
 
@@ -83,3 +83,15 @@ def brief_list(year: Annotated[int | None, typer.Option(help="list year (default
     from crmsec.reports.briefing import list_briefing
 
     _write(_engine_guard(lambda: list_briefing(_store(store), year, lang.value)), fmt, output)
+
+
+@app.command("club")
+def brief_club(case: Annotated[str, typer.Argument(help="built-in club case (see ``crmsec club cases``)")] = "ndpr_oxide",
+               lang: LangOpt = Lang.en, fmt: FmtOpt = Fmt.all, output: OutOpt = Path("out"),
+               paths: Annotated[int, typer.Option(min=2, max=20_000, help="Monte Carlo paths")] = 2000,
+               seed: Annotated[int, typer.Option(help="random seed")] = 20260325) -> None:
+    """Briefing on a plurilateral club case: headline cards per package (fiscal cost, NL burden, induced
+    capacity, export-ban shortfall) next to the no-club baseline."""
+    from crmsec.reports.club_briefing import club_briefing
+
+    _write(club_briefing(case, lang.value, paths, seed), fmt, output)

@@ -1,4 +1,4 @@
-"""Briefings for download: material, scenario, annual list — HTML, PDF or XLSX, Dutch or English."""
+"""Briefings for download: material, scenario, annual list, club case — HTML, PDF or XLSX, Dutch or English."""
 
 from __future__ import annotations
 
@@ -47,3 +47,19 @@ def scenario(name: Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")], fmt: Fmt,
              user: AnalystUser, lang: LangQ = "en") -> Response:
     """Briefing on a built-in scenario (deterministic run; analyst role, as scenario runs are)."""
     return _respond(engine_call(lambda: br.scenario_briefing(con, name, lang)), fmt)
+
+
+@router.get("/club/{case}.{fmt}", response_class=Response, responses=FILE_RESPONSES)
+def club(case: Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")], fmt: Fmt, user: AnalystUser,
+         lang: LangQ = "en", paths: Annotated[int, Query(ge=2, le=2000, description="Monte Carlo paths")] = 1000,
+         ) -> Response:
+    """Briefing on a built-in club case: headline cards per package next to the no-club baseline (analyst role,
+    as club runs are; at most 2,000 paths on the web — more with ``crmsec brief club``)."""
+    from fastapi import HTTPException
+
+    from crmsec.club.spec import builtin_cases
+    from crmsec.reports.club_briefing import club_briefing
+
+    if case not in builtin_cases():
+        raise HTTPException(404, f"no built-in club case '{case}'; cases: {builtin_cases()}")
+    return _respond(engine_call(lambda: club_briefing(case, lang, paths)), fmt)
