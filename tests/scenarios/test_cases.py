@@ -14,6 +14,8 @@ from crmsec.scenarios.cases import (
     STOCK_LEVELS,
     attribute_sectors,
     central_shortfall_days,
+    dependency_long,
+    dependency_shares,
     price_response,
     sector_attribution,
 )
@@ -59,8 +61,31 @@ def test_magnets_rebooked_to_the_sectors_that_stop():
     assert set(nd["nace"]) == {"C27", "C28", "C29"} and (nd["attribution"] == "stop").all()
     assert out.loc[out["application"] == "Glass", "nace"].tolist() == ["C23"]
     kept = attribute_sectors(eu, "eu_ei")
-    assert kept["nace"].tolist() == ["C25", "C23"] and kept["dependency"].tolist() == [0.8, 0.02]
+    assert kept["nace"].tolist() == ["C25", "C23"] and "dependency" not in kept
     assert (sector_attribution()["source"].str.len() > 10).all()
+
+
+def test_dependency_comes_from_the_assumption_table_not_the_end_use_share():
+    """Expert review: 40 % of Nd going to C20 must not make 40 % of chemicals output Nd-dependent."""
+    links = pd.DataFrame({"material_id": ["neodymium", "neodymium", "cobalt", "zinc"],
+                          "nace": ["C20", "C29", "C20", "C99"], "use_share": [0.4, 0.8, 0.36, 0.5]})
+    out = dependency_shares(links)
+    assert out["dependency"].tolist() == pytest.approx([0.05, 0.8, 0.02, 0.05])
+    assert out["dependency_basis"].tolist()[0] == "design assumption (default)"
+    assert out["dependency_basis"].str.startswith("design assumption").all()
+
+
+def test_dependency_table_rejects_bad_rows():
+    from crmsec.errors import DataError
+
+    ok = pd.DataFrame({"material_id": ["*"], "C20": [0.05], "basis": ["design assumption"], "source": ["[D]"]})
+    assert len(dependency_long(ok)) == 1
+    with pytest.raises(DataError, match="C20"):
+        dependency_long(ok.assign(C20=[1.5]))
+    with pytest.raises(DataError, match="default"):
+        dependency_long(ok.assign(material_id=["cobalt"]))
+    with pytest.raises(DataError, match="basis"):
+        dependency_long(ok.assign(basis=[""]))
 
 
 def test_toy_run_has_central_and_upper_bound_and_stock_range(toy_inputs):
