@@ -4,8 +4,9 @@ Every scenario result carries two labelled cases (issue 13, methods §5.2 Eq. 4 
 
 * **upper bound** — φ = 1 (no substitution), no stocks, no priority allocation, the whole sector stops while its
   binding input is short: ``VA_ub = VA_k · max_m(s0_m · effdays_m) / 365`` (rerouting as modelled).
-* **central** — substitution at the EU CRM 2023 substitution index for economic importance (SI_EI, 0..1, 1 = no
-  substitute [2]), stock draw-down of ``CENTRAL_STOCK_DAYS`` days of consumption before any loss, and only the
+* **central estimate** — substitution at the EU CRM 2023 substitution index for economic importance (SI_EI, 0..1,
+  1 = no substitute [2]), stock draw-down of ``central_stock_days`` of consumption before any loss
+  (``data/exposure_params.csv``; default ``CENTRAL_STOCK_DAYS``; cobalt calibrated on the 2025 DRC suspension), only the
   share of sector output that depends on the material (``dependency``):
   ``VA_c = VA_k · dep_k · SI_EI_m · max_m(max(0, s0_m · effdays_m − S_c)) / 365``. ``dep_k`` comes from the
   assumption table ``data/sector_dependency.csv`` (one column per NACE division, one row per material, a ``*``

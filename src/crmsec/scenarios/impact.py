@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from crmsec.scenarios.cases import central_shortfall_days
+from crmsec.scenarios.cases import CENTRAL_STOCK_DAYS, central_shortfall_days
 from crmsec.scenarios.engine import SupplyInputs, exposure_params
 from crmsec.scenarios.spec import Scenario
 
@@ -37,7 +37,8 @@ def sector_impact(materials: pd.DataFrame, inputs: SupplyInputs) -> pd.DataFrame
     m = materials.assign(sdays=materials["shortfall_share"] * materials["effective_days"])
     s0c = m["shortfall_share_central"] if "shortfall_share_central" in m else m["shortfall_share"]
     si_m = m["material_id"].map(inputs.substitution).astype(float).fillna(1.0)
-    m = m.assign(cdays=central_shortfall_days(s0c, m["effective_days"]) * si_m)  # SI_EI-weighted, per material
+    cstock = m["central_stock_days"] if "central_stock_days" in m else CENTRAL_STOCK_DAYS
+    m = m.assign(cdays=central_shortfall_days(s0c, m["effective_days"], cstock) * si_m)  # SI_EI-weighted
     j = m.merge(su, on=["region", "material_id"], how="inner")
     if j.empty:
         return pd.DataFrame(columns=cols)
