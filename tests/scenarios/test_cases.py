@@ -221,3 +221,18 @@ def test_drc_cobalt_2025_central_case_matches_what_2025_showed(inputs):
     assert 0.5 <= co["price_shock"] < 2.0  # observed: > +50 % by June 2025 (CRU); no longer at the +200 % cap
     text = " ".join(sc.assumptions)
     assert "ESTIMATE" in text and "UPPER BOUND" in text
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_briefing_shows_the_30_60_90_day_stockout_range(store, lang):
+    """Expert review: the briefing printed "–" for days to stock-out although the 30/60/90-day range exists."""
+    from crmsec.reports.briefing import scenario_briefing
+
+    b = scenario_briefing(store, "drc_cobalt_2025", lang=lang)
+    sec = b.sections[0]
+    word = "30 days of stocks" if lang == "en" else "30 dagen voorraad"
+    i = next(k for k, c in enumerate(sec.columns) if word in c)
+    assert sec.columns[i + 1].replace("60", "30") == sec.columns[i]
+    vals = [r[i] for r in sec.rows]
+    assert vals and all(v not in ("–", None) for v in vals), vals
+    assert any(("30, 60" in n) for n in b.notes)
