@@ -240,10 +240,10 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
         return services.clean(secs[secs["region"] == region][col].sum(min_count=1))
 
     # headline cards: the central case next to the upper bound, each labelled (issue 13)
-    b.facts.append((_("value added at risk, NL — central case (M EUR per event)"), fmt(_va("NLD", "va_at_risk_central_meur"), lang)))
+    b.facts.append((_("value added at risk, NL — central case, an estimate (M EUR per event)"), fmt(_va("NLD", "va_at_risk_central_meur"), lang)))
     b.facts.append((_("value added at risk, NL — upper bound, φ = 1 (M EUR per event)"),
                     fmt(_va("NLD", "va_at_risk_upper_bound_meur"), lang)))
-    b.facts.append((_("value added at risk, EU — central case (M EUR per event)"), fmt(_va("EU27", "va_at_risk_central_meur"), lang)))
+    b.facts.append((_("value added at risk, EU — central case, an estimate (M EUR per event)"), fmt(_va("EU27", "va_at_risk_central_meur"), lang)))
     b.facts.append((_("value added at risk, EU — upper bound, φ = 1 (M EUR per event)"),
                     fmt(_va("EU27", "va_at_risk_upper_bound_meur"), lang)))
     if res.get("probability") is not None:
@@ -268,7 +268,7 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
                         region=mats["region"].map(lambda r: label(r, lang)))
     b.sections.append(_section_from_frame(_("Supply lost per material"), shown, mcols, "–"))
     scols = {"region": _("region"), "nace": "NACE", "binding_material": _("binding material"),
-             "va_at_risk_central_meur": _("value added at risk, central case (M EUR per event)"),
+             "va_at_risk_central_meur": _("value added at risk, central case, an estimate (M EUR per event)"),
              "va_at_risk_upper_bound_meur": _("value added at risk, upper bound (M EUR per event)"),
              "va_basis": _("basis"), "reason": _("reason")}
     secs_shown = secs.assign(reason=secs["reason"].map(lambda t: humanise(t, lang)),
