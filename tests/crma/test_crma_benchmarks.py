@@ -152,3 +152,46 @@ def test_store_wide_table_every_row_has_a_reference_period_and_labels(store):
     assert (w.loc[w["nl_processing"].isna() & (w["nl_processing_display"] != "no data"),
                   "nl_processing_display"] == "< 1 %").all()
     assert not (w["nl_processing"] == 0).any()  # below the listing threshold is never a 0
+
+
+def test_group_figure_names_the_element_that_sets_it():
+    """Expert review: PGM shows South Africa 94 % while platinum is 71 % and palladium 41 % — say which element."""
+    strategic = pd.DataFrame({"material_id": ["pgm"], "material": ["PGM"]})
+    supply = pd.DataFrame({"material_id": ["platinum", "ruthenium"], "stage": ["processing", "processing"],
+                           "country": ["ZAF", "ZAF"], "share": [0.71, 0.94], "basis": ["b", "b"],
+                           "period": ["p", "p"]})
+    d = crma_benchmarks(strategic, _mix([]), pd.Series(dtype=float), EU, supply=supply).set_index("benchmark")
+    d = d.loc["diversification"]
+    assert d["display"] == "94% (max over elements: ruthenium)" and d["set_by"] == "max over elements: ruthenium"
+    assert d["data"].startswith("group figure = max over elements: ruthenium at processing")
+
+
+def test_complete_sourcing_mix_without_eu_member_overrides_one_minus_ir():
+    """LREE extraction: IR 80 % would print 20 % EU output while the members' EU sourcing mix is 100 % third
+    countries (EC/JRC 2022: < 2 %) — shown as "< 1 %" with the mismatch flagged and both numbers in ``data``."""
+    strategic = pd.DataFrame({"material_id": ["lree", "neodymium"], "material": ["LREE", "Nd"]})
+    mix = _mix([("neodymium", "extraction", "CHN", 0.43), ("neodymium", "extraction", "JPN", 0.30),
+                ("neodymium", "extraction", "USA", 0.16), ("neodymium", "extraction", "MYS", 0.06),
+                ("neodymium", "extraction", "IND", 0.05)])
+    ir = pd.DataFrame({"material_id": ["lree", "neodymium"], "stage": ["extraction"] * 2, "ir": [0.8, 0.8]})
+    t = crma_benchmarks(strategic, mix, pd.Series(dtype=float), EU, ir=ir)
+    t = t[t["benchmark"] == "extraction"].set_index("material_id")
+    for m in ("lree", "neodymium"):
+        assert math.isnan(t.loc[m, "value"]) and t.loc[m, "display"] == "< 1 %"
+        assert "ir_sourcing_mismatch" in t.loc[m, "quality_flag"] and "20%" in t.loc[m, "data"]
+    # an incomplete mix (only 60 % listed) keeps 1 − IR, flagged
+    part = crma_benchmarks(strategic.iloc[1:], mix.iloc[:2], pd.Series(dtype=float), EU, ir=ir)
+    assert part.set_index("benchmark").loc["extraction", "value"] == pytest.approx(0.2)
+
+
+def test_store_lree_extraction_and_pgm_group_label(store):
+    from crmsec.crma import crma_table
+    from crmsec.crma.api import crma_wide
+
+    t = crma_table(store).set_index(["material_id", "benchmark"])
+    assert t.loc[("lree", "extraction"), "display"] == "< 1 %"  # was 20 % (EC/JRC 2022: < 2 %)
+    pgm = t.loc[("pgm", "diversification")]
+    assert pgm["country"] == "ZAF" and "max over elements: " in pgm["display"]
+    w = crma_wide(crma_table(store)).set_index("material_id")
+    assert w.loc["pgm", "diversification_set_by"].startswith("max over elements: ")
+    assert w.loc["platinum", "diversification_set_by"] == ""

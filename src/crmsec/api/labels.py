@@ -61,8 +61,16 @@ LABELS: dict[str, str] = {
     "china_graphite_2023": N_("China export permits for graphite (2023)"),
     "china_rare_earths_2025": N_("China export controls on medium and heavy rare earths and magnets (2025)"),
     "drc_cobalt_2025": N_("DR Congo suspension of cobalt exports (2025)"),
-    "hormuz_closure": N_("Closure of the Strait of Hormuz"),
+    "hormuz_closure": N_("Closure of the Strait of Hormuz (two-way: alumina in, aluminium and helium out)"),
     "indonesia_nickel_ore_ban": N_("Indonesia nickel-ore export ban"),
+    "china_antimony_2024": N_("China export licensing of antimony (2024)"),
+    "china_w_te_bi_mo_in_2025": N_(
+        "China export licensing of tungsten, tellurium, bismuth, molybdenum and indium (Feb 2025)"),
+    "china_oct2025_package": N_("China's October 2025 package (Ho, Er, Tm, Eu, Yb; battery materials; 0.1 % "
+                                "extraterritorial rule) if in force"),
+    "drc_cobalt_quota_2026": N_("DR Congo cobalt export quotas (from 16 Oct 2025; 96,600 t/yr in 2026-2027)"),
+    "indonesia_nickel_intermediates": N_("Indonesia nickel-ore mining quota cuts constraining intermediates (NPI, "
+                                         "matte, MHP)"),
     "malacca_closure": N_("Closure of the Strait of Malacca"),
     "red_sea_suez": N_("Red Sea / Suez disruption (Bab-el-Mandeb)"),
 }

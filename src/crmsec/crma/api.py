@@ -147,6 +147,8 @@ def crma_wide(table: pd.DataFrame) -> pd.DataFrame:
             out[f"{col}_display"] = [by.loc[(m, b), "display"] if (m, b) in by.index else "" for m in order]
     div = table[table["benchmark"] == "diversification"].set_index("material_id")
     out["largest_third_country"] = out["material_id"].map(div["country"]).fillna("")
+    if "set_by" in div:  # group entries: which element sets the group figure ("max over elements: …")
+        out["diversification_set_by"] = out["material_id"].map(div["set_by"]).fillna("")
     out["worst_stage"] = out["material_id"].map(div["stage"]).fillna("")
     out["meets_65pct_cap"] = out["material_id"].map(div["meets"])
     proc = table[table["benchmark"] == "processing"].set_index("material_id")

@@ -13,7 +13,12 @@ Stages and data (every figure carries ``data``, ``reference_period`` and ``quali
   stage (IR = (imports − exports) / (production + imports − exports), the benchmark's own ratio [2]); where the
   study gives no IR, Σ of EU members' shares in the EU sourcing mix (domestic production + imports, suppliers
   ≥ 1 % listed → a lower bound that ignores exports). Both are 2016–2020 averages. When both exist and differ by
-  more than :data:`MISMATCH` the row is flagged ``ir_sourcing_mismatch`` with both numbers shown.
+  more than :data:`MISMATCH` the row is flagged ``ir_sourcing_mismatch`` with both numbers shown. Where the
+  sourcing mix is complete (third countries ≥ 99 % of supply) and names no EU member, it overrides 1 − IR: the
+  figure is "< 1 %" (flags ``ir_sourcing_mismatch``, ``below_listing_threshold``). This is the LREE extraction case:
+  the study's IR of 80 % for LREE/Nd/Pr/Sm would give 20 % EU output although the EU sourcing mix at extraction is
+  China 43 %, Japan 30 %, USA 16 %, Malaysia 6 %, India 5 % and the EU mined no rare earths in 2016–2020
+  (EC/JRC 2022: < 2 %). Group entries without their own mix are checked against their members' mixes.
   No EU member listed and no IR → NaN, shown as "< 1 %" (below the study's listing threshold), never 0.
 * **Single third country** (B_div), per stage, first available of: the EU sourcing mix (2016–2020); world
   production shares (store ``production``/IEA, latest year; labelled ``global_supply_fallback``); the EU CRM 2023
@@ -21,6 +26,11 @@ Stages and data (every figure carries ``data``, ``reference_period`` and ``quali
   battery-grade and magnet entries (spherical graphite/anode, cathode, magnets: global capacity shares,
   labelled). For a group entry (HREE, LREE, magnet REEs, PGMs) without own data at a stage: its worst member.
   The stage with the largest share is named (``stage``, ``country``); every stage's share is in ``data``.
+  **Group figure = max over elements**, not a production-weighted mean: the Annex lists the group as one entry and
+  the cap is breached when the Union depends on one country for any element it needs (ruthenium cannot be replaced
+  by platinum). The element that sets the figure is named in ``display`` and ``set_by`` ("max over elements:
+  ruthenium" for PGMs: South Africa 94 % of ruthenium, EU CRM 2023 global supply 2016–2020, while platinum is
+  South Africa ~70 % and palladium Russia ~41 %); the element rows below the group show each element's figure.
 * **Recycling**: the end-of-life recycling input rate EoL-RIR (EU CRM 2023) — a proxy of the benchmark's
   recycling *capacity* that omits new scrap (flag ``eol_rir_proxy``).
 * **NL contribution**: NL share of the EU sourcing mix at processing; NaN ("< 1 %") when NL is not listed.
@@ -92,15 +102,17 @@ def crma_benchmarks(strategic: pd.DataFrame, eu_mix: pd.DataFrame, eol_rir: pd.S
         did = mid if any((mid, s) in mix_by for s in STAGES) else DATA_PROXY.get(mid, mid)
         proxy = f"; proxy: EU 2023 data of '{did}'" if did != mid else ""
         for bench in STAGES:
-            rows.append({**head, **_eu_share(mid, did, bench, mix_by.get((did, bench)), ir_by, eu27, proxy)})
+            rows.append({**head, **_eu_share(mid, did, bench, mix_by.get((did, bench)), ir_by, eu27, proxy, mix_by)})
         rows.append({**head, **_recycling(mid, did, eol_rir)})
         rows.append({**head, **_diversification(mid, did, mix_by, sup_by, eu27, proxy)})
     return pd.DataFrame(rows)
 
 
-def _eu_share(mid: str, did: str, stage: str, sub: pd.DataFrame | None, ir_by: dict, eu27, proxy: str) -> dict:
+def _eu_share(mid: str, did: str, stage: str, sub: pd.DataFrame | None, ir_by: dict, eu27, proxy: str,
+              mix_by: dict | None = None) -> dict:
     """B_ext / B_proc for one material (module docstring): 1 − IR, else Σ EU sourcing shares."""
     members = GROUPS.get(mid, [])
+    mix_by = mix_by or {}
     one_ir = next((1.0 - ir_by[(x, stage)] for x in (mid, did) if (x, stage) in ir_by), math.nan)
     ir_src = "own" if (mid, stage) in ir_by else did
     if not np.isfinite(one_ir) and members:
@@ -109,6 +121,14 @@ def _eu_share(mid: str, did: str, stage: str, sub: pd.DataFrame | None, ir_by: d
             one_ir, ir_src = min(vals)
             ir_src = f"weakest member {ir_src}"
     eu_sum, nl, listed, nl_display = math.nan, math.nan, "", "no data"
+    member_note = ""
+    if (sub is None or sub.empty) and members:  # group entry without own sourcing: its members' (element detail)
+        subs = [(x, mix_by[(x, stage)]) for x in members if (x, stage) in mix_by]
+        if subs:
+            who, sub = max(subs, key=lambda t: float(t[1].loc[t[1]["country"].isin(eu27), "share"].sum()))
+            member_note = f" (members' EU sourcing, largest EU share: {who})"
+    third_cover = (float(sub.loc[~sub["country"].isin(eu27), "share"].sum())
+                   if sub is not None and not sub.empty else math.nan)
     if sub is not None and not sub.empty:
         part = sub[sub["country"].isin(eu27)]
         eu_sum = float(part["share"].sum())
@@ -118,10 +138,19 @@ def _eu_share(mid: str, did: str, stage: str, sub: pd.DataFrame | None, ir_by: d
         listed = ", ".join(f"{c} {s:.0%}" for c, s in zip(part["country"], part["share"], strict=True))
     flags = ["output_not_capacity"]
     reason = ""
-    if np.isfinite(one_ir):
+    if np.isfinite(one_ir) and eu_sum == 0.0 and third_cover >= 1.0 - LISTING_THRESHOLD and one_ir > MISMATCH:
+        # the sourcing mix accounts for the whole supply and names no EU producer: 1 − IR (e.g. LREE extraction
+        # 80 % IR → 20 %) cannot be EU output — the EU had no REE mine in 2016–2020; EC/JRC 2022: < 2 %
+        value = math.nan
+        data = (f"EU sourcing ({stage}){member_note}: third countries {third_cover:.0%} of supply, no EU member "
+                f"≥ 1 %; 1 − IR at {stage} ({ir_src}) = {one_ir:.0%} not used")
+        flags += ["ir_sourcing_mismatch", "below_listing_threshold"]
+        reason = (f"ir_sourcing_mismatch: 1 − IR {one_ir:.0%} ({ir_src}) contradicts a complete EU sourcing mix with "
+                  "no EU member (third countries ≥ 99 %): shown as < 1 %, not as EU output")
+    elif np.isfinite(one_ir):
         value, data = one_ir, f"1 − IR at {stage} ({ir_src}) = {one_ir:.0%}"
         if np.isfinite(eu_sum):
-            data += f"; Σ EU members in EU sourcing = {eu_sum:.0%} ({listed or 'none ≥ 1 %'})"
+            data += f"; Σ EU members in EU sourcing{member_note} = {eu_sum:.0%} ({listed or 'none ≥ 1 %'})"
             if abs(eu_sum - one_ir) > MISMATCH:
                 flags.append("ir_sourcing_mismatch")
                 reason = (f"ir_sourcing_mismatch: 1 − IR {one_ir:.0%} vs Σ EU sourcing shares {eu_sum:.0%} "
@@ -212,16 +241,18 @@ def _diversification(mid: str, did: str, mix_by: dict, sup_by: dict, eu27, proxy
     if not tops:
         return {**_score("diversification", math.nan), "stage": "", "value": math.nan, "display": "no data",
                 "country": "", "nl_contribution": math.nan, "eu_sourcing_sum": math.nan, "one_minus_ir": math.nan,
-                "data": "", "reference_period": "", "quality_flag": "",
+                "set_by": "", "data": "", "reference_period": "", "quality_flag": "",
                 "reason": "no_supply_data: no EU sourcing mix or global supply share for any stage"}
     tops.sort(key=lambda t: (STAGES.index(t["stage"]) if t["stage"] in STAGES else 9, t["stage"]))
     top = max(tops, key=lambda t: t["share"])
-    data = "largest third-country share per stage: " + "; ".join(
+    set_by = f"max over elements: {top['member']}" if top.get("member") else ""
+    data = (f"group figure = {set_by} at {top['stage']}; " if set_by else "") + "largest third-country share per stage: " + "; ".join(
         f"{t['stage']} {t['country']} {t['share']:.0%} ({t['basis']}, {t['period']})" for t in tops)
     flags = sorted({"global_supply_fallback" for t in tops if "fallback" in t["basis"]}
                    | ({"group_worst_member"} if any(t.get("member") for t in tops) else set()))
     return {**_score("diversification", top["share"]), "stage": top["stage"], "value": top["share"],
-            "display": _pct(top["share"]), "country": top["country"], "nl_contribution": math.nan,
+            "display": _pct(top["share"]) + (f" ({set_by})" if set_by else ""), "set_by": set_by,
+            "country": top["country"], "nl_contribution": math.nan,
             "eu_sourcing_sum": math.nan, "one_minus_ir": math.nan, "data": data + proxy,
             "reference_period": top["period"], "quality_flag": ";".join(flags), "reason": ""}
 

@@ -18,9 +18,6 @@ import pandas as pd
 
 # Understood disagreements between the tracker (EU CRM 2023 study, 2016–2020 averages) and the EC/JRC 2022 status.
 KNOWN_CAUSES = {
-    ("lree", "extraction"): "EU CRM 2023 extraction-stage IR of LREE is 80 % (1 − IR = 20 %), which counts EU "
-                            "output of REE-bearing concentrates (e.g. Nordic apatite by-products) the JRC 2022 "
-                            "status does not; the EU sourcing mix lists no EU member",
     ("hree", "recycling"): "EU CRM 2023 EoL-RIR of HREE is 1 %; the JRC 2022 status band (5–22 %) rests on a "
                            "recycling-capacity basis, not on EoL-RIR (this tracker's proxy)",
     ("lree", "recycling"): "EU CRM 2023 EoL-RIR of LREE is 1 %; the JRC 2022 band (5–22 %) rests on a "

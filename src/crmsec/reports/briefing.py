@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,14 @@ def fmt(v: Any, lang: str = "en") -> str:
     if isinstance(v, float) or isinstance(v, int):
         return format_number(v, 2, lang)
     return "–" if v is None else str(v)
+
+
+def _days(v: Any, lang: str = "en") -> str:
+    """Days to stock-out for a table cell: "–" when unknown, "no stock-out" when stocks outlast the event."""
+    if isinstance(v, float | int) and math.isinf(v):
+        return translator(lang)("no stock-out during the event")
+    v = services.clean(v)
+    return "–" if v is None else format_number(float(v), 0, lang)
 
 
 def pct(v: Any, lang: str = "en") -> str:
@@ -248,10 +257,10 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
         return services.clean(secs[secs["region"] == region][col].sum(min_count=1))
 
     # headline cards: the central case next to the upper bound, each labelled (issue 13)
-    b.facts.append((_("value added at risk, NL — central case (M EUR per event)"), fmt(_va("NLD", "va_at_risk_central_meur"), lang)))
+    b.facts.append((_("value added at risk, NL — central case, an estimate (M EUR per event)"), fmt(_va("NLD", "va_at_risk_central_meur"), lang)))
     b.facts.append((_("value added at risk, NL — upper bound, φ = 1 (M EUR per event)"),
                     fmt(_va("NLD", "va_at_risk_upper_bound_meur"), lang)))
-    b.facts.append((_("value added at risk, EU — central case (M EUR per event)"), fmt(_va("EU27", "va_at_risk_central_meur"), lang)))
+    b.facts.append((_("value added at risk, EU — central case, an estimate (M EUR per event)"), fmt(_va("EU27", "va_at_risk_central_meur"), lang)))
     b.facts.append((_("value added at risk, EU — upper bound, φ = 1 (M EUR per event)"),
                     fmt(_va("EU27", "va_at_risk_upper_bound_meur"), lang)))
     if res.get("probability") is not None:
@@ -264,15 +273,19 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
         b.chart_caption = _("Each sector follows the shortfall of its binding material; rerouting after the lag.")
     mcols = {"region": _("region"), "material": _("material"), "binding_stage": _("stage"),
              "shortfall_share": _("share lost"), "shortfall_t": _("tonnes"), "effective_days": _("days"),
-             "days_to_stockout": _("days to stock-out"), "reason": _("reason")}
-    shown = mats.assign(shortfall_share=mats["shortfall_share"].map(lambda v: pct(v, lang)),
+             "days_to_stockout": _("days to stock-out"),
+             "days_to_stockout_30d": _("days to stock-out with 30 days of stocks"),
+             "days_to_stockout_60d": _("days to stock-out with 60 days of stocks"),
+             "days_to_stockout_90d": _("days to stock-out with 90 days of stocks"), "reason": _("reason")}
+    rng = {c: mats[c].map(lambda v: _days(v, lang)) for c in mcols if c.startswith("days_to_stockout") and c in mats}
+    shown = mats.assign(**rng, shortfall_share=mats["shortfall_share"].map(lambda v: pct(v, lang)),
                         material=mats["material_id"].map(names).fillna(mats["material_id"]),
                         binding_stage=mats["binding_stage"].map(lambda v: _(v) if isinstance(v, str) else v),
                         reason=mats["reason"].map(lambda t: humanise(t, lang)),
                         region=mats["region"].map(lambda r: label(r, lang)))
     b.sections.append(_section_from_frame(_("Supply lost per material"), shown, mcols, "–"))
     scols = {"region": _("region"), "nace": "NACE", "binding_material": _("binding material"),
-             "va_at_risk_central_meur": _("value added at risk, central case (M EUR per event)"),
+             "va_at_risk_central_meur": _("value added at risk, central case, an estimate (M EUR per event)"),
              "va_at_risk_upper_bound_meur": _("value added at risk, upper bound (M EUR per event)"),
              "va_basis": _("basis"), "reason": _("reason")}
     secs_shown = secs.assign(reason=secs["reason"].map(lambda t: humanise(t, lang)),
@@ -283,9 +296,12 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     b.tables = {k: v for k, v in res["tables"].items()}
     b.sources += res.get("sources", [])
     b.notes += [_("Assumption: ") + n for n in res.get("notes", [])]
-    b.notes.append(_("Central case: substitution at the EU substitution index, 60 days of stocks drawn down, only "
-                     "the dependent share of each sector. Upper bound: no substitution, stocks or priority "
-                     "allocation (φ = 1), the whole sector stops while its binding input is short."))
+    b.notes.append(_("Central case (an estimate): substitution at the EU substitution index, stocks drawn down per "
+                     "material (60 days by default; cobalt 120 days, calibrated on the 2025 DR Congo suspension), "
+                     "only the dependent share of each sector (assumption table, design assumptions). Upper bound: "
+                     "no substitution, stocks or priority allocation (φ = 1), the whole sector stops while its "
+                     "binding input is short. Without user stock data, days to stock-out are shown for 30, 60 and "
+                     "90 days of working stocks."))
     if res.get("probability_basis"):
         b.notes.append(_("Annual probability: ") + str(res["probability_basis"]))
     return b

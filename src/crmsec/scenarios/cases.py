@@ -4,12 +4,15 @@ Every scenario result carries two labelled cases (issue 13, methods §5.2 Eq. 4 
 
 * **upper bound** — φ = 1 (no substitution), no stocks, no priority allocation, the whole sector stops while its
   binding input is short: ``VA_ub = VA_k · max_m(s0_m · effdays_m) / 365`` (rerouting as modelled).
-* **central** — substitution at the EU CRM 2023 substitution index for economic importance (SI_EI, 0..1, 1 = no
-  substitute [2]), stock draw-down of ``CENTRAL_STOCK_DAYS`` days of consumption before any loss, and only the
-  share of sector output that depends on the material (``dependency``, sector attribution table):
-  ``VA_c = VA_k · dep_k · SI_EI_m · max_m(max(0, s0_m · effdays_m − S_c)) / 365``; ``dep_k`` is the material's
-  end-use share in sector k (the EU EI weighting of sector VA [4]) or, for re-booked applications, the dependent
-  share of the stopping sector's output (attribution table).
+* **central estimate** — substitution at the EU CRM 2023 substitution index for economic importance (SI_EI, 0..1,
+  1 = no substitute [2]), stock draw-down of ``central_stock_days`` of consumption before any loss
+  (``data/exposure_params.csv``; default ``CENTRAL_STOCK_DAYS``; cobalt calibrated on the 2025 DRC suspension), only the
+  share of sector output that depends on the material (``dependency``):
+  ``VA_c = VA_k · dep_k · SI_EI_m · max_m(max(0, s0_m · effdays_m − S_c)) / 365``. ``dep_k`` comes from the
+  assumption table ``data/sector_dependency.csv`` (one column per NACE division, one row per material, a ``*``
+  row of defaults, every row with ``basis`` and ``source``), never from the material's end-use share: the EU EI
+  end-use share A_s [4] is the share of the *material* going to sector k, not the share of *sector k's output*
+  that needs the material (e.g. 40 % of Nd going to C20 does not make 40 % of chemicals output Nd-dependent).
 
 Days to stock-out: NaN whenever the shortfall is NaN (unknown shortfall stays unknown); when user stocks are
 unknown the result shows the range for working stocks of :data:`STOCK_LEVELS` days instead of a blank.
@@ -19,7 +22,7 @@ in visible stocks) and a cap, all from ``data/exposure_params.csv`` (assumption 
 
 Sector attribution: the EU EI convention books NdFeB magnets under C25 (fabricated metal products); the sectors
 that stop without them are C27–C29. ``data/sector_attribution.csv`` (application, EU-EI NACE → stopping NACE,
-dependency, source) re-books them; ``attribution="eu_ei"`` keeps the EU convention.
+source) re-books them; ``attribution="eu_ei"`` keeps the EU convention.
 
 References
 ----------
@@ -45,7 +48,8 @@ from crmsec.errors import DataError
 STOCK_LEVELS = (30.0, 60.0, 90.0)
 CENTRAL_STOCK_DAYS = 60.0
 UPPER_LABEL = "upper bound (φ = 1: no substitution, stocks or priority)"
-CENTRAL_LABEL = "central (SI_EI substitution, 60 d stock draw-down, sector dependency)"
+CENTRAL_LABEL = ("central estimate (SI_EI substitution, stock draw-down, sector dependency from an assumption "
+                 "table: design assumptions, not measured)")
 
 
 def central_shortfall_days(s0: np.ndarray | float, eff_days: np.ndarray | float,
@@ -70,23 +74,76 @@ def sector_attribution() -> pd.DataFrame:
     """The application → stopping-sector table (assumption table with sources)."""
     path = resources.files("crmsec.scenarios") / "data" / "sector_attribution.csv"
     with resources.as_file(path) as p:
-        frame = pd.read_csv(p, keep_default_na=False)
-    bad = frame[(frame["dependency"] <= 0) | (frame["dependency"] > 1)]
+        return pd.read_csv(p, keep_default_na=False)
+
+
+DEPENDENCY_FILE = "scenarios/data/sector_dependency.csv"
+
+
+@lru_cache(maxsize=1)
+def sector_dependency() -> pd.DataFrame:
+    """The dependency assumption table, long: material_id, nace, dependency (0, 1], basis, source.
+
+    Wide on disk (one column per NACE division); a blank cell means "use the ``*`` default row"."""
+    path = resources.files("crmsec.scenarios") / "data" / "sector_dependency.csv"
+    with resources.as_file(path) as p:
+        wide = pd.read_csv(p, dtype={"material_id": str, "basis": str, "source": str})
+    return dependency_long(wide)
+
+
+def dependency_long(wide: pd.DataFrame) -> pd.DataFrame:
+    """Validate the wide dependency table and melt it to long form (blank cells dropped)."""
+    for col in ("material_id", "basis", "source"):
+        if col not in wide:
+            raise DataError(f"missing column {col!r}", file=DEPENDENCY_FILE, field=col)
+    if "*" not in set(wide["material_id"]):
+        raise DataError("no '*' default row", file=DEPENDENCY_FILE, field="material_id")
+    secs = [c for c in wide.columns if c not in ("material_id", "basis", "source")]
+    long = wide.melt(id_vars=["material_id", "basis", "source"], value_vars=secs, var_name="nace",
+                     value_name="dependency").dropna(subset=["dependency"])
+    bad = long[(long["dependency"] <= 0) | (long["dependency"] > 1)]
     if not bad.empty:
-        raise DataError("dependency must lie in (0, 1]", file="scenarios/data/sector_attribution.csv",
-                        row=int(bad.index[0]) + 2, field="dependency", value=bad["dependency"].iloc[0])
-    return frame
+        r = bad.iloc[0]
+        raise DataError("dependency must lie in (0, 1]", file=DEPENDENCY_FILE,
+                        row=int(wide.index[wide["material_id"] == r["material_id"]][0]) + 2, field=str(r["nace"]),
+                        value=r["dependency"])
+    blank = wide[wide["basis"].fillna("").str.strip() == ""]
+    if not blank.empty:
+        raise DataError("every row needs a basis (sourced or design assumption)", file=DEPENDENCY_FILE,
+                        row=int(blank.index[0]) + 2, field="basis")
+    return long.reset_index(drop=True)
+
+
+def dependency_shares(links: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add ``dependency`` and ``dependency_basis`` to material × NACE links from the assumption table.
+
+    Material row first, else the ``*`` default of the sector (labelled "design assumption (default)"); a sector
+    missing from the table gets the mean default, labelled the same way. End-use shares play no part.
+    """
+    t = sector_dependency() if table is None else table
+    own = t[t["material_id"] != "*"].set_index(["material_id", "nace"])
+    dflt = t[t["material_id"] == "*"].set_index("nace")
+    keys = list(zip(links["material_id"].astype(str), links["nace"].astype(str), strict=True))
+    dep, basis = [], []
+    fallback = float(dflt["dependency"].mean())
+    for m, n in keys:
+        if (m, n) in own.index:
+            r = own.loc[(m, n)]
+            dep.append(float(r["dependency"]))
+            basis.append(f"{r['basis']}: {m} × {n}")
+        else:
+            dep.append(float(dflt["dependency"].get(n, fallback)))
+            basis.append("design assumption (default)")
+    return links.assign(dependency=dep, dependency_basis=basis)
 
 
 def attribute_sectors(end_use: pd.DataFrame, attribution: str = "stop") -> pd.DataFrame:
     """Re-book end-use rows (material_id, application, nace, share, …) to the sectors that stop.
 
-    ``attribution="eu_ei"`` returns the rows unchanged. ``dependency`` of a row kept under the EU convention is
-    the material's end-use share in the sector (the EU EI weighting A_s of sector VA [4]); re-booked rows take
-    the dependency of the attribution table.
+    ``attribution="eu_ei"`` returns the rows unchanged. Only the NACE booking changes here; the dependent
+    share of a sector's output comes from :func:`dependency_shares`.
     """
-    share = pd.to_numeric(end_use["share"], errors="coerce") if "share" in end_use else pd.Series(1.0, end_use.index)
-    out = end_use.assign(dependency=share.clip(0.0, 1.0).fillna(1.0), attribution="eu_ei")
+    out = end_use.assign(attribution="eu_ei")
     if attribution == "eu_ei":
         return out
     if attribution != "stop":
@@ -95,9 +152,7 @@ def attribute_sectors(end_use: pd.DataFrame, attribution: str = "stop") -> pd.Da
     app = out["application"].astype(str) if "application" in out else pd.Series("", index=out.index)
     keys = set(zip(table["application"], table["eu_ei_nace"], strict=True))
     hit = pd.Series([(a, n) in keys for a, n in zip(app, out["nace"].astype(str), strict=True)], index=out.index)
-    moved = out[hit].merge(table[["application", "eu_ei_nace", "stop_nace", "dependency"]],
-                           left_on=["application", "nace"], right_on=["application", "eu_ei_nace"],
-                           suffixes=("_old", ""))
-    moved = moved.assign(nace=moved["stop_nace"], attribution="stop").drop(
-        columns=["stop_nace", "eu_ei_nace", "dependency_old"])
+    moved = out[hit].merge(table[["application", "eu_ei_nace", "stop_nace"]],
+                           left_on=["application", "nace"], right_on=["application", "eu_ei_nace"])
+    moved = moved.assign(nace=moved["stop_nace"], attribution="stop").drop(columns=["stop_nace", "eu_ei_nace"])
     return pd.concat([out[~hit], moved[out.columns]], ignore_index=True)

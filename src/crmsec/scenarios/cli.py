@@ -213,7 +213,11 @@ def scenario_run(
                 "days_to_stockout_30d", "days_to_stockout_60d", "days_to_stockout_90d", "price_shock", "reason"]
         if fmt is Format.table and output is None:
             frame = frame[keep]
-    emit(frame, fmt, output, title=f"Scenario {name}: {which.value}")
+    what = {"sectors": " (va_at_risk_central_meur = central ESTIMATE: SI_EI substitution, stock draw-down, sector "
+                        "dependency from an assumption table; va_at_risk_upper_bound_meur = UPPER BOUND, φ = 1)",
+            "materials": " (shortfall_t_central = central estimate; shortfall_t_upper_bound = upper bound; "
+                         "days_to_stockout_30d/60d/90d = range for 30/60/90 d of working stocks)"}.get(which.value, "")
+    emit(frame, fmt, output, title=f"Scenario {name}: {which.value}{what}")
 
 
 def _as_of(text: str | None):

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from crmsec.errors import InputError
-from crmsec.scenarios.cases import STOCK_LEVELS, central_shortfall_days, price_response
+from crmsec.scenarios.cases import CENTRAL_STOCK_DAYS, STOCK_LEVELS, central_shortfall_days, price_response
 from crmsec.scenarios.spec import Measure, Scenario
 
 STAGE_ORDER = {"extraction": 0, "processing": 1, "component": 2, "end_product": 3}
@@ -361,7 +361,7 @@ def compile_blocks(scenario: Scenario, inputs: SupplyInputs, regions: Sequence[s
                     eps=abs(float(prm.get("eps_d", math.nan))) + float(prm.get("eps_s", math.nan)),
                     params={k: float(prm[k]) for k in (
                         "reroute_lag_days", "reroute_ramp_days", "reroute_max", "stock_days", "phi",
-                        "inventory_buffer", "price_cap",
+                        "inventory_buffer", "price_cap", "central_stock_days",
                     ) if k in prm and prm[k] is not None and not (isinstance(prm[k], str))},
                 )
             )
@@ -530,6 +530,7 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
         # central case, market mode: visible inventories (share of annual supply) absorb the first part of the
         # world shortfall, the same buffer as in the price rule (cases.price_response)
         s0c = max(0.0, s0 - b.params.get("inventory_buffer", 0.0)) if b.mode == "market" and np.isfinite(s0) else s0
+        cstock = b.params.get("central_stock_days", CENTRAL_STOCK_DAYS)  # central stock draw-down [d], table value
         stock_range = {f"days_to_stockout_{int(k)}d": days_to_stockout(s0, k, T, lag, ramp, rmax)
                        for k in STOCK_LEVELS}
         world_risk = world_risks.get(b.material_id)
@@ -542,7 +543,8 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
             "consumption": b.consumption, "unit": b.unit, "shortfall_t": short_t,
             "shortfall_t_upper_bound": short_t,
             "shortfall_share_central": s0c,
-            "shortfall_t_central": float(central_shortfall_days(s0c, eff)) * b.consumption / 365.0,
+            "shortfall_t_central": float(central_shortfall_days(s0c, eff, cstock)) * b.consumption / 365.0,
+            "central_stock_days": cstock,
             "duration_days": T, "effective_days": eff, "reroute_max": rmax,
             "days_to_stockout": days_to_stockout(s0, sd, T, lag, ramp, rmax), **stock_range,
             "price_shock": price, "price_note": price_note, "annual_probability": scenario.probability,

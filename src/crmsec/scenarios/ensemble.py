@@ -34,7 +34,7 @@ import numpy.polynomial.polynomial as npp
 import pandas as pd
 
 from crmsec.errors import InputError
-from crmsec.scenarios.cases import central_shortfall_days
+from crmsec.scenarios.cases import CENTRAL_STOCK_DAYS, central_shortfall_days
 from crmsec.scenarios.engine import Block, SupplyInputs, compile_blocks, effective_days, exposure_params
 from crmsec.scenarios.spec import Scenario
 
@@ -78,6 +78,7 @@ class _BlockSpec:
     sec_cols: np.ndarray  # sector columns this block feeds
     si: float  # substitution index SI_EI of the material (central case)
     buffer: float  # market mode: inventory buffer (share of annual supply) absorbed first in the central case
+    cstock: float  # central stock draw-down [d] (exposure_params.csv central_stock_days)
     lag: tuple[float, float]
     ramp: tuple[float, float]
     rmax: tuple[float, float]
@@ -85,7 +86,7 @@ class _BlockSpec:
     def key(self) -> bytes:
         """Identity of the sampled shortfall (blocks with equal keys give equal draws)."""
         head = np.array([*self.lag, *self.ramp, *self.rmax, self.spare, float(self.mode == "direct"), self.si,
-                         self.buffer])
+                         self.buffer, self.cstock])
         return head.tobytes() + b"|".join(p.tobytes() for p in self.polys) + b"#" + self.world_shares.tobytes()
 
 
@@ -156,6 +157,7 @@ def compile_ensemble(scenarios: Sequence[Scenario], inputs: SupplyInputs,
                 spare=b.spare, mat_col=col, consumption=b.consumption, sec_cols=np.array(scols, dtype=int),
                 si=float(inputs.substitution.get(b.material_id, 1.0)),
                 buffer=float(b.params.get("inventory_buffer", 0.0)) if b.mode == "market" else 0.0,
+                cstock=float(b.params.get("central_stock_days", CENTRAL_STOCK_DAYS)),
                 lag=_rng_of(sc.reroute_lag_days, p.get("reroute_lag_days", 0.0)),
                 ramp=_rng_of(sc.reroute_ramp_days, p.get("reroute_ramp_days", 0.0)),
                 rmax=_rng_of(sc.reroute_max, p.get("reroute_max", 0.0)),
@@ -226,7 +228,7 @@ def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -
                 rmax = b.rmax[0] + (b.rmax[1] - b.rmax[0]) * um
                 eff = effective_days(T, lag, ramp, rmax)
                 sd = np.clip(s0, 0.0, 1.0) * eff
-                sdc = central_shortfall_days(np.clip(s0 - b.buffer, 0.0, 1.0), eff) * b.si
+                sdc = central_shortfall_days(np.clip(s0 - b.buffer, 0.0, 1.0), eff, b.cstock) * b.si
                 cache[key] = (sd, sdc)
             sdays[idx, b.mat_col] += sd
             if sec_max is not None and b.sec_cols.size:

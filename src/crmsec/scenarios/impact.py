@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from crmsec.scenarios.cases import central_shortfall_days
+from crmsec.scenarios.cases import CENTRAL_STOCK_DAYS, central_shortfall_days
 from crmsec.scenarios.engine import SupplyInputs, exposure_params
 from crmsec.scenarios.spec import Scenario
 
@@ -24,19 +24,21 @@ def sector_impact(materials: pd.DataFrame, inputs: SupplyInputs) -> pd.DataFrame
 
     ``va_at_risk_upper_bound_meur`` = VA_k · φ_k · max_m(s0_m · effdays_m)/365 (Eq. 4 in [1], φ = 1: no
     substitution, stocks or priority — the whole sector stops while its binding input is short);
-    ``va_at_risk_central_meur`` = VA_k · dep_k · SI_EI_m · max_m(max(0, s0_m · effdays_m − 60 d))/365.
+    ``va_at_risk_central_meur`` = VA_k · dep_k · SI_EI_m · max_m(max(0, s0_m · effdays_m − S_c,m))/365, dep_k from
+    the dependency assumption table (``dependency_basis`` names the row), S_c,m the central stock draw-down.
     ``va_at_risk_meur`` repeats the upper bound (kept for existing readers; ``bound`` says so).
     """
     cols = ["scenario_id", "region", "nace", "binding_material", "shortfall_share", "va_meur", "phi",
             "va_at_risk_meur", "va_at_risk_upper_bound_meur", "va_at_risk_central_meur", "dependency",
-            "substitution_si_ei", "attribution", "va_basis", "bound", "reason"]
+            "dependency_basis", "substitution_si_ei", "attribution", "va_basis", "bound", "reason"]
     if materials.empty:
         return pd.DataFrame(columns=cols)
     su = inputs.sector_use
     m = materials.assign(sdays=materials["shortfall_share"] * materials["effective_days"])
     s0c = m["shortfall_share_central"] if "shortfall_share_central" in m else m["shortfall_share"]
     si_m = m["material_id"].map(inputs.substitution).astype(float).fillna(1.0)
-    m = m.assign(cdays=central_shortfall_days(s0c, m["effective_days"]) * si_m)  # SI_EI-weighted, per material
+    cstock = m["central_stock_days"] if "central_stock_days" in m else CENTRAL_STOCK_DAYS
+    m = m.assign(cdays=central_shortfall_days(s0c, m["effective_days"], cstock) * si_m)  # SI_EI-weighted
     j = m.merge(su, on=["region", "material_id"], how="inner")
     if j.empty:
         return pd.DataFrame(columns=cols)
@@ -48,6 +50,8 @@ def sector_impact(materials: pd.DataFrame, inputs: SupplyInputs) -> pd.DataFrame
         phi = float(exposure_params(inputs, mat).get("phi", 1.0) or 1.0)
         si = float(inputs.substitution.get(mat, 1.0))
         dep = float(g["dependency"].max()) if "dependency" in g else 1.0
+        dbasis = (str(g.loc[g["dependency"].idxmax(), "dependency_basis"])
+                  if "dependency_basis" in g and g["dependency"].notna().any() else "")
         va = float(g["va_meur"].iloc[0])
         reason = "" if np.isfinite(va) else f"no_sector_va: no value added for {region} {nace}"
         if not np.isfinite(float(top["sdays"])):
@@ -58,7 +62,8 @@ def sector_impact(materials: pd.DataFrame, inputs: SupplyInputs) -> pd.DataFrame
             "scenario_id": sid, "region": region, "nace": nace, "binding_material": mat,
             "shortfall_share": float(top["shortfall_share"]), "va_meur": va, "phi": phi,
             "va_at_risk_meur": upper, "va_at_risk_upper_bound_meur": upper,
-            "va_at_risk_central_meur": va * dep * cmax / 365.0, "dependency": dep, "substitution_si_ei": si,
+            "va_at_risk_central_meur": va * dep * cmax / 365.0, "dependency": dep,
+            "dependency_basis": dbasis, "substitution_si_ei": si,
             "attribution": str(g["attribution"].iloc[0]) if "attribution" in g else "eu_ei",
             "va_basis": str(g["va_basis"].iloc[0]) if "va_basis" in g else "",
             "bound": "upper" if phi >= 1.0 else "central",

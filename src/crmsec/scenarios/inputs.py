@@ -203,9 +203,10 @@ def sector_use(con: duckdb.DuckDBPyConnection, regions: tuple[str, ...] = ("NLD"
 
     ``attribution``: ``stop`` (default) re-books applications to the sectors that stop without them
     (``crmsec.scenarios.cases.attribute_sectors``, e.g. magnets C25 → C27–C29); ``eu_ei`` keeps the EU EI
-    convention. ``dependency`` is the share of the sector's output that needs the material (1 = whole sector).
+    convention. ``dependency`` is the share of the sector's output that needs the material (1 = whole sector),
+    from the assumption table ``scenarios/data/sector_dependency.csv`` (``dependency_basis`` says which row).
     """
-    from crmsec.scenarios.cases import attribute_sectors
+    from crmsec.scenarios.cases import attribute_sectors, dependency_shares
 
     eu = _table(con, "end_use")
     va_col = next((c for c in ("va_meur", "va", "va_million_eur") if c in eu.columns), None)
@@ -218,8 +219,8 @@ def sector_use(con: duckdb.DuckDBPyConnection, regions: tuple[str, ...] = ("NLD"
     va_by_nace = eu.groupby("nace")[va_col].max() if va_col else pd.Series(dtype=float)
     eu = attribute_sectors(eu, attribution)
     base = eu.groupby(["material_id", "nace"], as_index=False).agg(
-        use_share=("share", "sum"), dependency=("dependency", "sum"), attribution=("attribution", "first"))
-    base["dependency"] = base["dependency"].clip(upper=1.0)
+        use_share=("share", "sum"), attribution=("attribution", "first"))
+    base = dependency_shares(base)  # assumption table, not the end-use share (cases module docstring)
     base["va_meur"] = base["nace"].map(va_by_nace).astype(float)
     parts = [base.assign(region="EU27", va_basis="EU sector VA used in the EU CRM 2023 EI (Appendix 6)")]
     if "NLD" in regions:
