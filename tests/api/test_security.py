@@ -71,7 +71,8 @@ def test_chunked_body_over_the_limit_is_refused_while_streaming(app, settings, p
 
     The app is shared by the session, so a full job queue may refuse first (429, body unread); either way no more
     than the limit is pulled. (Memory is not traced here: tracemalloc counts every thread, and the session's
-    background jobs allocate too; the chunk count is the direct measure.)"""
+    background jobs allocate too; the chunk count is the direct measure here; memory is measured in a fresh
+    interpreter by test_security_memory.py.)"""
     limit = settings.max_upload_bytes + 64 * 1024
     status, pulled = _asgi_post(app, path, chunks=512, headers=[(b"content-type", ctype)])
     assert status in (413, 429)

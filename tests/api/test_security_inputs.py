@@ -123,3 +123,18 @@ def test_huge_integers_are_a_422_not_a_500(client):
     r = client.post("/api/v1/scenario-runs", headers=bearer(client, "ana"),
                     json={"scenario": "x", "draws": 2**70})
     assert r.status_code == 422
+
+
+def test_json_bodies_are_strictly_typed(client):
+    """The schema's JSON types are what is accepted: no bool → number or string → bool/number coercion
+    (schemathesis ``negative_data_rejection``); the page forms send typed JSON (static/js/app.js)."""
+    h = bearer(client, "ana")
+    for url, body, field in [("/api/v1/stockpile-runs", {"budget_eur": False}, "budget_eur"),
+                             ("/api/v1/stockpile-runs", {"pool": "true"}, "pool"),
+                             ("/api/v1/club/runs", {"seed": False}, "seed"),
+                             ("/api/v1/scenario-runs", {"scenario": "x", "draws": "3"}, "draws")]:
+        r = client.post(url, json=body, headers=h)
+        assert r.status_code == 422 and field in r.json()["detail"], (url, body, r.text)
+    # an integer is a valid JSON number; a boolean where the schema says boolean is accepted
+    assert client.post("/api/v1/stockpile-runs", json={"budget_eur": 1000, "pool": True},
+                       headers=h).status_code in (202, 429)

@@ -28,7 +28,9 @@ def test_criticality_is_the_engine_result(real, store_path):
     # threshold rule on the published one-decimal values
     assert all(r["critical"] == (round(r["sr"], 1) >= 1.0 and round(r["ei"], 1) >= 2.8)
                for r in api["data"] if r["sr"] is not None and r["ei"] is not None)
-    assert c.get("/api/v1/criticality?scope=eu&year=2012").status_code == 422
+    # a year inside the documented range without an EU assessment: 404 naming the years that exist
+    r = c.get("/api/v1/criticality?scope=eu&year=2012")
+    assert r.status_code == 404 and "no data for year 2012" in r.json()["detail"] and "2023" in r.json()["detail"]
 
 
 def test_national_list_and_diff(real):

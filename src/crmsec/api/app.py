@@ -183,7 +183,9 @@ def create_app(settings: Settings | None = None, *, users: UserStore | None = No
 
     @app.exception_handler(CrmsecError)
     async def crmsec_error(request: Request, err: CrmsecError) -> Response:
-        code = (404 if isinstance(err, UnknownNameError) else 503 if isinstance(err, StoreError)
+        from crmsec.api.engines import YearNotAvailable  # a valid year without data: 404, not 422
+
+        code = (404 if isinstance(err, UnknownNameError | YearNotAvailable) else 503 if isinstance(err, StoreError)
                 else 403 if isinstance(err, AccessError) else 422)
         return _error(request, code, str(err), err)
 

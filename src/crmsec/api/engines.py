@@ -43,6 +43,15 @@ class EngineUnavailable(LookupError):
         super().__init__(msg + (f" ({detail})" if detail else ""))
 
 
+class YearNotAvailable(InputError):
+    """A year inside the documented range (1990–2100) for which the store holds no result: the API answers 404
+    (the request is well formed, the resource does not exist); pages show the latest year instead."""
+
+    def __init__(self, year: int, years: list[int], what: str) -> None:
+        span = ", ".join(map(str, years)) if len(years) <= 6 else f"{years[0]}–{years[-1]}"
+        super().__init__(f"no data for year {year}: {what} {span}")
+
+
 def _import(module: str, engine: str) -> Any:
     try:
         return importlib.import_module(module)
@@ -153,7 +162,7 @@ def _nl_list(con: Any, year: int | None) -> tuple[pd.DataFrame, int, list[int], 
     years = list_years(con)
     y = year if year is not None else years[-1]
     if y not in years:
-        raise InputError(f"year {y}: the NL list is computed for {years[0]}–{years[-1]}")
+        raise YearNotAvailable(y, years, "the NL list is computed for")
     lst = cached(con, "nl", y, compute=lambda: P.national_list(data, y))
     basis = lst["va_basis"].dropna().unique().tolist() if "va_basis" in lst else []
     notes = [f"value added basis: {b}" for b in basis]
@@ -193,7 +202,7 @@ def criticality(con: Any, scope: str, year: int | None, method: str) -> dict[str
         years = list(P.ASSESSMENT_YEARS)
         y = year if year is not None else years[-1]
         if y not in years:
-            raise InputError(f"year {y}: the EU assessed in {', '.join(map(str, years))}")
+            raise YearNotAvailable(y, years, "the EU assessed in")
         def with_drivers() -> pd.DataFrame:
             table = cached(con, "eu", y, compute=lambda: P.eu_assessment(data, y))
             return table.assign(drivers=table.apply(_eu_drivers, axis=1))

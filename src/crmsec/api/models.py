@@ -9,6 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 Scalar = float | int | str | bool | None
 
 
+class RequestBody(BaseModel):
+    """Base of the JSON request bodies: strict types, so the schema's types are what is accepted (``false`` is
+    not a number, ``"3"`` is not an integer; an integer is a valid number)."""
+
+    model_config = ConfigDict(strict=True)
+
+
 class Problem(BaseModel):
     detail: str
 

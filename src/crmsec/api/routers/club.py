@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from crmsec.api import figures
 from crmsec.api.deps import AnalystUser, CsrfDep, CurrentUser, JobsDep
 from crmsec.api.i18n import translator
-from crmsec.api.models import JobPublic, Problem, TablePublic
-from crmsec.api.routers.common import table
+from crmsec.api.models import JobPublic, Problem, RequestBody, TablePublic
+from crmsec.api.routers.common import QUEUE_FULL, table
 from crmsec.api.routers.jobs import job_public
 
 router = APIRouter(prefix="/api/v1/club", tags=["club"])
@@ -23,7 +23,7 @@ DISPLAY = ["package", "induced_capacity_t", "world_price_mean", "fiscal_cost_mea
            "leakage_meur", "ban_shortfall_club_t", "security_gain_t"]
 
 
-class ClubRunIn(BaseModel):
+class ClubRunIn(RequestBody):
     case: str = Field("ndpr_oxide", pattern=r"^[a-z0-9_]{1,64}$", description="id of a built-in club case")
     packages: list[Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]] | None = Field(
         None, max_length=12, description="packages to run (default: all of the case); the baseline is always run")
@@ -108,7 +108,7 @@ def club_figure(result: dict[str, Any]):  # noqa: ANN201
 
 
 @router.post("/runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED, dependencies=[CsrfDep],
-             responses={422: {"model": Problem}})
+             responses={**QUEUE_FULL, 403: {"model": Problem}, 422: {"model": Problem}})
 def start_run(body: ClubRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
     """Run the baseline and packages of a built-in case as a background job (result: summary, by_year, projects)."""
     from fastapi import HTTPException

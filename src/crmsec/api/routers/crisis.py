@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile, status
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from crmsec.api import engines, figures
 from crmsec.api.deps import AnalystUser, CsrfDep, JobsDep, SettingsDep
 from crmsec.api.i18n import translator
-from crmsec.api.models import JobPublic, Problem
+from crmsec.api.models import JobPublic, Problem, RequestBody
 from crmsec.api.routers.common import QUEUE_FULL, engine_call
 from crmsec.api.routers.jobs import job_public
 from crmsec.api.uploads import parse_yaml, read_upload
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["crisis"])
 Rule = Literal["weighted", "strict_tiers", "maxmin", "floors_prorata", "proportional_floor"]
 
 
-class AllocationRunIn(BaseModel):
+class AllocationRunIn(RequestBody):
     rule: Rule = "weighted"
     alpha: float = Field(0.8, gt=0, le=1, description="guaranteed share for proportional_floor")
     problem: dict[str, Any] | None = Field(
@@ -28,7 +28,7 @@ class AllocationRunIn(BaseModel):
                           "bundled illustrative example")
 
 
-class StockpileRunIn(BaseModel):
+class StockpileRunIn(RequestBody):
     service_level: float | None = Field(None, ge=0, le=1)
     budget_eur: float | None = Field(None, ge=0, le=1e12)
     pool: StrictBool = Field(False, description="pool the example coalition's stocks and compare with national stocks")

@@ -11,13 +11,13 @@ from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile, status
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from crmsec.api import engines, figures
 from crmsec.api.auth import User
 from crmsec.api.deps import AnalystUser, CsrfDep, CurrentUser, JobsDep, ProjectsDep, SettingsDep
 from crmsec.api.i18n import translator
-from crmsec.api.models import JobPublic, Problem, ProjectPublic, TablePublic
+from crmsec.api.models import JobPublic, Problem, ProjectPublic, RequestBody, TablePublic
 from crmsec.api.routers.common import QUEUE_FULL, engine_call, table
 from crmsec.api.routers.jobs import job_public
 from crmsec.api.services import clean
@@ -60,6 +60,21 @@ def list_projects(user: CurrentUser, projects: ProjectsDep,
     return table(frame, "projects")
 
 
+# before /{code}: a path route defined later would be shadowed for other methods (OPTIONS → wrong Allow)
+@router.post("/import", dependencies=[CsrfDep],
+             responses={403: {"model": Problem}, 413: {"model": Problem}, 415: {"model": Problem},
+                        422: {"model": Problem}})
+async def import_projects(file: Annotated[UploadFile, File(description="project CSV (registry columns)")],
+                          user: AnalystUser, projects: ProjectsDep, settings: SettingsDep) -> TablePublic:
+    """Import projects from a CSV (size-limited, parsed in memory; all rows validated first, all-or-nothing,
+    audited). Making a restricted project public needs the admin role (403 otherwise, nothing written)."""
+    text = await read_upload(file, settings.max_upload_bytes, "csv")
+    name = FsPath(file.filename or "projects.csv").name
+    frame = parse_csv(text, name)  # ragged rows refused, naming the row
+    done = projects.import_frame(frame, actor=user.username or "api", file=name, role=user.role)
+    return table(done, "imported")
+
+
 @router.get("/{code}", response_model=ProjectPublic, response_model_exclude_unset=True,
             responses={404: {"model": Problem}})
 def get_project(code: Code, user: CurrentUser, projects: ProjectsDep) -> ProjectPublic:
@@ -69,7 +84,7 @@ def get_project(code: Code, user: CurrentUser, projects: ProjectsDep) -> Project
     return ProjectPublic(**rec)
 
 
-class AppraisalIn(BaseModel):
+class AppraisalIn(RequestBody):
     instruments: list[str] = Field(default_factory=list, max_length=8,
                                    description="instrument specs, e.g. 'floor:strike=18000', 'grant:amount=5e7'")
     n_paths: int = Field(10_000, ge=100, le=50_000)
@@ -110,17 +125,3 @@ def start_appraisal(code: Code, body: AppraisalIn, user: AnalystUser, jobs: Jobs
         return res
 
     return job_public(jobs.submit("appraisal", work, {"code": code, **body.model_dump()}, user.username))
-
-
-@router.post("/import", dependencies=[CsrfDep],
-             responses={403: {"model": Problem}, 413: {"model": Problem}, 415: {"model": Problem},
-                        422: {"model": Problem}})
-async def import_projects(file: Annotated[UploadFile, File(description="project CSV (registry columns)")],
-                          user: AnalystUser, projects: ProjectsDep, settings: SettingsDep) -> TablePublic:
-    """Import projects from a CSV (size-limited, parsed in memory; all rows validated first, all-or-nothing,
-    audited). Making a restricted project public needs the admin role (403 otherwise, nothing written)."""
-    text = await read_upload(file, settings.max_upload_bytes, "csv")
-    name = FsPath(file.filename or "projects.csv").name
-    frame = parse_csv(text, name)  # ragged rows refused, naming the row
-    done = projects.import_frame(frame, actor=user.username or "api", file=name, role=user.role)
-    return table(done, "imported")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, UploadFile, status
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from crmsec.api import engines, figures, services
 from crmsec.api.deps import AnalystUser, CsrfDep, JobsDep, SettingsDep, StoreFactoryDep
 from crmsec.api.i18n import translator
-from crmsec.api.models import JobPublic, Problem, TablePublic
+from crmsec.api.models import JobPublic, Problem, RequestBody, TablePublic
 from crmsec.api.routers.common import QUEUE_FULL, engine_call, table
 from crmsec.api.routers.jobs import job_public
 from crmsec.api.uploads import parse_yaml, read_upload
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["scenarios"])
 ScenarioName = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")]
 
 
-class ScenarioRunIn(BaseModel):
+class ScenarioRunIn(RequestBody):
     scenario: str = Field(pattern=r"^[a-z0-9_]{1,64}$", description="id of a built-in scenario")
     draws: int = Field(0, ge=0, le=100_000, description="ensemble draws (0 = deterministic run only)")
     seed: int = Field(0, ge=0, le=2**31 - 1)

@@ -72,7 +72,9 @@
         ev.preventDefault();
         const ui = uiOf(form);
         const body = {};
-        new FormData(form).forEach((v, k) => { if (k !== "csrf_token" && v !== "") { body[k] = isNaN(v) ? v : Number(v); } });
+        // JSON types as the API schema states them (strict: "true" is not a boolean, "3" not a number)
+        const typed = (v) => (v === "true" ? true : v === "false" ? false : isNaN(v) ? v : Number(v));
+        new FormData(form).forEach((v, k) => { if (k !== "csrf_token" && v !== "") { body[k] = typed(v); } });
         const button = form.querySelector("button[type=submit]");
         button.disabled = true;
         ui.status.textContent = form.dataset.msgStarting || "…";
