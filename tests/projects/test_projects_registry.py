@@ -36,7 +36,7 @@ def test_seed_60_strategic_projects(registry: ProjectRegistry) -> None:
     # missing figures stay NULL, never invented (PROVENANCE: 11 capacities, 2 capex in EUR, 3 start years)
     assert (df["capacity"].notna() | df["capacity_text"].notna()).sum() == 11
     assert df["capex_meur"].notna().sum() == 2
-    assert df["start_year"].notna().sum() == 3
+    assert df["start_year"].notna().sum() == 4  # incl. Kolmisoppi 2028 (Terrafame statement)
     assert df.loc[df["code"] == "SP-EU1-portovesme-crm-hub", "capacity_text"].item() == "50000-70000"
     assert pd.isna(df.loc[df["code"] == "SP-EU1-portovesme-crm-hub", "capacity"].item())
     # no project hosted in the Netherlands (PROVENANCE "Dutch involvement")
