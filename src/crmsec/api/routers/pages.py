@@ -160,9 +160,15 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
     n_points = sum(1 for r in rows if r.get("sr") is not None and r.get("ei") is not None)
     steps = {b - a for a, b in zip(years, years[1:], strict=False)}
     year_step = steps.pop() if len(steps) == 1 else 1
+    notes = list(res.get("notes", [])) if res else []
+    if res is not None and scope == "nl" and lang != "en":  # the engine's borrowed-view note, in the page's language
+        from crmsec.criticality.national_list import eu_view_note
+
+        english = eu_view_note(res["table"])
+        notes = [eu_view_note(table, lang) if english and n == english else n for n in notes]
     return render(request, "pages/criticality.html", user, fig=fig, rows=rows, years=years, scope=scope,
                   year=res["year"] if res else year, missing=missing, n_points=n_points, year_step=year_step,
-                  notes=([shown_note] if shown_note else []) + (res.get("notes", []) if res else []))
+                  notes=([shown_note] if shown_note else []) + notes)
 
 
 @router.get("/list", response_class=HTMLResponse)
