@@ -306,6 +306,11 @@ def scenario_list() -> pd.DataFrame:
     return _scenarios().list_scenarios()
 
 
+def scenario_texts(lang: str) -> dict[str, tuple[str, str]]:
+    """(name, description) of each built-in scenario in ``lang`` (the YAML's ``name_nl``/``description_nl``)."""
+    return {s.id: s.text(lang) for s in _scenarios().builtin_scenarios()}
+
+
 def scenario_get(name: str) -> Any:
     sc = _scenarios()
     if name not in {s.id for s in sc.builtin_scenarios()}:
@@ -338,6 +343,7 @@ def run_scenario(con: Any, scenario: Any, *, draws: int = 0, seed: int = 0,
                                   progress=lambda i, n: step(0.05 + share * i / max(n, 1), f"block {i}/{n}"))
     out: dict[str, Any] = {
         "title": scenario.name, "description": scenario.description, "scenario": scenario.id,
+        "title_nl": scenario.text("nl")[0], "description_nl": scenario.text("nl")[1],
         "probability": scenario.probability, "probability_basis": getattr(scenario, "probability_basis", ""),
         "tables": {"materials": res.materials, "sectors": res.sectors, "timeline": res.timeline,
                    "stages": res.stages},

@@ -122,6 +122,11 @@ def humanise(value: object, lang: str = "en") -> object:
     return "; ".join(dict.fromkeys(p for p in parts if p))
 
 
+def result_text(result: dict, key: str, lang: str = "en") -> str:
+    """``title``/``description`` of a scenario result in ``lang`` (``<key>_nl`` for Dutch, English fallback)."""
+    return str((result.get(f"{key}_nl") if lang == "nl" else None) or result.get(key) or "")
+
+
 def text(value: object, lang: str = "en") -> str:
     """A data string (chain, sector or scenario name) in ``lang`` when the catalog has it."""
     return translator(lang)(str(value)) if value is not None and str(value).strip() else "–"

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from crmsec.api import engines, services
 from crmsec.api.i18n import format_day, format_number, format_share, translator
-from crmsec.api.labels import humanise, label
+from crmsec.api.labels import humanise, label, result_text
 from crmsec.errors import InputError
 from crmsec.reports import charts
 
@@ -216,9 +216,9 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     _ = translator(_check_lang(lang))
     res = engines.run_scenario(con, name, draws=draws)
     b = Briefing(kind="scenario", key=name, lang=lang, kind_label=_("scenario briefing"),
-                 title=_("Scenario: {name}").format(name=_(str(res.get("title", name)))),
+                 title=_("Scenario: {name}").format(name=result_text(res, "title", lang) or name),
                  subtitle=_("What the disruption takes away from the Netherlands and the EU"))
-    b.summary = res.get("description")
+    b.summary = result_text(res, "description", lang)
     mats, secs = res["tables"]["materials"], res["tables"]["sectors"]
     names = services.material_names(con, lang)
     for r in services.records(mats[mats["region"] == "NLD"]):

@@ -80,6 +80,8 @@ class Scenario(BaseModel):
     Fields
     ------
     id : str, snake_case, unique in a library.
+    name, description : English title and narrative; ``name_nl``, ``description_nl`` their Dutch form (optional
+        for uploads; every built-in scenario has both). :meth:`Scenario.text` picks by language.
     measure : Measure.
     actors : ISO3 codes of the countries imposing the measure (empty for a chokepoint closure).
     chokepoint : name of the chokepoint (must exist in the chokepoint table) for ``chokepoint_closure``.
@@ -103,6 +105,8 @@ class Scenario(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str
     description: str = ""
+    name_nl: str | None = None
+    description_nl: str | None = None
     measure: Measure
     actors: list[str] = Field(default_factory=list)
     chokepoint: str | None = None
@@ -141,6 +145,12 @@ class Scenario(BaseModel):
             if st not in STAGES:
                 raise ValueError(f"stage {st!r} unknown; use one of {', '.join(STAGES)}")
         return value
+
+    def text(self, lang: str = "en") -> tuple[str, str]:
+        """(name, description) in ``lang`` ("en" or "nl"); the English text where no Dutch one is given."""
+        if lang == "nl":
+            return self.name_nl or self.name, self.description_nl or self.description
+        return self.name, self.description
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

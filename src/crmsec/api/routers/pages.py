@@ -260,6 +260,9 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
 def scenarios_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     lib, missing = _try(engines.scenario_list)
     rows = services.records(lib) if lib is not None else []
+    texts = engines.scenario_texts(lang) if lib is not None else {}
+    rows = [{**r, "title": texts.get(r["scenario_id"], (r["name"], ""))[0],
+             "text": texts.get(r["scenario_id"], ("", ""))[1]} for r in rows]
     return render(request, "pages/scenarios.html", user, scenarios=rows, missing=missing,
                   material_names=services.material_names(con, lang))
 
@@ -312,8 +315,10 @@ def project_page(request: Request, code: str, user: CurrentUser, projects: Proje
 def briefings_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     mats = [material_public(r) for r in services.records(services.materials(con))]
     lib, _missing = _try(engines.scenario_list)
+    rows = services.records(lib) if lib is not None else []
+    name_col = "name_nl" if lang == "nl" else "name"
     return render(request, "pages/briefings.html", user, materials=mats,
-                  scenarios=services.records(lib) if lib is not None else [])
+                  scenarios=[{**r, "name": r.get(name_col) or r["name"]} for r in rows])
 
 
 @router.get("/briefings/material")
