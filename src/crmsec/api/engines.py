@@ -281,6 +281,19 @@ def chains_list(con: Any) -> list[dict[str, Any]]:
     return [{k: clean(v) for k, v in r.items()} for r in ch.list_chains().to_dict(orient="records")]
 
 
+def chain_texts(chain_id: str, lang: str) -> dict[str, Any]:
+    """Name, description and node labels of a built-in chain in ``lang`` (the YAML's ``*_nl`` fields; nodes
+    without a Dutch label, i.e. NACE sectors, go through the catalog)."""
+    _import("crmsec.chains", "chains")
+    from crmsec.api.i18n import translator
+    from crmsec.chains.model import get_chain
+
+    c, _ = get_chain(chain_id), translator(lang)
+    name, description = c.text(lang)
+    return {"name": name, "description": description,
+            "nodes": {n.id: n.label_nl if lang == "nl" and n.label_nl else _(n.label) for n in c.nodes}}
+
+
 def chain(con: Any, chain_id: str) -> dict[str, Any]:
     """One value chain: graph, stage risk (weakest stage flagged) and the dependent sectors."""
     ch = _import("crmsec.chains", "chains")
