@@ -22,6 +22,11 @@ REASON_CODES: dict[str, tuple[str, str]] = {
     "no_eol_rir": ("R", N_("no end-of-life recycling input rate in the data store")),
     "no_supply_data": ("S", N_("no EU sourcing mix and no global supply share for any stage")),
 }
+#: columns of the page table, in order (the engine's ``*_display`` text twins, ids and parents are left out)
+COLUMNS = ("material", "extraction", "processing", "recycling_eol_rir_proxy", "diversification",
+           "largest_third_country", "worst_stage", "meets_65pct_cap", "nl_processing", "reference_period", "reasons")
+#: stage words of ``worst_stage`` that are not supply-chain stages elsewhere — marked for the Dutch catalog
+WORST_STAGES = (N_("anode material"), N_("cathode material"), N_("cathode precursor (pCAM)"), N_("magnet"))
 _ID = re.compile(r"^([a-z][a-z0-9]*(?:_[a-z0-9]+)+):")
 _YEARS = re.compile(r"(\d{4})-(\d{2,4})")
 
@@ -75,5 +80,9 @@ def eu_period(lang: str) -> str:
 
 def decorate(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     """Rows with ``reason_codes`` and a localised ``reference_period`` for the page."""
+    def _flag(v: object) -> bool | None:
+        return None if v is None or v != v else bool(v)  # NaN (no data) stays missing, never "not met"
+
     return [{**r, "reason_codes": reason_codes(r.get("reasons"), lang),
-             "reference_period": period_text(r.get("reference_period"), lang)} for r in rows]
+             "reference_period": period_text(r.get("reference_period"), lang),
+             "meets_65pct_cap": _flag(r.get("meets_65pct_cap"))} for r in rows]

@@ -34,13 +34,15 @@ def scenarios_hitting(material_id: str, lang: str) -> list[dict[str, Any]]:
         lib = engines.scenario_list()
     except engines.EngineUnavailable:
         return []
+    _ = translator(lang)
     out = []
     for s in services.records(lib):
         mats = [m.strip() for m in str(s.get("materials") or "").split(",")]
         if material_id in mats or "*" in mats:
             name = (s.get("name_nl") if lang == "nl" else None) or s["name"]
             out.append({"id": s["scenario_id"], "name": str(name), "measure": label(s.get("measure"), lang),
-                        "actor": s.get("actor"), "probability": s.get("probability"),
+                        "actor": _(str(s["actor"])) if s.get("actor") and s.get("measure") == "chokepoint_closure"
+                        else s.get("actor"), "probability": s.get("probability"),
                         "all_materials": material_id not in mats})
     return out
 

@@ -18,6 +18,9 @@ LABELS: dict[str, str] = {
     "chain_id": N_("Value chain"), "extraction": N_("Extraction"), "processing": N_("Processing"),
     "recycling": N_("Recycling"), "diversification": N_("Largest third-country share"),
     "largest_third_country": N_("Largest third country"), "nl_processing": N_("Dutch processing share"),
+    "recycling_eol_rir_proxy": N_("Recycling (end-of-life recycling input rate, proxy)"),
+    "worst_stage": N_("Stage of the largest third-country share"), "meets_65pct_cap": N_("Meets the 65 % cap"),
+    "reference_period": N_("Reference period"),
     "year": N_("Year"), "score": N_("Score"), "rank": N_("Rank"), "on_list": N_("On the list"),
     "drivers": N_("Drivers"), "cause": N_("Cause"), "change": N_("Change"),
     # scenario results
@@ -77,6 +80,8 @@ DATA_NAMES = (
     N_("Human health activities"), N_("Scientific research and development"),
     N_("Computer, electronic and optical products"), N_("Other transport equipment (incl. military vehicles)"),
     N_("Other transport equipment (incl. aircraft, military vehicles)"),
+    # chokepoints named by the scenario library (actor of a chokepoint closure)
+    N_("Strait of Hormuz"), N_("Strait of Malacca"), N_("Red Sea / Suez"),
 )
 
 
@@ -97,6 +102,10 @@ NOTES: dict[str, str] = {
         N_("– means no data (the reason says why; hover over the cell), never zero."),
     "no EU member listed (≥ 1 %) in the EU sourcing mix: value is an upper bound of 0–1 %":
         N_("no EU member listed (≥ 1 %) in the EU sourcing mix: value is an upper bound of 0–1 %"),
+    "CRMA 2030 benchmarks (share of EU consumption; EU data 2016-2020 avg (EU CRM 2023 study); fallbacks: world "
+    "production latest year, as labelled per row)":
+        N_("CRMA 2030 benchmarks as shares of EU consumption; EU data: 2016–2020 average (EU CRM 2023 study); "
+           "where missing: world production of the latest year, as labelled per row."),
 }
 _SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 

@@ -264,7 +264,7 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
         from crmsec.api import crma_page
 
         rows = crma_page.decorate(services.records(shown), lang)
-        columns = [c for c in wide.columns if c != "material_id"]  # the name column says which material
+        columns = [c for c in crma_page.COLUMNS if c in wide.columns]  # no ids, no duplicate text columns
         long = res["long"]
         bm = [c for c in ("extraction", "processing", "recycling", "diversification") if c in set(long["benchmark"])]
         order = list(wide["material_id"])
