@@ -51,3 +51,56 @@ def test_dutch_scenario_briefing_has_the_dutch_title_and_narrative(store):
     assert h.name_nl in nl.title and nl.summary == h.description_nl and h.name not in nl.title
     en = scenario_briefing(store, "hormuz_closure", "en")
     assert h.name in en.title and en.summary == h.description
+
+
+@pytest.mark.parametrize(("status", "nl", "en"), [
+    ("in force", "van kracht", "in force"),
+    ("ended 2025-10-15", "beëindigd op 15 oktober 2025", "ended on 15 October 2025"),
+    ("suspended until 2026-11-10", "opgeschort tot 10 november 2026", "suspended until 10 November 2026"),
+    ("suspension lapsed 2026-11-10: in force unless extended (not verified: ledger sources to 2026-06-17, no later "
+     "source found on 2026-12-05)", "opschorting verlopen op 10 november 2026: van kracht tenzij verlengd (niet "
+     "geverifieerd: bronnen van het register tot 17 juni 2026, geen latere bron gevonden op 5 december 2026)", None),
+    ("something new", "something new", "something new"),
+])
+def test_ledger_status_sentences_are_localised_with_dates(status, nl, en):
+    from crmsec.api.factsheet_extra import status_text
+
+    assert status_text(status, "nl") == nl
+    if en is not None:
+        assert status_text(status, "en") == en
+
+
+def test_ledger_group_entries_hit_members_only_when_they_do_not_enumerate_them():
+    from crmsec.api.factsheet_extra import _hits, reference_text
+
+    parents = {"holmium": "hree", "dysprosium": "hree", "hree": "rare_earths", "neodymium": "lree",
+               "lree": "rare_earths"}
+    assert _hits({"gallium"}, "gallium", parents) == "direct"
+    assert _hits({"rare_earths", "hree", "lree"}, "neodymium", parents) == "lree"
+    assert _hits({"dysprosium", "hree"}, "holmium", parents) is None  # the entry lists its members: not holmium
+    assert _hits({"rare_earths"}, "holmium", parents) == "rare_earths"
+    assert reference_text("MOFCOM/GACC Announcement No. 58 of 2025 (lithium-battery materials)", "X", "nl") == \
+        "MOFCOM/GACC-bekendmaking nr. 58 van 2025"
+    assert reference_text("annual quota (RKAB) for nickel ore", "ID-2026-Ni-RKAB", "nl") == "ID-2026-Ni-RKAB"
+
+
+def test_crma_reasons_become_short_codes_with_a_legend():
+    from crmsec.api import crma_page
+
+    codes = crma_page.reason_codes("no_eu_data_for_stage: at extraction for gallium | no_eol_rir: none | "
+                                   "no_eu_data_for_stage: at processing", "nl")
+    assert [c["code"] for c in codes] == ["E", "R"] and "geen EU-gegevens" in codes[0]["title"]
+    legend = {entry["code"] for entry in crma_page.legend("en")}
+    assert {"E", "M", "R", "S"} == legend
+    assert crma_page.period_text("2016-20, 2023", "nl") == "2016–20, 2023"
+    assert crma_page.period_text("no data (see reasons)", "nl") == "geen gegevens (zie de redencodes)"
+    assert "2016–2020" in crma_page.eu_period("nl")
+
+
+def test_every_builtin_chain_node_other_than_a_sector_has_a_dutch_label():
+    from crmsec.chains.model import chains
+
+    for c in chains().values():
+        assert c.name_nl and c.description_nl, c.id
+        missing = [n.id for n in c.nodes if n.type != "sector" and not n.label_nl]
+        assert not missing, (c.id, missing)

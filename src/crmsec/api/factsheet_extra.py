@@ -114,6 +114,26 @@ def status_text(status: str, lang: str) -> str:
     return status
 
 
+_REF = re.compile(r"^(?P<who>[A-Z][\w/&]*(?: [A-Z][\w/&]*)*)? ?(?P<kind>Announcement|Decision|Regulation) "
+                  r"No\. (?P<no>[\w/]+)(?: of (?P<year>\d{4}))?")
+_KIND_NL = {"Announcement": "bekendmaking", "Decision": "besluit", "Regulation": "verordening"}
+
+
+def reference_text(reference: object, measure_id: str, lang: str) -> str:
+    """The legal reference of a ledger entry as shown: English in full; in Dutch the instrument and number
+    (``MOFCOM/GACC-bekendmaking nr. 58 van 2025``) or, when the reference has no such form, the ledger id — the
+    English title (a translation of the official text) stays in the link's tooltip."""
+    text = str(reference or "").strip()
+    if lang != "nl":
+        return text or measure_id
+    m = _REF.match(text)
+    if not m:
+        return measure_id
+    who = f"{m.group('who')}-" if m.group("who") else ""
+    year = f" van {m.group('year')}" if m.group("year") else ""
+    return f"{who}{_KIND_NL[m.group('kind')]} nr. {m.group('no')}{year}"
+
+
 def _hits(listed: set[str], material_id: str, parents: dict[str, str]) -> str | None:
     """'direct' when the entry names the material; the group id when it names the material's group (or a
     group above it) and none of the group's members — an entry listing members enumerates them; else None."""
@@ -155,7 +175,8 @@ def export_controls_hitting(con: Any, material_id: str, lang: str) -> dict[str, 
                      "issuer": countries.get(r.get("issuer_iso3"), r.get("issuer_iso3")),
                      "effective": r.get("effective") or None, "status": status_text(status, lang),
                      "via": None if via == "direct" else names.get(via, label(via, lang)),
-                     "reference": r.get("legal_reference"), "url": r.get("source_url") or None})
+                     "reference": reference_text(r.get("legal_reference"), r["measure_id"], lang),
+                     "reference_full": r.get("legal_reference"), "url": r.get("source_url") or None})
     rows.sort(key=lambda x: str(x["effective"] or ""), reverse=True)
     return {"rows": rows, "as_of": ledger["status_as_of"].iloc[0] if len(ledger) else None,
             "caveat": "; ".join(sorted(caveats)) or None}
