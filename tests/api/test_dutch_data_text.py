@@ -104,3 +104,13 @@ def test_every_builtin_chain_node_other_than_a_sector_has_a_dutch_label():
         assert c.name_nl and c.description_nl, c.id
         missing = [n.id for n in c.nodes if n.type != "sector" and not n.label_nl]
         assert not missing, (c.id, missing)
+
+
+def test_every_end_use_application_of_the_store_has_a_dutch_name(store):
+    from crmsec.api.factsheet_extra import application_names_nl, end_uses
+
+    apps = set(store.execute("SELECT DISTINCT application FROM end_use").df()["application"])
+    assert apps and not apps - set(application_names_nl())
+    nl = end_uses(store, "gallium", "nl")
+    assert "Geïntegreerde schakelingen" in {r["application"] for r in nl}
+    assert "Integrated circuits" in {r["application"] for r in end_uses(store, "gallium", "en")}

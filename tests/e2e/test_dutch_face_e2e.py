@@ -31,7 +31,8 @@ def _english_only_strings() -> set[str]:
 
 def _english_data_strings() -> set[str]:
     """English *data* text that has a Dutch form: scenario names and first sentences of their descriptions,
-    chain names, descriptions and node labels, ledger control types (multi-word, so shared words do not count)."""
+    chain names, descriptions and node labels, ledger control types, end-use applications (multi-word, so shared
+    words do not count)."""
     from crmsec.api.factsheet_extra import CONTROL_TYPES
     from crmsec.api.i18n import translator
     from crmsec.chains.model import chains
@@ -44,6 +45,9 @@ def _english_data_strings() -> set[str]:
         out |= {c.name, c.description} | {n.label for n in c.nodes if n.label_nl and n.label_nl != n.label}
     nl = translator("nl")
     out |= {k for k, v in CONTROL_TYPES.items() if nl(v) != v}
+    from crmsec.api.factsheet_extra import application_names_nl
+
+    out |= {k for k, v in application_names_nl().items() if k != v}
     return {t for t in out if " " in t and len(t) > 12}
 
 

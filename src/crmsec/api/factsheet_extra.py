@@ -5,6 +5,7 @@ each None/empty with the reason when missing (never made up)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from crmsec.api import engines, services
@@ -47,14 +48,29 @@ def scenarios_hitting(material_id: str, lang: str) -> list[dict[str, Any]]:
     return out
 
 
-def end_uses(con: Any, material_id: str) -> list[dict[str, Any]]:
-    """End-use shares with their NACE sector (EU CRM 2023 Appendix 6, table ``end_use``)."""
+@lru_cache(maxsize=1)
+def application_names_nl() -> dict[str, str]:
+    """Dutch names of the EU CRM 2023 end-use applications (``api/data/end_use_nl.csv``, PROVENANCE.md there)."""
+    import csv
+    from importlib import resources
+
+    with resources.files("crmsec.api").joinpath("data/end_use_nl.csv").open(encoding="utf-8") as fh:
+        return {r["application"]: r["application_nl"] for r in csv.DictReader(fh)}
+
+
+def end_uses(con: Any, material_id: str, lang: str = "en") -> list[dict[str, Any]]:
+    """End-use shares with their NACE sector (EU CRM 2023 Appendix 6, table ``end_use``); application names in
+    ``lang`` (English where no Dutch name is on file)."""
     try:
         frame = con.execute("SELECT application, share, nace, nace_label, source FROM end_use "
                             "WHERE material_id = ? ORDER BY share DESC NULLS LAST", [material_id]).df()
     except Exception:  # noqa: BLE001 - a store without the table
         return []
-    return services.records(frame)
+    rows = services.records(frame)
+    if lang == "nl":
+        names = application_names_nl()
+        rows = [{**r, "application": names.get(str(r["application"]), r["application"])} for r in rows]
+    return rows
 
 
 def reference_price(material_id: str) -> dict[str, Any] | None:

@@ -123,7 +123,7 @@ def factsheet_page(request: Request, material_id: PageMaterialId, user: CurrentU
                   position=fx.list_position(con, fs.material.material_id, lang),
                   scenarios=fx.scenarios_hitting(fs.material.material_id, lang),
                   controls=fx.export_controls_hitting(con, fs.material.material_id, lang),
-                  end_uses=fx.end_uses(con, fs.material.material_id), price=fx.reference_price(fs.material.material_id))
+                  end_uses=fx.end_uses(con, fs.material.material_id, lang), price=fx.reference_price(fs.material.material_id))
 
 
 def _try(fn):  # noqa: ANN001, ANN202
