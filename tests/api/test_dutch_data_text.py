@@ -53,6 +53,15 @@ def test_dutch_scenario_briefing_has_the_dutch_title_and_narrative(store):
     assert h.name in en.title and en.summary == h.description
 
 
+def test_dutch_rare_earth_briefing_has_no_catalog_header_or_english_reason_ids(store):
+    from crmsec.reports.briefing import scenario_briefing, to_html
+
+    page = to_html(scenario_briefing(store, "china_rare_earths_2025", "nl"))
+    assert "Project-Id-Version" not in page  # gettext("") of a blank stage once printed the catalog header
+    for english in ("no mix", "mix renormalised", "world production proxy", "no stage data"):
+        assert english not in page, english
+
+
 @pytest.mark.parametrize(("status", "nl", "en"), [
     ("in force", "van kracht", "in force"),
     ("ended 2025-10-15", "beëindigd op 15 oktober 2025", "ended on 15 October 2025"),

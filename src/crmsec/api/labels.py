@@ -59,6 +59,11 @@ LABELS: dict[str, str] = {
     "no_eu_sourcing_data": N_("no EU sourcing data"), "no_eol_rir": N_("no end-of-life recycling rate"),
     "upper_bound": N_("upper bound"), "proxy": N_("proxy"), "no_stock_data": N_("stocks unknown"),
     "no_consumption": N_("consumption unknown"),
+    "no_mix": N_("no sourcing mix or world production"), "mix_renormalised": N_("supplier shares rescaled to 100 %"),
+    "world_production_proxy": N_("world production shares used (no sourcing mix)"),
+    "no_stage_data": N_("no data for the stage the scenario hits"),
+    "ore_export_only": N_("only ore exports count as lost"), "no_price": N_("no price effect computed"),
+    "shortfall unknown": N_("shortfall unknown"),
     # scenario library names (data: translated by their English name)
     "china_gallium_germanium_2023": N_("China export licensing of gallium and germanium (2023)"),
     "china_graphite_2023": N_("China export permits for graphite (2023)"),
@@ -124,7 +129,7 @@ def humanise(value: object, lang: str = "en") -> object:
             parts.append(_(NOTES[part]))
             continue
         head, sep, _rest = part.partition(": ")
-        if sep and _SNAKE.fullmatch(head):
+        if sep and (_SNAKE.fullmatch(head) or head in LABELS):
             parts.append(label(head, lang))
         else:
             parts.append(_SNAKE.sub(lambda m: label(m.group(0), lang), _(part)))

@@ -250,7 +250,7 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
              "days_to_stockout": _("days to stock-out"), "reason": _("reason")}
     shown = mats.assign(shortfall_share=mats["shortfall_share"].map(lambda v: pct(v, lang)),
                         material=mats["material_id"].map(names).fillna(mats["material_id"]),
-                        binding_stage=mats["binding_stage"].map(lambda v: _(v) if isinstance(v, str) else v),
+                        binding_stage=mats["binding_stage"].map(lambda v: _(v) if isinstance(v, str) and v else None),
                         reason=mats["reason"].map(lambda t: humanise(t, lang)),
                         region=mats["region"].map(lambda r: label(r, lang)))
     b.sections.append(_section_from_frame(_("Supply lost per material"), shown, mcols, "–"))
