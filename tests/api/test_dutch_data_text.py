@@ -15,6 +15,25 @@ def test_every_builtin_scenario_has_a_dutch_name_and_description():
         assert s.name_nl and s.description_nl, s.id
         assert s.name_nl != s.name and s.description_nl != s.description, s.id
         assert s.text("nl") == (s.name_nl, s.description_nl) and s.text("en") == (s.name, s.description)
+        assert len(s.assumptions_nl) == len(s.assumptions) and s.notes("en") == s.assumptions, s.id
+
+
+def test_dutch_assumptions_must_match_the_english_ones_one_to_one():
+    from crmsec.errors import InputError
+
+    data = get_scenario("hormuz_closure").model_dump(mode="json")
+    data["assumptions_nl"] = data["assumptions_nl"][:1]
+    with pytest.raises(InputError, match="assumptions_nl"):
+        parse_scenario(data)
+
+
+def test_base_rate_basis_reads_in_dutch_with_dutch_numbers():
+    from crmsec.api.labels import basis_text
+
+    en = get_scenario("china_gallium_germanium_2023").probability_basis
+    nl = basis_text(en, "nl")
+    assert nl.startswith("basisfrequentie: ") and "1 januari 2019" in nl and "0,28 per jaar" in nl
+    assert basis_text(en, "en") == en and basis_text("free text", "nl") == "free text"
 
 
 def test_an_uploaded_scenario_without_dutch_text_falls_back_to_english():
@@ -49,6 +68,8 @@ def test_dutch_scenario_briefing_has_the_dutch_title_and_narrative(store):
     h = get_scenario("hormuz_closure")
     nl = scenario_briefing(store, "hormuz_closure", "nl")
     assert h.name_nl in nl.title and nl.summary == h.description_nl and h.name not in nl.title
+    notes = " ".join(nl.notes)
+    assert h.assumptions_nl[0] in notes and h.assumptions[0] not in notes and h.probability_basis_nl in notes
     en = scenario_briefing(store, "hormuz_closure", "en")
     assert h.name in en.title and en.summary == h.description
 

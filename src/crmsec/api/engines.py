@@ -357,6 +357,7 @@ def run_scenario(con: Any, scenario: Any, *, draws: int = 0, seed: int = 0,
     out: dict[str, Any] = {
         "title": scenario.name, "description": scenario.description, "scenario": scenario.id,
         "title_nl": scenario.text("nl")[0], "description_nl": scenario.text("nl")[1],
+        "notes_nl": scenario.notes("nl"), "probability_basis_nl": getattr(scenario, "probability_basis_nl", None),
         "probability": scenario.probability, "probability_basis": getattr(scenario, "probability_basis", ""),
         "tables": {"materials": res.materials, "sectors": res.sectors, "timeline": res.timeline,
                    "stages": res.stages},

@@ -141,6 +141,32 @@ def result_text(result: dict, key: str, lang: str = "en") -> str:
     return str((result.get(f"{key}_nl") if lang == "nl" else None) or result.get(key) or "")
 
 
+_BASE_RATE = re.compile(
+    r"^base rate: (?P<n>\d+) (?P<who>[A-Z]{3}) measure date\(s\) on these materials (?P<a>[\d-]+)\.\.(?P<b>[\d-]+) "
+    r"\((?P<t>[\d.]+) yr\) \[(?P<ids>[^\]]*)\]; λ = \(n \+ ½\)/T = (?P<lam>[\d.]+)/yr; "
+    r"P = 1 − e\^−λ = (?P<p>[\d.]+)/yr \(probability of a NEW measure of this kind within a year, not of the "
+    r"modelled one recurring\)$")
+
+
+def basis_text(basis: object, lang: str = "en") -> str:
+    """The annual-probability basis in ``lang``: the base-rate sentence of
+    :func:`crmsec.scenarios.controls.base_rate` with localised numbers and dates; other text unchanged (Dutch
+    texts come from the scenario's ``probability_basis_nl``)."""
+    from crmsec.api.i18n import format_day, format_number
+
+    s = str(basis or "")
+    m = _BASE_RATE.match(s)
+    if lang != "nl" or not m:
+        return s
+    _ = translator(lang)
+    return _("base rate: {n} measure date(s) of {who} on these materials from {start} to {end} ({years} years) "
+             "[{ids}]; λ = (n + ½)/T = {lam} per year; P = 1 − e^−λ = {p} per year (probability of a NEW measure of "
+             "this kind within a year, not of the modelled one recurring)").format(
+        n=m["n"], who=m["who"], start=format_day(m["a"], lang), end=format_day(m["b"], lang),
+        years=format_number(float(m["t"]), 2, lang), ids=m["ids"], lam=format_number(float(m["lam"]), 3, lang),
+        p=format_number(float(m["p"]), 2, lang))
+
+
 def text(value: object, lang: str = "en") -> str:
     """A data string (chain, sector or scenario name) in ``lang`` when the catalog has it."""
     return translator(lang)(str(value)) if value is not None and str(value).strip() else "–"

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from crmsec.api import engines, services
 from crmsec.api.i18n import format_day, format_number, format_share, translator
-from crmsec.api.labels import humanise, label, result_text
+from crmsec.api.labels import basis_text, humanise, label, result_text
 from crmsec.errors import InputError
 from crmsec.reports import charts
 
@@ -265,12 +265,13 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     b.sections.append(_section_from_frame(_("Sectors hit"), secs_shown, scols, "–"))
     b.tables = {k: v for k, v in res["tables"].items()}
     b.sources += res.get("sources", [])
-    b.notes += [_("Assumption: ") + n for n in res.get("notes", [])]
+    notes = (res.get("notes_nl") if lang == "nl" else None) or res.get("notes", [])
+    b.notes += [_("Assumption: ") + n for n in notes]
     b.notes.append(_("Central case: substitution at the EU substitution index, 60 days of stocks drawn down, only "
                      "the dependent share of each sector. Upper bound: no substitution, stocks or priority "
                      "allocation (φ = 1), the whole sector stops while its binding input is short."))
     if res.get("probability_basis"):
-        b.notes.append(_("Annual probability: ") + str(res["probability_basis"]))
+        b.notes.append(_("Annual probability: ") + basis_text(result_text(res, "probability_basis", lang), lang))
     return b
 
 
