@@ -149,6 +149,10 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
     if res is not None:
         names = services.material_names(con, lang)
         table = res["table"].assign(material=lambda f: f["material_id"].map(names).fillna(f["material_id"]))
+        if scope == "nl" and "drivers" in table:  # the NL view's drivers come from the national-list engine
+            from crmsec.criticality.national_list import localise_text
+
+            table = table.assign(drivers=table["drivers"].map(lambda t: localise_text(t, lang)))
         rows = services.records(table)
         years = res.get("years", [res["year"]])
         title = _("Criticality matrix, {scope}, {year}").format(scope=scope.upper(), year=res["year"])
