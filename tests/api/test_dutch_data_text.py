@@ -16,6 +16,7 @@ def test_every_builtin_scenario_has_a_dutch_name_and_description():
         assert s.name_nl != s.name and s.description_nl != s.description, s.id
         assert s.text("nl") == (s.name_nl, s.description_nl) and s.text("en") == (s.name, s.description)
         assert len(s.assumptions_nl) == len(s.assumptions) and s.notes("en") == s.assumptions, s.id
+        assert not any(" --" in t for t in s.text("en") + s.text("nl")), s.id  # descriptions show on pages: no CLI flags
 
 
 def test_dutch_assumptions_must_match_the_english_ones_one_to_one():
