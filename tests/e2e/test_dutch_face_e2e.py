@@ -29,6 +29,28 @@ def _english_only_strings() -> set[str]:
             and "{" not in m.id and len(m.id) > 12}
 
 
+def _english_data_strings() -> set[str]:
+    """English *data* text that has a Dutch form: scenario names and first sentences of their descriptions,
+    chain names, descriptions and node labels, ledger control types, end-use applications (multi-word, so shared
+    words do not count)."""
+    from crmsec.api.factsheet_extra import CONTROL_TYPES
+    from crmsec.api.i18n import translator
+    from crmsec.chains.model import chains
+    from crmsec.scenarios.spec import builtin_scenarios
+
+    out: set[str] = set()
+    for s in builtin_scenarios():
+        out |= {s.name, s.description.split(". ")[0]}
+    for c in chains().values():
+        out |= {c.name, c.description} | {n.label for n in c.nodes if n.label_nl and n.label_nl != n.label}
+    nl = translator("nl")
+    out |= {k for k, v in CONTROL_TYPES.items() if nl(v) != v}
+    from crmsec.api.factsheet_extra import application_names_nl
+
+    out |= {k for k, v in application_names_nl().items() if k != v}
+    return {t for t in out if " " in t and len(t) > 12}
+
+
 @pytest.mark.parametrize("path", KEY_PAGES)
 def test_dutch_pages_have_no_english_leftovers_nan_exponents_or_raw_ids(page, path):
     page.goto(path + ("&" if "?" in path else "?") + "lang=nl")
@@ -40,6 +62,8 @@ def test_dutch_pages_have_no_english_leftovers_nan_exponents_or_raw_ids(page, pa
     assert not ids, f"raw ids on {path}: {sorted(ids)[:10]}"
     leftovers = sorted(s for s in _english_only_strings() if s in text)
     assert not leftovers, f"English on the Dutch page {path}: {leftovers[:5]}"
+    data = sorted(s for s in _english_data_strings() if s in text)
+    assert not data, f"English data text on the Dutch page {path}: {data[:5]}"
 
 
 def test_dutch_numbers_use_dutch_separators(page):
@@ -94,3 +118,41 @@ def test_materials_search_filter_and_sort(page):
     page.goto("/materials?on_list=true")
     n = page.locator("#materials-table tbody tr").count()
     assert 0 < n < len(names)
+
+
+def test_dutch_scenarios_page_shows_the_dutch_description_not_the_english(page):
+    from crmsec.scenarios.spec import get_scenario
+
+    h = get_scenario("hormuz_closure")
+    page.goto("/scenarios?lang=nl")
+    table = page.locator("#scenario-table").inner_text()
+    assert h.name_nl in table and h.description_nl.split(". ")[0] in table
+    assert h.name not in table and h.description.split(". ")[0] not in table
+    page.goto("/scenarios?lang=en")
+    assert h.description.split(". ")[0] in page.locator("#scenario-table").inner_text()
+
+
+def test_dutch_factsheet_lists_export_controls_with_status_and_date(page):
+    page.goto("/materials/gallium?lang=nl")
+    rows = page.locator("#export-controls tbody tr").all_inner_texts()
+    assert len(rows) >= 2, rows
+    text = " ".join(rows)
+    assert "van kracht" in text and "1 augustus 2023" in text and "in force" not in text
+    page.goto("/materials/gallium?lang=en")
+    assert "1 August 2023" in page.locator("#export-controls").inner_text()
+
+
+def test_dutch_crma_page_has_reference_period_and_reason_legend(page):
+    page.goto("/crma?lang=nl")
+    assert "2016–2020" in page.locator("#crma-period").inner_text()
+    legend = page.locator("#reason-legend").inner_text()
+    assert "geen EU-gegevens voor deze fase" in legend
+    codes = set(page.locator("#crma-table abbr.reason-code").all_inner_texts())
+    assert codes and codes <= set(page.locator("#reason-legend dt").all_inner_texts())
+    page.wait_for_selector("#crma[data-rendered=true]")
+
+
+def test_dutch_chain_page_names_nodes_and_weakest_stage_in_dutch(page):
+    page.goto("/chains?chain=magnets&lang=nl")
+    assert "Gescheiden" in page.locator("#weakest-stage").inner_text()
+    assert "magneten" in page.locator("#chain-description").inner_text()

@@ -299,6 +299,19 @@ def chains_list(con: Any) -> list[dict[str, Any]]:
     return [{k: clean(v) for k, v in r.items()} for r in ch.list_chains().to_dict(orient="records")]
 
 
+def chain_texts(chain_id: str, lang: str) -> dict[str, Any]:
+    """Name, description and node labels of a built-in chain in ``lang`` (the YAML's ``*_nl`` fields; nodes
+    without a Dutch label, i.e. NACE sectors, go through the catalog)."""
+    _import("crmsec.chains", "chains")
+    from crmsec.api.i18n import translator
+    from crmsec.chains.model import get_chain
+
+    c, _ = get_chain(chain_id), translator(lang)
+    name, description = c.text(lang)
+    return {"name": name, "description": description,
+            "nodes": {n.id: n.label_nl if lang == "nl" and n.label_nl else _(n.label) for n in c.nodes}}
+
+
 def chain(con: Any, chain_id: str) -> dict[str, Any]:
     """One value chain: graph, stage risk (weakest stage flagged) and the dependent sectors."""
     ch = _import("crmsec.chains", "chains")
@@ -322,6 +335,11 @@ def _scenarios() -> Any:
 
 def scenario_list() -> pd.DataFrame:
     return _scenarios().list_scenarios()
+
+
+def scenario_texts(lang: str) -> dict[str, tuple[str, str]]:
+    """(name, description) of each built-in scenario in ``lang`` (the YAML's ``name_nl``/``description_nl``)."""
+    return {s.id: s.text(lang) for s in _scenarios().builtin_scenarios()}
 
 
 def scenario_get(name: str) -> Any:
@@ -356,6 +374,8 @@ def run_scenario(con: Any, scenario: Any, *, draws: int = 0, seed: int = 0,
                                   progress=lambda i, n: step(0.05 + share * i / max(n, 1), f"block {i}/{n}"))
     out: dict[str, Any] = {
         "title": scenario.name, "description": scenario.description, "scenario": scenario.id,
+        "title_nl": scenario.text("nl")[0], "description_nl": scenario.text("nl")[1],
+        "notes_nl": scenario.notes("nl"), "probability_basis_nl": getattr(scenario, "probability_basis_nl", None),
         "probability": scenario.probability, "probability_basis": getattr(scenario, "probability_basis", ""),
         "tables": {"materials": res.materials, "sectors": res.sectors, "timeline": res.timeline,
                    "stages": res.stages},

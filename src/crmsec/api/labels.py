@@ -18,6 +18,9 @@ LABELS: dict[str, str] = {
     "chain_id": N_("Value chain"), "extraction": N_("Extraction"), "processing": N_("Processing"),
     "recycling": N_("Recycling"), "diversification": N_("Largest third-country share"),
     "largest_third_country": N_("Largest third country"), "nl_processing": N_("Dutch processing share"),
+    "recycling_eol_rir_proxy": N_("Recycling (end-of-life recycling input rate, proxy)"),
+    "worst_stage": N_("Stage of the largest third-country share"), "meets_65pct_cap": N_("Meets the 65 % cap"),
+    "reference_period": N_("Reference period"),
     "year": N_("Year"), "score": N_("Score"), "rank": N_("Rank"), "on_list": N_("On the list"),
     "drivers": N_("Drivers"), "cause": N_("Cause"), "change": N_("Change"),
     # scenario results
@@ -56,6 +59,11 @@ LABELS: dict[str, str] = {
     "no_eu_sourcing_data": N_("no EU sourcing data"), "no_eol_rir": N_("no end-of-life recycling rate"),
     "upper_bound": N_("upper bound"), "proxy": N_("proxy"), "no_stock_data": N_("stocks unknown"),
     "no_consumption": N_("consumption unknown"),
+    "no_mix": N_("no sourcing mix or world production"), "mix_renormalised": N_("supplier shares rescaled to 100 %"),
+    "world_production_proxy": N_("world production shares used (no sourcing mix)"),
+    "no_stage_data": N_("no data for the stage the scenario hits"),
+    "ore_export_only": N_("only ore exports count as lost"), "no_price": N_("no price effect computed"),
+    "shortfall unknown": N_("shortfall unknown"),
     # scenario library names (data: translated by their English name)
     "china_gallium_germanium_2023": N_("China export licensing of gallium and germanium (2023)"),
     "china_graphite_2023": N_("China export permits for graphite (2023)"),
@@ -85,6 +93,8 @@ DATA_NAMES = (
     N_("Human health activities"), N_("Scientific research and development"),
     N_("Computer, electronic and optical products"), N_("Other transport equipment (incl. military vehicles)"),
     N_("Other transport equipment (incl. aircraft, military vehicles)"),
+    # chokepoints named by the scenario library (actor of a chokepoint closure)
+    N_("Strait of Hormuz"), N_("Strait of Malacca"), N_("Red Sea / Suez"),
 )
 
 
@@ -105,6 +115,10 @@ NOTES: dict[str, str] = {
         N_("– means no data (the reason says why; hover over the cell), never zero."),
     "no EU member listed (≥ 1 %) in the EU sourcing mix: value is an upper bound of 0–1 %":
         N_("no EU member listed (≥ 1 %) in the EU sourcing mix: value is an upper bound of 0–1 %"),
+    "CRMA 2030 benchmarks (share of EU consumption; EU data 2016-2020 avg (EU CRM 2023 study); fallbacks: world "
+    "production latest year, as labelled per row)":
+        N_("CRMA 2030 benchmarks as shares of EU consumption; EU data: 2016–2020 average (EU CRM 2023 study); "
+           "where missing: world production of the latest year, as labelled per row."),
 }
 _SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
@@ -123,11 +137,42 @@ def humanise(value: object, lang: str = "en") -> object:
             parts.append(_(NOTES[part]))
             continue
         head, sep, _rest = part.partition(": ")
-        if sep and _SNAKE.fullmatch(head):
+        if sep and (_SNAKE.fullmatch(head) or head in LABELS):
             parts.append(label(head, lang))
         else:
             parts.append(_SNAKE.sub(lambda m: label(m.group(0), lang), _(part)))
     return "; ".join(dict.fromkeys(p for p in parts if p))
+
+
+def result_text(result: dict, key: str, lang: str = "en") -> str:
+    """``title``/``description`` of a scenario result in ``lang`` (``<key>_nl`` for Dutch, English fallback)."""
+    return str((result.get(f"{key}_nl") if lang == "nl" else None) or result.get(key) or "")
+
+
+_BASE_RATE = re.compile(
+    r"^base rate: (?P<n>\d+) (?P<who>[A-Z]{3}) measure date\(s\) on these materials (?P<a>[\d-]+)\.\.(?P<b>[\d-]+) "
+    r"\((?P<t>[\d.]+) yr\) \[(?P<ids>[^\]]*)\]; λ = \(n \+ ½\)/T = (?P<lam>[\d.]+)/yr; "
+    r"P = 1 − e\^−λ = (?P<p>[\d.]+)/yr \(probability of a NEW measure of this kind within a year, not of the "
+    r"modelled one recurring\)$")
+
+
+def basis_text(basis: object, lang: str = "en") -> str:
+    """The annual-probability basis in ``lang``: the base-rate sentence of
+    :func:`crmsec.scenarios.controls.base_rate` with localised numbers and dates; other text unchanged (Dutch
+    texts come from the scenario's ``probability_basis_nl``)."""
+    from crmsec.api.i18n import format_day, format_number
+
+    s = str(basis or "")
+    m = _BASE_RATE.match(s)
+    if lang != "nl" or not m:
+        return s
+    _ = translator(lang)
+    return _("base rate: {n} measure date(s) of {who} on these materials from {start} to {end} ({years} years) "
+             "[{ids}]; λ = (n + ½)/T = {lam} per year; P = 1 − e^−λ = {p} per year (probability of a NEW measure of "
+             "this kind within a year, not of the modelled one recurring)").format(
+        n=m["n"], who=m["who"], start=format_day(m["a"], lang), end=format_day(m["b"], lang),
+        years=format_number(float(m["t"]), 2, lang), ids=m["ids"], lam=format_number(float(m["lam"]), 3, lang),
+        p=format_number(float(m["p"]), 2, lang))
 
 
 def text(value: object, lang: str = "en") -> str:

@@ -41,10 +41,15 @@ class Node(BaseModel):
     id: str
     type: NodeType
     label: str
+    label_nl: str | None = None  # Dutch label (every built-in non-sector node has one; sectors use the catalog)
     material_id: str | None = None
     stage: Literal["extraction", "processing", "component"] | None = None
     nace: str | None = None
     feeds_materials: list[str] = Field(default_factory=list)
+
+    def text(self, lang: str = "en") -> str:
+        """The node's label in ``lang`` ("en"/"nl"); English where no Dutch label is given."""
+        return (self.label_nl if lang == "nl" else None) or self.label
 
 
 class Chain(BaseModel):
@@ -54,9 +59,17 @@ class Chain(BaseModel):
     id: str
     name: str
     description: str = ""
+    name_nl: str | None = None
+    description_nl: str | None = None
     nodes: list[Node]
     edges: list[tuple[str, str]]
     sources: list[str] = Field(default_factory=list)
+
+    def text(self, lang: str = "en") -> tuple[str, str]:
+        """(name, description) in ``lang``; English where no Dutch text is given."""
+        if lang == "nl":
+            return self.name_nl or self.name, self.description_nl or self.description
+        return self.name, self.description
 
     @model_validator(mode="after")
     def _check(self) -> Chain:

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from crmsec.api import engines, services
 from crmsec.api.i18n import format_day, format_number, format_share, translator
-from crmsec.api.labels import humanise, label
+from crmsec.api.labels import basis_text, humanise, label, result_text
 from crmsec.errors import InputError
 from crmsec.reports import charts
 
@@ -242,9 +242,9 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     _ = translator(_check_lang(lang))
     res = engines.run_scenario(con, name, draws=draws)
     b = Briefing(kind="scenario", key=name, lang=lang, kind_label=_("scenario briefing"),
-                 title=_("Scenario: {name}").format(name=_(str(res.get("title", name)))),
+                 title=_("Scenario: {name}").format(name=result_text(res, "title", lang) or name),
                  subtitle=_("What the disruption takes away from the Netherlands and the EU"))
-    b.summary = res.get("description")
+    b.summary = result_text(res, "description", lang)
     mats, secs = res["tables"]["materials"], res["tables"]["sectors"]
     names = services.material_names(con, lang)
     for r in services.records(mats[mats["region"] == "NLD"]):
@@ -280,7 +280,7 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     rng = {c: mats[c].map(lambda v: _days(v, lang)) for c in mcols if c.startswith("days_to_stockout") and c in mats}
     shown = mats.assign(**rng, shortfall_share=mats["shortfall_share"].map(lambda v: pct(v, lang)),
                         material=mats["material_id"].map(names).fillna(mats["material_id"]),
-                        binding_stage=mats["binding_stage"].map(lambda v: _(v) if isinstance(v, str) else v),
+                        binding_stage=mats["binding_stage"].map(lambda v: _(v) if isinstance(v, str) and v else None),
                         reason=mats["reason"].map(lambda t: humanise(t, lang)),
                         region=mats["region"].map(lambda r: label(r, lang)))
     b.sections.append(_section_from_frame(_("Supply lost per material"), shown, mcols, "–"))
@@ -295,7 +295,8 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
     b.sections.append(_section_from_frame(_("Sectors hit"), secs_shown, scols, "–"))
     b.tables = {k: v for k, v in res["tables"].items()}
     b.sources += res.get("sources", [])
-    b.notes += [_("Assumption: ") + n for n in res.get("notes", [])]
+    notes = (res.get("notes_nl") if lang == "nl" else None) or res.get("notes", [])
+    b.notes += [_("Assumption: ") + n for n in notes]
     b.notes.append(_("Central case (an estimate): substitution at the EU substitution index, stocks drawn down per "
                      "material (60 days by default; cobalt 120 days, calibrated on the 2025 DR Congo suspension), "
                      "only the dependent share of each sector (assumption table, design assumptions). Upper bound: "
@@ -303,7 +304,7 @@ def scenario_briefing(con: Any, name: str, lang: str = "en", draws: int = 0) -> 
                      "binding input is short. Without user stock data, days to stock-out are shown for 30, 60 and "
                      "90 days of working stocks."))
     if res.get("probability_basis"):
-        b.notes.append(_("Annual probability: ") + str(res["probability_basis"]))
+        b.notes.append(_("Annual probability: ") + basis_text(result_text(res, "probability_basis", lang), lang))
     return b
 
 

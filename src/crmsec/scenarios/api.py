@@ -16,11 +16,11 @@ Progress = Callable[[int, int], None]
 
 
 def list_scenarios() -> pd.DataFrame:
-    """Built-in library: scenario_id, name, measure, actors/chokepoint, materials, stages, depth, duration, probability."""
+    """Built-in library: scenario_id, name, name_nl (Dutch name), measure, actors/chokepoint, materials, stages, depth, duration, probability."""
     rows = []
     for s in builtin_scenarios():
         rows.append({
-            "scenario_id": s.id, "name": s.name, "measure": s.measure.value,
+            "scenario_id": s.id, "name": s.name, "name_nl": s.text("nl")[0], "measure": s.measure.value,
             "actor": ", ".join(s.actors) if s.actors else (s.chokepoint or ""),
             "materials": ", ".join(s.materials), "stages": ", ".join(s.stages),
             "depth": f"{s.depth.low:g}–{s.depth.high:g}",

@@ -80,6 +80,9 @@ class Scenario(BaseModel):
     Fields
     ------
     id : str, snake_case, unique in a library.
+    name, description : English title and narrative; ``name_nl``, ``description_nl`` their Dutch form (optional
+        for uploads; every built-in scenario has both). :meth:`Scenario.text` picks by language; likewise
+        ``assumptions_nl`` (one per assumption, same order) and ``probability_basis_nl`` (:meth:`Scenario.notes`).
     measure : Measure.
     actors : ISO3 codes of the countries imposing the measure (empty for a chokepoint closure).
     chokepoint : name of the chokepoint (must exist in the chokepoint table) for ``chokepoint_closure``.
@@ -103,6 +106,8 @@ class Scenario(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str
     description: str = ""
+    name_nl: str | None = None
+    description_nl: str | None = None
     measure: Measure
     actors: list[str] = Field(default_factory=list)
     chokepoint: str | None = None
@@ -121,6 +126,8 @@ class Scenario(BaseModel):
     exempt_importers: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
     assumptions: list[str] = Field(default_factory=list)
+    assumptions_nl: list[str] = Field(default_factory=list)
+    probability_basis_nl: str | None = None
 
     _ranges = field_validator(
         "depth", "duration_days", "reroute_lag_days", "reroute_ramp_days", "reroute_max", mode="before"
@@ -142,8 +149,21 @@ class Scenario(BaseModel):
                 raise ValueError(f"stage {st!r} unknown; use one of {', '.join(STAGES)}")
         return value
 
+    def text(self, lang: str = "en") -> tuple[str, str]:
+        """(name, description) in ``lang`` ("en" or "nl"); the English text where no Dutch one is given."""
+        if lang == "nl":
+            return self.name_nl or self.name, self.description_nl or self.description
+        return self.name, self.description
+
+    def notes(self, lang: str = "en") -> list[str]:
+        """The assumptions in ``lang``; English where no Dutch list is given."""
+        return list(self.assumptions_nl) if lang == "nl" and self.assumptions_nl else list(self.assumptions)
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        if self.assumptions_nl and len(self.assumptions_nl) != len(self.assumptions):
+            raise ValueError(f"assumptions_nl has {len(self.assumptions_nl)} entries, assumptions "
+                             f"{len(self.assumptions)}: give one Dutch sentence per assumption, in the same order")
         if not (0.0 <= self.depth.low and self.depth.high <= 1.0):
             raise ValueError(f"depth must lie in [0, 1], got [{self.depth.low}, {self.depth.high}]")
         if self.duration_days.low <= 0:

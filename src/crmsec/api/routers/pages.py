@@ -122,7 +122,8 @@ def factsheet_page(request: Request, material_id: PageMaterialId, user: CurrentU
                   trend_fig=trend_fig, trend_reason=trend_reason,
                   position=fx.list_position(con, fs.material.material_id, lang),
                   scenarios=fx.scenarios_hitting(fs.material.material_id, lang),
-                  end_uses=fx.end_uses(con, fs.material.material_id), price=fx.reference_price(fs.material.material_id))
+                  controls=fx.export_controls_hitting(con, fs.material.material_id, lang),
+                  end_uses=fx.end_uses(con, fs.material.material_id, lang), price=fx.reference_price(fs.material.material_id))
 
 
 def _try(fn):  # noqa: ANN001, ANN202
@@ -148,6 +149,10 @@ def criticality_page(request: Request, user: CurrentUser, con: StoreDep, lang: L
     if res is not None:
         names = services.material_names(con, lang)
         table = res["table"].assign(material=lambda f: f["material_id"].map(names).fillna(f["material_id"]))
+        if scope == "nl" and "drivers" in table:  # the NL view's drivers come from the national-list engine
+            from crmsec.criticality.national_list import localise_text
+
+            table = table.assign(drivers=table["drivers"].map(lambda t: localise_text(t, lang)))
         rows = services.records(table)
         years = res.get("years", [res["year"]])
         title = _("Criticality matrix, {scope}, {year}").format(scope=scope.upper(), year=res["year"])
@@ -219,22 +224,44 @@ def chains_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDe
         chain_id = chain or default
         res, missing = _try(lambda: engines.chain(con, chain_id))
         if res is not None:
-            risk = res["risk"]
+            texts = engines.chain_texts(chain_id, lang)
+            risk = res["risk"].assign(label=lambda f: f["node_id"].map(texts["nodes"]).fillna(f["label"]))
             rmap = dict(zip(risk["node_id"], risk["risk"], strict=True))
-            nodes = [{**n, "label": _(str(n.get("label") or n["id"]))} for n in services.records(res["nodes"])]
+            nodes = [{**n, "label": texts["nodes"].get(n["id"]) or _(str(n.get("label") or n["id"]))}
+                     for n in services.records(res["nodes"])]
             fig = figures.sankey(nodes, list(res["edges"][["source", "target"]]
                                                                       .itertuples(index=False, name=None)),
-                                 rmap, _("Value chain: {name}").format(name=_(res["name"])),
+                                 rmap, _("Value chain: {name}").format(name=texts["name"]),
                                  link_label=_("supply link: equal widths, not a quantity"))
             rcols = [c for c in ("label", "stage", "n_suppliers", "hhi", "top_country", "top_share", "risk", "source",
                                  "reason") if c in risk.columns]
             scols = [c for c in res["sectors"].columns if c != "chain_id"]  # the page heading names the chain
-            detail = {"name": res["name"], "figure": fig, "weakest": res["weakest"], "tables": {
+            detail = {"name": texts["name"], "description": texts["description"], "figure": fig,
+                      "weakest": _weakest(risk, lang), "tables": {
                 N_("Supply stages: concentration and governance risk"): {"columns": rcols,
                                                                         "rows": services.records(risk[rcols])},
                 N_("Dependent sectors"): {"columns": scols, "rows": services.records(res["sectors"])}}}
+    chain_names = {c["chain_id"]: engines.chain_texts(c["chain_id"], lang)["name"] for c in chains or []}
     return render(request, "pages/chains.html", user, chains=chains or [], detail=detail, missing=missing,
-                  chain=chain)
+                  chain=chain, chain_names=chain_names)
+
+
+def _weakest(risk, lang: str) -> str:  # noqa: ANN001
+    """The weakest stage(s) of a chain in ``lang``: label (HHI, largest supplier and share), plus the stages
+    without data that could be weaker (engine flags ``weakest``/``weakest_caveat``, crmsec.chains.model)."""
+    from crmsec.api.i18n import format_number, format_share
+
+    _ = translator(lang)
+    if "weakest" not in risk:
+        return ""
+    weak = risk[risk["weakest"].astype(bool)]
+    parts = [f"{r.label} (HHI {format_number(r.hhi, 2, lang)}, {r.top_country or '–'} {format_share(r.top_share, 0, lang)})"
+             for r in weak.itertuples()]
+    blank = risk.loc[risk["risk"].isna(), "label"].tolist()
+    if parts and blank:
+        parts.append(_("{n} stage(s) without data could be weaker: {stages}").format(n=len(blank),
+                                                                                      stages=", ".join(blank)))
+    return "; ".join(parts)
 
 
 @router.get("/crma", response_class=HTMLResponse)
@@ -247,8 +274,10 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
         wide = res["table"]
         names = services.material_names(con, lang)
         shown = wide.assign(material=wide["material_id"].map(names).fillna(wide["material"]))
-        rows = services.records(shown)
-        columns = [c for c in wide.columns if c != "material_id"]  # the name column says which material
+        from crmsec.api import crma_page
+
+        rows = crma_page.decorate(services.records(shown), lang)
+        columns = [c for c in crma_page.COLUMNS if c in wide.columns]  # no ids, no duplicate text columns
         long = res["long"]
         bm = [c for c in ("extraction", "processing", "recycling", "diversification") if c in set(long["benchmark"])]
         order = list(wide["material_id"])
@@ -259,8 +288,10 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
         labels = shown["material"].fillna(shown["material_id"]).tolist()
         res = {**res, "figure": figures.heatmap(
             labels, [_(b) for b in bm], val.to_numpy().tolist(), met.to_numpy().tolist(),
-            _("CRMA benchmarks: EU shares (targets 10/40/25 %, max 65 %)"),
-            (_("target not met"), _("target met")))}
+            _("CRMA benchmarks: EU shares, {period} (targets 10/40/25 %, max 65 %)").format(
+                period=crma_page.eu_period(lang)),
+            (_("target not met"), _("target met"))), "period": crma_page.eu_period(lang),
+            "legend": crma_page.legend(lang)}
     return render(request, "pages/crma.html", user, res=res, rows=rows, columns=columns, missing=missing)
 
 
@@ -269,6 +300,9 @@ def crma_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep)
 def scenarios_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     lib, missing = _try(engines.scenario_list)
     rows = services.records(lib) if lib is not None else []
+    texts = engines.scenario_texts(lang) if lib is not None else {}
+    rows = [{**r, "title": texts.get(r["scenario_id"], (r["name"], ""))[0],
+             "text": texts.get(r["scenario_id"], ("", ""))[1]} for r in rows]
     return render(request, "pages/scenarios.html", user, scenarios=rows, missing=missing,
                   material_names=services.material_names(con, lang))
 
@@ -321,8 +355,10 @@ def project_page(request: Request, code: str, user: CurrentUser, projects: Proje
 def briefings_page(request: Request, user: CurrentUser, con: StoreDep, lang: LangDep) -> HTMLResponse:
     mats = [material_public(r) for r in services.records(services.materials(con))]
     lib, _missing = _try(engines.scenario_list)
+    rows = services.records(lib) if lib is not None else []
+    name_col = "name_nl" if lang == "nl" else "name"
     return render(request, "pages/briefings.html", user, materials=mats,
-                  scenarios=services.records(lib) if lib is not None else [])
+                  scenarios=[{**r, "name": r.get(name_col) or r["name"]} for r in rows])
 
 
 @router.get("/briefings/material")

@@ -45,7 +45,7 @@ def scenario_figure(result: dict[str, Any], names: dict[str, dict[str, str]] | N
 
     def build(lang: str) -> dict[str, Any]:
         from crmsec.api.i18n import format_number, format_share
-        from crmsec.api.labels import humanise, label
+        from crmsec.api.labels import humanise, label, result_text
 
         _ = translator(lang)
         mat_names = (names or {}).get(lang, {})
@@ -72,7 +72,7 @@ def scenario_figure(result: dict[str, Any], names: dict[str, dict[str, str]] | N
                                "days of supply lost").format(
                     material=mat_names.get(r.key, label(r.key, lang)), p=format_share(r.p_nonzero, 1, lang),
                     mean=format_number(r.mean, 2, lang), cvar=format_number(r.cvar95, 2, lang)))
-        title = _("Shortfall over time (NL)") + " — " + _(str(result["title"]))
+        title = _("Shortfall over time (NL)") + " — " + result_text(result, "title", lang)
         return figures.scenario_chart(lines, bars, title, {
             "day": _("day"), "share": _("share of supply lost"), "va": _("value added at risk (M EUR)")}, notes)
 
