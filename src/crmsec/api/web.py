@@ -86,6 +86,21 @@ TEMPLATES.env.filters["label"] = lambda key: label(key, _LANG.get())
 TEMPLATES.env.filters["human"] = lambda value: humanise(value, _LANG.get())
 
 
+def codify(value: Any) -> Any:
+    """Text with its file, table and parameter names (snake_case tokens) set as ``<code>``: they are literal
+    names a user types or looks up (e.g. ``existing_capacity.csv``, Eurostat ``nama_10_gdp``), not prose."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    if not isinstance(value, str):
+        return value
+    return Markup(re.sub(r"\b[a-z]+(?:_[a-z0-9]+)+\b", lambda m: f"<code>{m.group(0)}</code>", str(escape(value))))
+
+
+TEMPLATES.env.filters["codify"] = codify
+
+
 def render_fragment(template: str, lang: str, **ctx: Any) -> str:
     """An HTML fragment (e.g. a job's result table) in ``lang``: localised numbers, labels, ``_``."""
     _LANG.set(lang)

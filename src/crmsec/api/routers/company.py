@@ -29,9 +29,8 @@ XLSX = (".xlsx", ".xlsm")
 TEXT = {
     "en": {
         "title": "Company self-assessment", "lead": "How exposed is your company to critical raw materials? Upload "
-        "your purchases (bill of materials) as CSV or XLSX: one row per material and supplier, columns material, "
-        "quantity_t, basis (gross|contained); optional supplier_country, share_of_purchases, product, nace, "
-        "revenue_meur, stock_days.",
+        "your purchases (bill of materials) as CSV or XLSX: one row per material and supplier.",
+        "required": "Required columns:", "optional": "optional:",
         "private": "Your file is processed in memory for you only: it is not stored and nobody else sees it.",
         "signin": "The company self-assessment is for analysts. Sign in as an analyst to upload a file.",
         "file": "Purchases file (CSV or XLSX, at most {kb} kB)", "lang": "Language of drivers and actions",
@@ -40,13 +39,12 @@ TEXT = {
         "example": "An ILLUSTRATIVE example file ships with crmsec: src/crmsec/company/examples/example_company.csv.",
         "method": "Exposure index = share of one year's supply lost in the worst built-in scenario (shortfall share "
         "× effective days / 365). Concentration: HHI of your own sourcing vs the world/EU supply mix of the same "
-        "stage. NaN means missing data; the reason column says which.",
+        "stage. A dash (–) means missing data; the reason column says which.",
     },
     "nl": {
         "title": "Zelfbeoordeling voor bedrijven", "lead": "Hoe kwetsbaar is uw bedrijf voor kritieke grondstoffen? "
-        "Upload uw inkoop (stuklijst) als CSV of XLSX: één regel per materiaal en leverancier, kolommen material, "
-        "quantity_t, basis (gross|contained); optioneel supplier_country, share_of_purchases, product, nace, "
-        "revenue_meur, stock_days.",
+        "Upload uw inkoop (stuklijst) als CSV of XLSX: één regel per materiaal en leverancier.",
+        "required": "Verplichte kolommen:", "optional": "optioneel:",
         "private": "Uw bestand wordt alleen voor u in het geheugen verwerkt: het wordt niet opgeslagen en niemand "
         "anders ziet het.",
         "signin": "De zelfbeoordeling is voor analisten. Meld u aan als analist om een bestand te uploaden.",
