@@ -38,3 +38,16 @@ def store(store_path: Path):
     con = open_store(store_path)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _patient_dask():
+    """Dask LocalCluster tests run on a shared 2-core CI machine: generous comm timeouts and retries, so a slow
+    heartbeat is not taken for a lost worker (results are compared bit for bit, so retries cannot hide an error)."""
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "120s", "distributed.comm.timeouts.tcp": "300s",
+                          "distributed.scheduler.allowed-failures": 10,
+                          "distributed.scheduler.worker-ttl": None,
+                          "distributed.worker.memory.pause": False, "distributed.worker.memory.terminate": False}):
+        yield
