@@ -345,6 +345,9 @@ def test_drivers_text_in_dutch():
     nl = localise_text(en, "nl")
     assert "belangrijkste herkomst CHN 58%" in nl and "doorvoergrondstof" in nl and "PROXY" in nl
     assert "top origin" not in nl and localise_text(en, "en") == en and localise_text(float("nan"), "nl") != 0
+    # Dutch separators (CLDR nl): decimal comma, thousands point; codes and years untouched
+    assert "SR_NL 3,75" in nl and "11.176 mln EUR" in nl and "(X/M>0,8)" in nl
+    assert localise_text("codes 28259040;720293, 2022–2024, 1,234.5 t", "nl") == "codes 28259040;720293, 2022–2024, 1.234,5 t"
 
 
 @pytest.mark.slow

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -282,13 +283,23 @@ def eu_view_note(frame: pd.DataFrame, lang: str = "en") -> str:
             f"(borrowed, not Dutch trade data): {groups}.")
 
 
+#: an English-formatted number: thousands with commas and/or a decimal point ("11,400", "2.69", "1,234.5")
+_EN_NUMBER = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+)(?![\w])")
+
+
+def _dutch_number(match: re.Match) -> str:
+    """'11,400' → '11.400', '2.69' → '2,69' (Dutch separators, CLDR nl)."""
+    return match.group(0).translate(str.maketrans({",": ".", ".": ","}))
+
+
 def localise_text(text: object, lang: str = "en") -> object:
-    """The drivers/diff text of this module in ``lang`` ('en' unchanged, 'nl' Dutch phrases); non-text as is."""
+    """The drivers/diff text of this module in ``lang`` ('en' unchanged; 'nl' Dutch phrases and Dutch number
+    separators); non-text as is."""
     if lang != "nl" or not isinstance(text, str):
         return text
     for en, nl in _PHRASES_NL:
         text = text.replace(en, nl)
-    return text
+    return _EN_NUMBER.sub(_dutch_number, text)
 
 
 def _shapley_log_score(a: pd.DataFrame, b: pd.DataFrame, cfg: ListConfig, norm_a: tuple[float, float],
