@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LOCK := requirements.lock
+LOCK := requirements.txt
 UV_VERSION := 0.13.8
 
 .PHONY: setup run test data lint bench clean lock

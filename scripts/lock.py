@@ -1,4 +1,4 @@
-"""Refresh ``requirements.lock`` from ``pyproject.toml`` (``make lock``); see README "Dependencies".
+"""Refresh ``requirements.txt`` from ``pyproject.toml`` (``make lock``); see README "Dependencies".
 
 The lock is a plain pip requirements file with exact versions and sha256 hashes of every direct and transitive
 dependency (runtime, the ``test`` extra and the build backend), resolved by uv for every platform. Its first
@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCK = ROOT / "requirements.lock"
+LOCK = ROOT / "requirements.txt"
 BUILD = ROOT / "requirements-build.in"
 DIGEST_PREFIX = "# pyproject-dependencies-sha256: "
 

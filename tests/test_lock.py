@@ -34,7 +34,7 @@ def test_every_declared_dependency_is_pinned_within_its_range():
     for spec in lock.declared():
         req = Requirement(spec)
         name = canonicalize_name(req.name)
-        assert name in locked, f"{req.name} is declared but not in requirements.lock: run `make lock`"
+        assert name in locked, f"{req.name} is declared but not in requirements.txt: run `make lock`"
         assert req.specifier.contains(locked[name], prereleases=True), f"{name}=={locked[name]} violates {spec}"
 
 
