@@ -34,7 +34,7 @@ import pandas as pd
 from crmsec.errors import DataError
 from crmsec.registry.countries import countries
 from crmsec.registry.materials import resolve_materials
-from crmsec.sources import raw_path
+from crmsec.sources import raw_path, sqlite_read_only
 from crmsec.sources._util import PRODUCTION_COLUMNS, aggregate_production, resolve_country_names
 
 log = logging.getLogger(__name__)
@@ -62,12 +62,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise DataError("World Mining Data database not found", file=path,
                         hint="restore data/raw/geopolrisk/world_mining_data.db or set CRMSEC_RAW_DIR")
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        con.execute("select name from sqlite_master limit 1").fetchall()
-    except sqlite3.DatabaseError as err:
-        raise DataError(f"not a readable SQLite database ({err})", file=path) from err
-    return con
+    return sqlite_read_only(path)
 
 
 def read_wmd(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
