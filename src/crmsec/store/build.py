@@ -11,7 +11,6 @@ under an exclusive ``<path>.lock`` and renames it onto
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import importlib
 import os
 import secrets
@@ -25,7 +24,7 @@ import pandas as pd
 
 from crmsec import __version__
 from crmsec.errors import DataError, StoreError
-from crmsec.provenance import recording
+from crmsec.provenance import file_sha256, recording
 from crmsec.sources import raw_dir
 from crmsec.store.paths import DEFAULT_STORE, open_store, store_path  # noqa: E402,F401 — re-exported
 
@@ -59,14 +58,6 @@ def is_stale(path: Path) -> bool:
     here = Path(__file__).resolve().parents[1]
     inputs = [*raw_dir().rglob("*"), *(here / "registry").glob("*"), *(here / "sources").glob("*.py")]
     return any(p.is_file() and p.stat().st_mtime > built for p in inputs)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _check_schema(table: str, frame: pd.DataFrame, module: str) -> None:
@@ -104,7 +95,7 @@ def _manifest() -> pd.DataFrame:
     for path in sorted(root.rglob("*")):
         if path.is_file():
             rows.append({"source": path.relative_to(root).parts[0], "file": str(path.relative_to(root)),
-                         "bytes": path.stat().st_size, "sha256": _sha256(path)})
+                         "bytes": path.stat().st_size, "sha256": file_sha256(path)})
     return pd.DataFrame(rows)
 
 
