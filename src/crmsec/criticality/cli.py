@@ -149,10 +149,9 @@ def assess(
                 frame = gpr.compare_modes(*pair)
                 title = "GeoPolRisk: corrected vs compatible, per material"
         if not compare_modes:
-            cols = ["country", "material_id", "material", "year", "hhi", "wta", "score", "price_usd_per_kg", "cf",
-                    "cf_fixed_cu", "cf_same_unit_cu", "midpoint", "numerator", "import_t", "domestic_production_t",
-                    "share_no_wgi", "reason", "mode"]
-            frame = frame[cols]
+            from crmsec.criticality.gpr_corrected import OUTPUT_COLUMNS
+
+            frame = frame[list(OUTPUT_COLUMNS)]
             title = f"GeoPolRisk ({mode.value})"
             _emit(frame, fmt, output, title, "gpr")
         else:
