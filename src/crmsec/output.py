@@ -58,14 +58,16 @@ def rich_table(frame: pd.DataFrame, title: str | None = None, *, max_rows: int =
         table.add_column(str(col), justify=justify, overflow="fold")
     for row in frame.head(max_rows).itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
-    notes = []
-    if len(frame) > max_rows:
-        notes.append(f"{max_rows} of {len(frame)} rows shown")
+    table.caption = _caption(len(frame), max_rows, hidden)
+    return table
+
+
+def _caption(n_rows: int, max_rows: int, hidden: int) -> str | None:
+    """The table caption saying what is not shown and how to get the full table (None when all is shown)."""
+    notes = [f"{max_rows} of {n_rows} rows shown"] if n_rows > max_rows else []
     if hidden:
         notes.append(f"{hidden} more columns not shown")
-    if notes:
-        table.caption = "; ".join(notes) + " — use --format csv|json or --output FILE for the full table"
-    return table
+    return "; ".join(notes) + " — use --format csv|json or --output FILE for the full table" if notes else None
 
 
 #: leading characters that make a spreadsheet read a text cell as a formula (OWASP "CSV injection")
@@ -232,18 +234,14 @@ def emit_columns(columns: Mapping[str, object], fmt: Format = Format.table, *, t
         import csv
 
         if with_meta:
-            from crmsec import provenance as prov
-
-            sys.stdout.write("\n".join(prov.comment_lines(prov.record())) + "\n")
+            _write_provenance_comments()
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(names)
         w.writerows(zip(*(_csv_column(col) for col in cols), strict=True))
     elif fmt is Format.json:
         body: object = [dict(zip(names, r, strict=True)) for r in zip(*cols, strict=True)]
         if with_meta:
-            from crmsec import provenance as prov
-
-            body = {"meta": prov.record(), "data": body}
+            body = _with_meta(body)
         sys.stdout.write(json.dumps(body, indent=1, ensure_ascii=False) + "\n")
     else:
         n = len(cols[0]) if cols else 0
@@ -254,13 +252,22 @@ def emit_columns(columns: Mapping[str, object], fmt: Format = Format.table, *, t
             table.add_column(c, justify="right" if numeric else "left", overflow="fold")
         for r in zip(*(c[:max_rows] for c in cols[:max_cols]), strict=True):
             table.add_row(*(_cell(math.nan if x is None else x) for x in r))  # NaN shown as 'NaN'
-        notes = [f"{max_rows} of {n} rows shown"] if n > max_rows else []
-        if len(names) > max_cols:
-            notes.append(f"{len(names) - max_cols} more columns not shown")
-        if notes:
-            table.caption = "; ".join(notes) + " — use --format csv|json or --output FILE for the full table"
+        table.caption = _caption(n, max_rows, max(0, len(names) - max_cols))
         Console().print(table)
 
+
+def _write_provenance_comments() -> None:
+    """The provenance as ``#`` comment lines on stdout, before a CSV table."""
+    from crmsec import provenance as prov
+
+    sys.stdout.write("\n".join(prov.comment_lines(prov.record())) + "\n")
+
+
+def _with_meta(body: object) -> dict:
+    """A JSON body wrapped with its provenance: ``{"meta": …, "data": body}``."""
+    from crmsec import provenance as prov
+
+    return {"meta": prov.record(), "data": body}
 
 
 def _wants_provenance() -> bool:
@@ -288,16 +295,12 @@ def emit(frame: pd.DataFrame, fmt: Format = Format.table, output: Path | None = 
     with_meta = _wants_provenance() if provenance is None else provenance
     if fmt is Format.csv:
         if with_meta:
-            from crmsec import provenance as prov
-
-            sys.stdout.write("\n".join(prov.comment_lines(prov.record())) + "\n")
+            _write_provenance_comments()
         safe_text(frame).to_csv(sys.stdout, index=False)
     elif fmt is Format.json:
         body: object = _as_json(frame)
         if with_meta:
-            from crmsec import provenance as prov
-
-            body = {"meta": prov.record(), "data": body}
+            body = _with_meta(body)
         sys.stdout.write(json.dumps(body, indent=1, ensure_ascii=False) + "\n")
     else:
         Console().print(rich_table(frame, title))

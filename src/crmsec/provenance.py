@@ -208,6 +208,15 @@ def manifest_digest(rows: Iterable[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
+def file_sha256(path: Path | str) -> str:
+    """sha256 of a file's bytes, read in 1 MiB chunks (the manifest's per-file digest)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def vintage_id(digest: str) -> str:
     """Short, stable id of a data vintage: ``v`` + the first 12 hex digits of the manifest digest."""
     return "v" + digest[:12]
@@ -307,7 +316,7 @@ def _raw_manifest_fallback(out: dict[str, dict]) -> None:
         folder = raw_dir() / src
         if e["sha256"] is None and folder.is_dir():
             files = [p for p in sorted(folder.rglob("*")) if p.is_file()]
-            rows = [(str(p.relative_to(raw_dir())), hashlib.sha256(p.read_bytes()).hexdigest()) for p in files]
+            rows = [(str(p.relative_to(raw_dir())), file_sha256(p)) for p in files]
             e.update(files=len(rows), sha256=manifest_digest(rows))
 
 

@@ -40,11 +40,12 @@ class GprMode(enum.StrEnum):
 list_app = typer.Typer(help="National critical raw materials lists.", no_args_is_help=True)
 
 
-def _data(tables: tuple[str, ...] | None = None):
+def _data(tables: tuple[str, ...] | None = None, con: object | None = None):
+    """The store tables (``con``: an open store connection to reuse; default: open the default store)."""
     from crmsec.criticality import pipeline as P
 
     t0 = time.perf_counter()
-    data = P.load_data(tables=tables) if tables else P.load_data()
+    data = P.load_data(con, tables=tables)
     stderr.print(f"[dim]store vintage {data.vintage} loaded in {time.perf_counter() - t0:.1f} s[/dim]")
     return data
 
@@ -114,24 +115,26 @@ def assess(
 
     check_options(draws=(draws, 0, MAX_DRAWS), seed=(seed, 0, 2**32 - 1), year=(year, 1990, 2100), n=(n, 1, 500),
                   w_sr=(w_sr, 0, 10), w_ei=(w_ei, 0, 10))
-    gpr_only = (method is Method.geopolrisk or scope is Scope.world) and method is not Method.all
-    if gpr_only:
+    gpr_view = method is Method.geopolrisk or scope is Scope.world  # also `--scope world --method all`
+    gpr_only = gpr_view and method is not Method.all
+    con = None
+    if gpr_view:
         from crmsec.store import open_store
 
         con = open_store()
         countries = resolve_countries_arg(con, country) if country else None
         gpr_years = check_gpr_year(con, year, mode.value)
-        if not compare_modes:  # no pandas, no engine: see gpr_compatible / gpr_corrected
+        if gpr_only and not compare_modes:  # no pandas, no engine: see gpr_compatible / gpr_corrected
             _geopolrisk_store(con, mode, scope, countries, gpr_years, fmt, output)
             return
     from crmsec.criticality import geopolrisk as gpr
     from crmsec.criticality import pipeline as P
 
-    data = _data(("production", "trade", "wgi_pv", "materials", "countries", "wmd_hs_map") if gpr_only else None)
+    data = _data(("production", "trade", "wgi_pv", "materials", "countries", "wmd_hs_map") if gpr_only else None, con)
     cfg = _config(n, w_sr, w_ei)
     title = ""
     notes: object = ()
-    if method is Method.geopolrisk or (scope is Scope.world):
+    if gpr_view:
         if method is Method.eu and scope is Scope.world:
             method = Method.geopolrisk
         units = None
@@ -149,10 +152,9 @@ def assess(
                 frame = gpr.compare_modes(*pair)
                 title = "GeoPolRisk: corrected vs compatible, per material"
         if not compare_modes:
-            cols = ["country", "material_id", "material", "year", "hhi", "wta", "score", "price_usd_per_kg", "cf",
-                    "cf_fixed_cu", "cf_same_unit_cu", "midpoint", "numerator", "import_t", "domestic_production_t",
-                    "share_no_wgi", "reason", "mode"]
-            frame = frame[cols]
+            from crmsec.criticality.gpr_corrected import OUTPUT_COLUMNS
+
+            frame = frame[list(OUTPUT_COLUMNS)]
             title = f"GeoPolRisk ({mode.value})"
             _emit(frame, fmt, output, title, "gpr")
         else:

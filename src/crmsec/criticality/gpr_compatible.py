@@ -36,9 +36,32 @@ COLUMNS = ("country", "material_id", "material", "year", "hhi", "wta", "score", 
 _TABLES = ("gpr_lib_materials", "gpr_lib_trade", "gpr_lib_production")
 
 
-def has_tables(con: object) -> bool:
+#: the numeric output columns (both modes)
+NUMERIC = ("hhi", "numerator", "import_t", "domestic_production_t", "wta", "score", "price_usd_per_kg",
+           "midpoint", "cf_fixed_cu", "share_no_wgi", "cf_same_unit_cu", "cf")
+
+
+def has_tables(con: object, tables: Sequence[str] = _TABLES) -> bool:
+    """Whether the store has every table of ``tables`` (default: the library-view tables)."""
     have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}  # type: ignore[attr-defined]
-    return all(t in have for t in _TABLES)
+    return all(t in have for t in tables)
+
+
+def sql_str(x: object) -> str:
+    """``x`` as a quoted SQL string literal."""
+    return "'" + str(x).replace("'", "''") + "'"
+
+
+def frame_of(cols: Mapping[str, list], columns: Sequence[str]):  # -> pandas.DataFrame
+    """Column lists as a pandas DataFrame with ``columns``, numeric columns as float, year as int64 (pandas
+    imported here, not on import)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({c: cols[c] for c in columns})
+    num = [c for c in NUMERIC if c in frame.columns]
+    frame[num] = frame[num].astype(float)
+    frame["year"] = frame["year"].astype("int64")
+    return frame
 
 
 def valid_years(con: object) -> list[int]:
@@ -94,11 +117,8 @@ def compatible_arrays(
     if not (pairs and mats and years):
         return {c: [] for c in COLUMNS if c != "material"}
 
-    def q(x: str) -> str:
-        return "'" + str(x).replace("'", "''") + "'"
-
     u_sql = ", ".join(f"({i}, {code})" for i, code in pairs)
-    m_sql = ", ".join(f"({q(r)}, {i}, {q(m)})" for i, (r, m, _) in enumerate(mats))
+    m_sql = ", ".join(f"({sql_str(r)}, {i}, {sql_str(m)})" for i, (r, m, _) in enumerate(mats))
     y_sql = ", ".join(f"({int(y)}, {i})" for i, y in enumerate(years))
     rows = con.execute(  # type: ignore[attr-defined]
         f"""
@@ -183,13 +203,6 @@ def material_names(con: object, ids: Sequence[str]) -> dict[str, str]:
 
 def to_frame(cols: dict[str, list], names: Mapping[str, str] | None = None):  # -> pandas.DataFrame
     """The arrays as a pandas DataFrame in :data:`COLUMNS` order (pandas imported here, not on import)."""
-    import pandas as pd
-
     cols = dict(cols)
     cols["material"] = [(names or {}).get(m, m) for m in cols["material_id"]]
-    frame = pd.DataFrame({c: cols[c] for c in COLUMNS})
-    num = ["hhi", "wta", "score", "price_usd_per_kg", "cf", "cf_fixed_cu", "cf_same_unit_cu", "midpoint",
-           "numerator", "import_t", "domestic_production_t", "share_no_wgi"]
-    frame[num] = frame[num].astype(float)
-    frame["year"] = frame["year"].astype("int64")
-    return frame
+    return frame_of(cols, COLUMNS)

@@ -32,7 +32,13 @@ import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from crmsec.criticality.gpr_compatible import CU_NORMALISER_LIBRARY  # geopolrisk-py core.GeoPolRisk
+from crmsec.criticality import gpr_compatible as _gc
+from crmsec.criticality.gpr_compatible import (
+    CU_NORMALISER_LIBRARY,  # geopolrisk-py core.GeoPolRisk
+    NUMERIC,
+    frame_of,
+)
+from crmsec.criticality.gpr_compatible import sql_str as _q
 from crmsec.errors import StoreError
 
 #: Output columns, in the order of the frame-based reference.
@@ -43,8 +49,6 @@ COLUMNS = ("country", "material_id", "material", "year", "hhi", "numerator", "im
 OUTPUT_COLUMNS = ("country", "material_id", "material", "year", "hhi", "wta", "score", "price_usd_per_kg", "cf",
                   "cf_fixed_cu", "cf_same_unit_cu", "midpoint", "numerator", "import_t", "domestic_production_t",
                   "share_no_wgi", "reason", "mode")
-NUMERIC = ("hhi", "numerator", "import_t", "domestic_production_t", "wta", "score", "price_usd_per_kg",
-           "midpoint", "cf_fixed_cu", "share_no_wgi", "cf_same_unit_cu", "cf")
 #: Corrected-mode reasons (the query returns their index).
 REASONS = ("", "basis_mismatch", "no_hs_code", "no_trade_data", "no_trade_no_production", "no_wgi", "no_imports",
            "zero_partner_instability", "no_production", "energy_carrier_not_assessed")
@@ -56,8 +60,8 @@ _PROD = "source = 'wmd' and unit in ('t', 'kg')"
 
 
 def has_tables(con: object) -> bool:
-    have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}  # type: ignore[attr-defined]
-    return all(t in have for t in _TABLES)
+    """Whether the store has the tables corrected mode reads."""
+    return _gc.has_tables(con, _TABLES)
 
 
 def valid_years(con: object) -> list[int]:
@@ -102,10 +106,6 @@ def production_factors(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str]
         elif inverse and inverse[0]:
             out[(mid, b)] = 1.0 / inverse[0]  # type: ignore[operator]
     return out
-
-
-def _q(x: object) -> str:
-    return "'" + str(x).replace("'", "''") + "'"
 
 
 def _values(rows: Sequence[tuple], empty: str) -> str:
@@ -291,10 +291,4 @@ def corrected_arrays(
 
 def to_frame(cols: dict[str, list], columns: Sequence[str] = COLUMNS):  # -> pandas.DataFrame
     """The arrays as a pandas DataFrame with ``columns`` (pandas imported here, not on import)."""
-    import pandas as pd
-
-    frame = pd.DataFrame({c: cols[c] for c in columns})
-    num = [c for c in NUMERIC if c in frame.columns]
-    frame[num] = frame[num].astype(float)
-    frame["year"] = frame["year"].astype("int64")
-    return frame
+    return frame_of(cols, columns)

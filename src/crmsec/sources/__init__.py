@@ -36,3 +36,15 @@ def raw_path(source: str, filename: str) -> Path:
         raise DataError("vendored data file not found", file=path,
                         hint="restore it from the repository (git checkout -- data/raw) or set CRMSEC_RAW_DIR")
     return path
+
+
+def sqlite_read_only(path: Path | str):  # -> sqlite3.Connection
+    """A read-only SQLite connection to a vendored database; a clear DataError when the file is not one."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con.execute("select name from sqlite_master limit 1").fetchall()
+    except sqlite3.DatabaseError as err:
+        raise DataError(f"not a readable SQLite database ({err})", file=path) from err
+    return con

