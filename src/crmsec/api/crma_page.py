@@ -44,10 +44,8 @@ def reason_codes(text: object, lang: str) -> list[dict[str, str]]:
             continue
         rid = m.group(1)
         code, legend = REASON_CODES.get(rid, (label(rid, lang), ""))
-        detail = str(humanise(part, lang)) if not legend else _(legend)
-        if code in out:
-            continue
-        out[code] = {"code": code, "title": detail}
+        if code not in out:  # one code per reason id, first detail kept
+            out[code] = {"code": code, "title": _(legend) if legend else str(humanise(part, lang))}
     return list(out.values())
 
 

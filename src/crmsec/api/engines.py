@@ -291,7 +291,7 @@ def crma_benchmarks(con: Any) -> dict[str, Any]:
     long = cached(con, "crma", compute=lambda: crma.crma_table(con))
     return {"long": long, "table": crma.crma_wide(long),
             "notes": ["NaN means no data (the reason column says why), never zero.",
-                      crma.TITLE if hasattr(crma, "TITLE") else ""]}
+                      crma.TITLE]}
 
 
 def chains_list(con: Any) -> list[dict[str, Any]]:

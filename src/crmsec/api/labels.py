@@ -173,8 +173,3 @@ def basis_text(basis: object, lang: str = "en") -> str:
         n=m["n"], who=m["who"], start=format_day(m["a"], lang), end=format_day(m["b"], lang),
         years=format_number(float(m["t"]), 2, lang), ids=m["ids"], lam=format_number(float(m["lam"]), 3, lang),
         p=format_number(float(m["p"]), 2, lang))
-
-
-def text(value: object, lang: str = "en") -> str:
-    """A data string (chain, sector or scenario name) in ``lang`` when the catalog has it."""
-    return translator(lang)(str(value)) if value is not None and str(value).strip() else "–"

@@ -18,7 +18,9 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse
 
-PLACEHOLDER = "crmsec-csrf-placeholder-7f3a9c"
+from crmsec.api.apicache import PLACEHOLDER as _PLACEHOLDER
+
+PLACEHOLDER = _PLACEHOLDER.decode()  # one token placeholder for both caches
 MAX_PAGES = 2000
 _INIT = threading.Lock()
 

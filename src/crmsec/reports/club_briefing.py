@@ -13,7 +13,7 @@ import pandas as pd
 
 from crmsec.api.i18n import N_, format_number, format_share, translator
 from crmsec.reports import charts
-from crmsec.reports.briefing import Briefing, Section, _check_lang, fmt
+from crmsec.reports.briefing import Briefing, _check_lang, _section_from_frame, fmt
 
 #: labels of the built-in packages (crmsec.club cases), translated through the catalogs
 PACKAGE_LABELS = {
@@ -102,22 +102,22 @@ def club_briefing(case_id: str = "ndpr_oxide", lang: str = "en", paths: int = 20
             "consumer_cost_nl_meur": _("cost to Dutch buyers (M EUR, PV; proxy)"),
             "ban_shortfall_club_t": _("club shortfall in the ban year (t)"),
             "security_gain_t": _("security gain (t)")}
-    b.sections.append(_frame_section(_("Packages side by side"), shown, cols))
+    b.sections.append(_section_from_frame(_("Packages side by side"), shown, cols, "–"))
     pr = res.projects[res.projects["package"] != "none"]
     pr = pr.assign(package=pr["package"].map(lambda p: package_label(p, lang)))
     pcols = {"package": _("package"), "project": _("project"), "region": _("region"), "capacity_t": _("capacity (t/yr)"),
              "compliant": _("meets the club standard"), "financeable": _("financeable"),
              "e_npv_musd": _("expected NPV (M USD)"), "bankable": _("bankable")}
-    b.sections.append(_frame_section(_("Candidate projects per package"), pr, pcols, limit=80))
+    b.sections.append(_section_from_frame(_("Candidate projects per package"), pr, pcols, "–", limit=80))
     ex = existing_capacity_table() if case.id == "ndpr_oxide" else pd.DataFrame()
     if not ex.empty:
         ecols = {"block": _("block"), "region": _("region"), "output_2023_t": _("output 2023 (t, IEA)"),
                  "capacity_2025_t": _("capacity 2025 (t/yr)"), "capacity_source": _("source")}
-        b.sections.append(_frame_section(_("Existing non-Chinese capacity (2025, sourced)"), ex, ecols))
+        b.sections.append(_section_from_frame(_("Existing non-Chinese capacity (2025, sourced)"), ex, ecols, "–"))
     a = assumptions()
     acols = {"parameter": _("Parameter"), "value": _("Value"), "unit": _("Unit"), "evidence": _("Evidence"),
              "source": _("Source")}
-    b.sections.append(_frame_section(_("Assumptions"), a, acols, limit=80))
+    b.sections.append(_section_from_frame(_("Assumptions"), a, acols, "–", limit=80))
     b.tables = {"summary": s, "by_year": res.by_year, "projects": res.projects, "assumptions": a}
     if not ex.empty:
         b.tables["existing_capacity"] = ex
@@ -138,8 +138,3 @@ def club_briefing(case_id: str = "ndpr_oxide", lang: str = "en", paths: int = 20
     ]
     return b
 
-
-def _frame_section(title: str, frame: pd.DataFrame, columns: dict[str, str], limit: int = 60) -> Section:
-    from crmsec.reports.briefing import _section_from_frame
-
-    return _section_from_frame(title, frame, columns, "–", limit)

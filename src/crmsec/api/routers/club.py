@@ -12,7 +12,7 @@ from crmsec.api import figures
 from crmsec.api.deps import AnalystUser, CsrfDep, CurrentUser, JobsDep
 from crmsec.api.i18n import translator
 from crmsec.api.models import JobPublic, Problem, RequestBody, TablePublic
-from crmsec.api.routers.common import QUEUE_FULL, table
+from crmsec.api.routers.common import QUEUE_FULL_RESPONSES, table
 from crmsec.api.routers.jobs import job_public
 
 router = APIRouter(prefix="/api/v1/club", tags=["club"])
@@ -108,7 +108,7 @@ def club_figure(result: dict[str, Any]):  # noqa: ANN201
 
 
 @router.post("/runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED, dependencies=[CsrfDep],
-             responses={**QUEUE_FULL, 403: {"model": Problem}, 422: {"model": Problem}})
+             responses={**QUEUE_FULL_RESPONSES, 403: {"model": Problem}, 422: {"model": Problem}})
 def start_run(body: ClubRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
     """Run the baseline and packages of a built-in case as a background job (result: summary, by_year, projects)."""
     from fastapi import HTTPException

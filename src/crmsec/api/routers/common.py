@@ -14,7 +14,7 @@ from crmsec.api.models import Problem, TablePublic
 from crmsec.api.services import records
 
 #: OpenAPI answer of every job-submitting route (bounded job queue, see crmsec.api.jobs)
-QUEUE_FULL: dict[int | str, dict[str, Any]] = {429: {"model": Problem, "description": "job queue full (per user or server); see Retry-After"}}
+QUEUE_FULL_RESPONSES: dict[int | str, dict[str, Any]] = {429: {"model": Problem, "description": "job queue full (per user or server); see Retry-After"}}
 
 
 def engine_call(fn: Callable[[], Any]) -> Any:

@@ -12,7 +12,7 @@ from crmsec.api import engines, figures
 from crmsec.api.deps import AnalystUser, CsrfDep, JobsDep, SettingsDep
 from crmsec.api.i18n import translator
 from crmsec.api.models import JobPublic, Problem, RequestBody
-from crmsec.api.routers.common import QUEUE_FULL, engine_call
+from crmsec.api.routers.common import QUEUE_FULL_RESPONSES, engine_call
 from crmsec.api.routers.jobs import job_public
 from crmsec.api.uploads import parse_yaml, read_upload
 
@@ -70,7 +70,7 @@ def stockpile_figure(result: dict[str, Any]):  # noqa: ANN201
 
 
 @router.post("/allocation-runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={**QUEUE_FULL, 401: {"model": Problem}, 403: {"model": Problem}})
+             dependencies=[CsrfDep], responses={**QUEUE_FULL_RESPONSES, 401: {"model": Problem}, 403: {"model": Problem}})
 def start_allocation(body: AllocationRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
     """Solve the crisis allocation LP (methods §5.4) in the background; a given ``problem`` is validated (sizes
     bounded, e.g. at most 520 periods) before the job starts: errors are a 422 now, not a failed job later."""
@@ -94,7 +94,7 @@ def _submit_allocation(jobs, user, problem, rule, alpha) -> JobPublic:  # noqa: 
 
 
 @router.post("/allocation-runs/upload", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={**QUEUE_FULL, 413: {"model": Problem}, 415: {"model": Problem},
+             dependencies=[CsrfDep], responses={**QUEUE_FULL_RESPONSES, 413: {"model": Problem}, 415: {"model": Problem},
                                                 422: {"model": Problem}})
 async def upload_allocation(file: Annotated[UploadFile, File(description="allocation YAML")], user: AnalystUser,
                             jobs: JobsDep, settings: SettingsDep,
@@ -109,7 +109,7 @@ async def upload_allocation(file: Annotated[UploadFile, File(description="alloca
 
 
 @router.post("/stockpile-runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={**QUEUE_FULL, 401: {"model": Problem}})
+             dependencies=[CsrfDep], responses={**QUEUE_FULL_RESPONSES, 401: {"model": Problem}})
 def start_stockpile(body: StockpileRunIn, user: AnalystUser, jobs: JobsDep) -> JobPublic:
     """Size strategic stocks with the two-stage stochastic LP (methods §5.3) on the illustrative scenario set."""
     engine_call(lambda: engines._import("crmsec.optimize.stockpile", "optimize"))

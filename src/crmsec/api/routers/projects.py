@@ -18,7 +18,7 @@ from crmsec.api.auth import User
 from crmsec.api.deps import AnalystUser, CsrfDep, CurrentUser, JobsDep, ProjectsDep, SettingsDep
 from crmsec.api.i18n import translator
 from crmsec.api.models import JobPublic, Problem, ProjectPublic, RequestBody, TablePublic
-from crmsec.api.routers.common import QUEUE_FULL, engine_call, table
+from crmsec.api.routers.common import QUEUE_FULL_RESPONSES, engine_call, table
 from crmsec.api.routers.jobs import job_public
 from crmsec.api.services import clean
 from crmsec.api.uploads import parse_csv, read_upload
@@ -105,7 +105,7 @@ def appraisal_figure(result: dict[str, Any]):  # noqa: ANN201
 
 
 @router.post("/{code}/appraisals", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={**QUEUE_FULL, 404: {"model": Problem}, 422: {"model": Problem}})
+             dependencies=[CsrfDep], responses={**QUEUE_FULL_RESPONSES, 404: {"model": Problem}, 422: {"model": Problem}})
 def start_appraisal(code: Code, body: AppraisalIn, user: AnalystUser, jobs: JobsDep,
                     projects: ProjectsDep) -> JobPublic:
     """Monte Carlo appraisal of the project's stored business case, with an optional instrument package."""

@@ -11,7 +11,7 @@ from crmsec.api import engines, figures, services
 from crmsec.api.deps import AnalystUser, CsrfDep, JobsDep, SettingsDep, StoreFactoryDep
 from crmsec.api.i18n import translator
 from crmsec.api.models import JobPublic, Problem, RequestBody, TablePublic
-from crmsec.api.routers.common import QUEUE_FULL, engine_call, table
+from crmsec.api.routers.common import QUEUE_FULL_RESPONSES, engine_call, table
 from crmsec.api.routers.jobs import job_public
 from crmsec.api.uploads import parse_yaml, read_upload
 
@@ -103,7 +103,7 @@ def _submit_scenario(jobs, con_factory, user, scenario: Any, draws: int, seed: i
 
 
 @router.post("/scenario-runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={**QUEUE_FULL, 404: {"model": Problem}, 401: {"model": Problem}})
+             dependencies=[CsrfDep], responses={**QUEUE_FULL_RESPONSES, 404: {"model": Problem}, 401: {"model": Problem}})
 def start_scenario_run(body: ScenarioRunIn, user: AnalystUser, jobs: JobsDep,
                        con_factory: StoreFactoryDep) -> JobPublic:
     """Start a scenario run in the background; poll ``status_url``, then fetch ``result_url``."""
@@ -113,7 +113,7 @@ def start_scenario_run(body: ScenarioRunIn, user: AnalystUser, jobs: JobsDep,
 
 
 @router.post("/scenario-runs/upload", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
-             dependencies=[CsrfDep], responses={**QUEUE_FULL, 413: {"model": Problem}, 415: {"model": Problem},
+             dependencies=[CsrfDep], responses={**QUEUE_FULL_RESPONSES, 413: {"model": Problem}, 415: {"model": Problem},
                                                 422: {"model": Problem}})
 async def upload_scenario_run(file: Annotated[UploadFile, File(description="scenario YAML")], user: AnalystUser,
                               jobs: JobsDep, settings: SettingsDep,
