@@ -162,11 +162,16 @@ def floor_eligible(pkg: Package, blk: Blocks) -> np.ndarray:
     return np.isin(np.array(blk.name), list(pkg.floor.eligible))
 
 
+def built_capacity(blk: Blocks, entrants: np.ndarray, t_n: int) -> np.ndarray:
+    """(T, K) capacity in place each year [t/yr]: existing blocks and entrant candidates from their start year."""
+    t = np.arange(t_n + 1)[:, None]
+    return np.where((~blk.candidate | entrants)[None, :] & (t >= blk.start[None, :]), blk.capacity[None, :], 0.0)
+
+
 def effective_costs(case: ClubCase, pkg: Package, blk: Blocks, entrants: np.ndarray, t_n: int) -> tuple[np.ndarray, np.ndarray]:
     """(T, K) merit-order costs and capacities under a package: floor/offtake make eligible blocks must-run."""
     t = np.arange(t_n + 1)[:, None]
-    built = (~blk.candidate | entrants)[None, :] & (t >= blk.start[None, :])
-    cap = np.where(built, blk.capacity[None, :], 0.0)
+    cap = built_capacity(blk, entrants, t_n)
     cost = np.broadcast_to(blk.cost, cap.shape).astype(float)
     elig = blk.compliant[None, :]
     cost = np.where(elig, np.maximum(cost - pkg.production_subsidy, 0.0), cost)
