@@ -168,7 +168,7 @@ def built_capacity(blk: Blocks, entrants: np.ndarray, t_n: int) -> np.ndarray:
     return np.where((~blk.candidate | entrants)[None, :] & (t >= blk.start[None, :]), blk.capacity[None, :], 0.0)
 
 
-def effective_costs(case: ClubCase, pkg: Package, blk: Blocks, entrants: np.ndarray, t_n: int) -> tuple[np.ndarray, np.ndarray]:
+def effective_costs(pkg: Package, blk: Blocks, entrants: np.ndarray, t_n: int) -> tuple[np.ndarray, np.ndarray]:
     """(T, K) merit-order costs and capacities under a package: floor/offtake make eligible blocks must-run."""
     t = np.arange(t_n + 1)[:, None]
     cap = built_capacity(blk, entrants, t_n)
@@ -188,7 +188,7 @@ def effective_costs(case: ClubCase, pkg: Package, blk: Blocks, entrants: np.ndar
 def run_market(case: ClubCase, pkg: Package, paths: Paths, blk: Blocks, entrants: np.ndarray) -> ClubMarket:
     """Clear every path-year; arrays come back flattened over (P·T)."""
     t_n = case.n_years
-    cost, cap = effective_costs(case, pkg, blk, entrants, t_n)
+    cost, cap = effective_costs(pkg, blk, entrants, t_n)
     p = paths.n
     conduct: str | np.ndarray = case.dominant.conduct
     if paths.flood.any():
@@ -235,7 +235,7 @@ def floor_instruments(strike: float, upside_share: float, years: int) -> list:
     return out
 
 
-def project_instruments(case: ClubCase, pkg: Package, blk: Blocks, k: int, tender_share: np.ndarray):  # noqa: ANN201
+def project_instruments(pkg: Package, blk: Blocks, k: int, tender_share: np.ndarray):  # noqa: ANN201
     """The package's support of candidate k as :mod:`crmsec.projects.instruments` (one payoff implementation)."""
     from crmsec.projects.instruments import CapexGrant, Offtake
     from crmsec.projects.instruments import Package as ProjPackage
@@ -267,7 +267,7 @@ def appraise_candidates(case: ClubCase, pkg: Package, blk: Blocks, club_price: n
     for k in np.nonzero(todo)[0]:
         pc = _project_case(case, blk, int(k), pkg)
         price = club_price if blk.compliant[k] else world_price
-        res = evaluate_package(pc, {"main": price * KG_PER_T}, project_instruments(case, pkg, blk, int(k), tender_share),
+        res = evaluate_package(pc, {"main": price * KG_PER_T}, project_instruments(pkg, blk, int(k), tender_share),
                                Rates.of(pc, "real_world"))
         out[k] = float(res.investor_npv.mean()) / 1e6
     return out
