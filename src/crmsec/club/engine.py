@@ -110,7 +110,9 @@ def blocks_of(case: ClubCase) -> Blocks:
 def annualised_capex(capex_musd: np.ndarray, capacity: np.ndarray, rate: float, life: int = 20) -> np.ndarray:
     """Capital cost per unit of capacity per year [USD/kg]: capex · CRF(rate, life) / capacity, with
     CRF = r/(1 − (1 + r)^−life) (Brealey–Myers–Allen, annuity factor)."""
-    crf = rate / (1 - (1 + rate) ** -life) if rate else 1.0 / life
+    from crmsec.projects.finance import annuity_factor
+
+    crf = annuity_factor(rate, life)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(capacity > 0, capex_musd * 1e6 * crf / (capacity * KG_PER_T), np.nan)
 
