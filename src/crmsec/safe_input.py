@@ -96,16 +96,21 @@ def load_yaml(text: str, where: str) -> Any:
         raise InputError(f"{where}: nested too deeply (at most {MAX_YAML_DEPTH} levels)") from None
 
 
+def read_text(path: str | Path, where: str | None = None, *, encoding: str = "utf-8", hint: str = "") -> str:
+    """The text of ``path``; a missing or unreadable file is an :class:`InputError` naming ``where``."""
+    path = Path(path)
+    where = where or str(path)
+    try:
+        return path.read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise InputError(f"{where}: file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"{where}: cannot read as UTF-8 text ({err}){hint}") from None
+
+
 def load_yaml_file(path: str | Path) -> Any:
     """:func:`load_yaml` of a UTF-8 file; a missing or unreadable file is an :class:`InputError`."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: cannot read as UTF-8 text ({err})") from None
-    return load_yaml(text, str(path))
+    return load_yaml(read_text(path), str(path))
 
 
 # --- CSV --------------------------------------------------------------------------------------------------
@@ -137,14 +142,8 @@ def read_csv_strict(source: str | Path, where: str | None = None, *, text: bool 
     if text:
         content, where = str(source), where or "CSV"
     else:
-        path = Path(source)
-        where = where or str(path)
-        try:
-            content = path.read_text(encoding=kwargs.pop("encoding", "utf-8-sig"))
-        except FileNotFoundError:
-            raise InputError(f"{where}: file not found") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise InputError(f"{where}: cannot read as UTF-8 text ({err}); save it as UTF-8") from None
+        where = where or str(Path(source))
+        content = read_text(source, where, encoding=kwargs.pop("encoding", "utf-8-sig"), hint="; save it as UTF-8")
     check_ragged(content, where, sep)
     try:
         return pd.read_csv(io.StringIO(content), sep=sep, **kwargs)

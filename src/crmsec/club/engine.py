@@ -110,7 +110,9 @@ def blocks_of(case: ClubCase) -> Blocks:
 def annualised_capex(capex_musd: np.ndarray, capacity: np.ndarray, rate: float, life: int = 20) -> np.ndarray:
     """Capital cost per unit of capacity per year [USD/kg]: capex · CRF(rate, life) / capacity, with
     CRF = r/(1 − (1 + r)^−life) (Brealey–Myers–Allen, annuity factor)."""
-    crf = rate / (1 - (1 + rate) ** -life) if rate else 1.0 / life
+    from crmsec.projects.finance import annuity_factor
+
+    crf = annuity_factor(rate, life)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(capacity > 0, capex_musd * 1e6 * crf / (capacity * KG_PER_T), np.nan)
 
@@ -162,11 +164,16 @@ def floor_eligible(pkg: Package, blk: Blocks) -> np.ndarray:
     return np.isin(np.array(blk.name), list(pkg.floor.eligible))
 
 
-def effective_costs(case: ClubCase, pkg: Package, blk: Blocks, entrants: np.ndarray, t_n: int) -> tuple[np.ndarray, np.ndarray]:
+def built_capacity(blk: Blocks, entrants: np.ndarray, t_n: int) -> np.ndarray:
+    """(T, K) capacity in place each year [t/yr]: existing blocks and entrant candidates from their start year."""
+    t = np.arange(t_n + 1)[:, None]
+    return np.where((~blk.candidate | entrants)[None, :] & (t >= blk.start[None, :]), blk.capacity[None, :], 0.0)
+
+
+def effective_costs(pkg: Package, blk: Blocks, entrants: np.ndarray, t_n: int) -> tuple[np.ndarray, np.ndarray]:
     """(T, K) merit-order costs and capacities under a package: floor/offtake make eligible blocks must-run."""
     t = np.arange(t_n + 1)[:, None]
-    built = (~blk.candidate | entrants)[None, :] & (t >= blk.start[None, :])
-    cap = np.where(built, blk.capacity[None, :], 0.0)
+    cap = built_capacity(blk, entrants, t_n)
     cost = np.broadcast_to(blk.cost, cap.shape).astype(float)
     elig = blk.compliant[None, :]
     cost = np.where(elig, np.maximum(cost - pkg.production_subsidy, 0.0), cost)
@@ -183,7 +190,7 @@ def effective_costs(case: ClubCase, pkg: Package, blk: Blocks, entrants: np.ndar
 def run_market(case: ClubCase, pkg: Package, paths: Paths, blk: Blocks, entrants: np.ndarray) -> ClubMarket:
     """Clear every path-year; arrays come back flattened over (P·T)."""
     t_n = case.n_years
-    cost, cap = effective_costs(case, pkg, blk, entrants, t_n)
+    cost, cap = effective_costs(pkg, blk, entrants, t_n)
     p = paths.n
     conduct: str | np.ndarray = case.dominant.conduct
     if paths.flood.any():
@@ -230,7 +237,7 @@ def floor_instruments(strike: float, upside_share: float, years: int) -> list:
     return out
 
 
-def project_instruments(case: ClubCase, pkg: Package, blk: Blocks, k: int, tender_share: np.ndarray):  # noqa: ANN201
+def project_instruments(pkg: Package, blk: Blocks, k: int, tender_share: np.ndarray):  # noqa: ANN201
     """The package's support of candidate k as :mod:`crmsec.projects.instruments` (one payoff implementation)."""
     from crmsec.projects.instruments import CapexGrant, Offtake
     from crmsec.projects.instruments import Package as ProjPackage
@@ -262,7 +269,7 @@ def appraise_candidates(case: ClubCase, pkg: Package, blk: Blocks, club_price: n
     for k in np.nonzero(todo)[0]:
         pc = _project_case(case, blk, int(k), pkg)
         price = club_price if blk.compliant[k] else world_price
-        res = evaluate_package(pc, {"main": price * KG_PER_T}, project_instruments(case, pkg, blk, int(k), tender_share),
+        res = evaluate_package(pc, {"main": price * KG_PER_T}, project_instruments(pkg, blk, int(k), tender_share),
                                Rates.of(pc, "real_world"))
         out[k] = float(res.investor_npv.mean()) / 1e6
     return out

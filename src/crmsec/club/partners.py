@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crmsec.club.engine import KG_PER_T, annualised_capex, blocks_of, draw_paths, run_market
+from crmsec.club.engine import KG_PER_T, annualised_capex, blocks_of, built_capacity, draw_paths, run_market
 from crmsec.club.spec import ClubCase
 from crmsec.errors import InputError
 
@@ -73,7 +73,7 @@ def partner_whatif(case: ClubCase, partners: list[str], volume_t: float, *, n_pa
     dom0, h0 = _club_mix(case, blk, m0, n_paths)
     tb = case.ban.year_offset
     qc0 = m0.club_demand.reshape(n_paths, -1)
-    built0 = blk.capacity[(~blk.candidate) & (blk.start <= tb)].sum()
+    built0 = built_capacity(blk, none, case.n_years)[tb].sum()
     short0 = np.maximum(qc0[:, tb] - built0, 0.0).mean()
     rows = []
     for iso in partners:
@@ -84,7 +84,7 @@ def partner_whatif(case: ClubCase, partners: list[str], volume_t: float, *, n_pa
         m = run_market(c2, base_pkg, paths, b2, np.zeros(b2.capacity.size, dtype=bool))
         dom, h = _club_mix(c2, b2, m, n_paths)
         qc = m.club_demand.reshape(n_paths, -1)
-        built = b2.capacity[(~b2.candidate) & (b2.start <= tb)].sum()
+        built = built_capacity(b2, np.zeros(b2.capacity.size, dtype=bool), case.n_years)[tb].sum()
         short = np.maximum(qc[:, tb] - built, 0.0).mean()
         pc = m.club_price.reshape(n_paths, -1)
         on = np.arange(case.n_years + 1) >= start_offset

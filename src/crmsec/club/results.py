@@ -38,6 +38,7 @@ from crmsec.club.engine import (
     Blocks,
     Paths,
     blocks_of,
+    built_capacity,
     decide,
     draw_paths,
     floor_eligible,
@@ -169,9 +170,7 @@ def run_case(case: ClubCase, packages: list[str] | None = None, *, n_paths: int 
         consumer = ((pc - base["pc"]) * qc * KG_PER_T * eur + buyers_t) @ df
         leakage = -((pw - base["pw"]) * qr * KG_PER_T * eur) @ df
         cap = m.output.reshape(p, case.n_years + 1, -1)
-        built = np.where((~blk.candidate | entrants)[None, :] & (np.arange(case.n_years + 1)[:, None] >= blk.start),
-                         blk.capacity, 0.0)  # (T, K)
-        short = np.maximum(qc[:, tb] - built[tb].sum(), 0.0)
+        short = np.maximum(qc[:, tb] - built_capacity(blk, entrants, case.n_years)[tb].sum(), 0.0)
         dom_share, h = _club_mix(case, blk, m, p)
         comp_q = (cap[:, -1, :] * blk.compliant).sum(1)
         mean, p95, cvar = _stat(fiscal_pv)

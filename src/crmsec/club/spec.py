@@ -14,10 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from crmsec.errors import InputError
+from crmsec.safe_input import load_yaml
 
 HERE = Path(__file__).resolve().parent
 ASSUMPTIONS = HERE / "assumptions.csv"
@@ -277,14 +277,13 @@ def load_case(source: str | Path | dict) -> ClubCase:
             path = CASES / f"{source}.yaml"
         where = str(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError as err:
             raise InputError(f"club case {path} not found; built-in cases: {builtin_cases()}") from err
-        except yaml.YAMLError as err:
-            raise InputError(f"club case {path} is not valid YAML: {err}") from err
         except (OSError, UnicodeDecodeError) as err:
             raise InputError(f"club case {path} cannot be read ({err}); give a YAML file or a built-in case "
                              f"{builtin_cases()}") from err
+        data = load_yaml(text, f"club case {path}")  # the strict loader: no aliases, depth limit, no duplicate keys
     if not isinstance(data, dict):
         raise InputError(f"{where}: expected a mapping at the top level")
     data = _resolve(data, where)

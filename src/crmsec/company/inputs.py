@@ -19,14 +19,13 @@ the field, the value and the fix. Nothing is stored.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from crmsec.errors import InputError, UnknownNameError
-from crmsec.safe_input import check_ragged, read_xlsx_strict, short
+from crmsec.safe_input import read_csv_strict, read_xlsx_strict, short
 
 REQUIRED = ("material", "quantity_t", "basis")
 OPTIONAL = ("supplier_country", "share_of_purchases", "product", "nace", "revenue_meur", "stock_days")
@@ -58,8 +57,8 @@ def read_table(data: bytes | str | Path, name: str | None = None) -> tuple[pd.Da
         elif name.lower().endswith(".csv"):
             text = data.decode("utf-8-sig")
             sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-            check_ragged(text, name, sep)  # a row with an extra field would otherwise shift one column
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+            # refuses ragged rows (an extra field would otherwise shift one column), then pandas
+            frame = read_csv_strict(text, name, text=True, sep=sep, dtype=str, keep_default_na=False)
         else:
             raise InputError(f"{name}: expected a .csv or .xlsx file")
     except UnicodeDecodeError as err:

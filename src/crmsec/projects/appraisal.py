@@ -41,7 +41,14 @@ import pandas as pd
 
 from crmsec.errors import InputError
 from crmsec.projects.case import Case
-from crmsec.projects.finance import discount_factors, expected_shortfall, irr, mirr, payback_period
+from crmsec.projects.finance import (
+    annuity_factor,
+    discount_factors,
+    expected_shortfall,
+    irr,
+    mirr,
+    payback_period,
+)
 from crmsec.projects.instruments import (
     CapexGrant,
     Collar,
@@ -149,7 +156,7 @@ def debt_schedule(
     interest, principal, outstanding, service = (np.zeros(n) for _ in range(4))
     balance = 0.0
     d0 = draws.sum()
-    annuity = (d0 / tenor) if abs(rate) < 1e-12 else d0 * rate / (1 - (1 + rate) ** -tenor)
+    annuity = d0 * annuity_factor(rate, tenor)
     for t in range(n):
         outstanding[t] = balance
         if t < first_op:

@@ -20,6 +20,12 @@ def discount_factors(rate: float, n_periods: int) -> np.ndarray:
     return (1.0 + rate) ** -np.arange(n_periods, dtype=float)
 
 
+def annuity_factor(rate: float, n_periods: int) -> float:
+    """Capital recovery factor r / (1 − (1 + r)^−n): the level annual payment per unit of present value over
+    ``n_periods`` years (1/n at r = 0) [1]."""
+    return 1.0 / n_periods if abs(rate) < 1e-12 else rate / (1 - (1 + rate) ** -n_periods)
+
+
 def npv(rate: float, cash_flows: np.ndarray) -> np.ndarray:
     """Net present value per path: sum_t CF_t / (1 + r)^t (methods §6.1), first flow undiscounted.
 

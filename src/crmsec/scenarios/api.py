@@ -18,7 +18,10 @@ Progress = Callable[[int, int], None]
 def list_scenarios() -> pd.DataFrame:
     """Built-in library: scenario_id, name, name_nl (Dutch name), measure, actors/chokepoint, materials, stages, depth, duration, probability."""
     rows = []
+    status: pd.DataFrame | None = None  # the ledger's statuses, computed once for all scenarios
     for s in builtin_scenarios():
+        if s.ledger and status is None:
+            status = _ledger_statuses()
         rows.append({
             "scenario_id": s.id, "name": s.name, "name_nl": s.text("nl")[0], "measure": s.measure.value,
             "actor": ", ".join(s.actors) if s.actors else (s.chokepoint or ""),
@@ -26,19 +29,23 @@ def list_scenarios() -> pd.DataFrame:
             "depth": f"{s.depth.low:g}–{s.depth.high:g}",
             "duration_days": f"{s.duration_days.low:g}–{s.duration_days.high:g}",
             "probability": s.probability, "probability_basis": s.probability_basis,
-            "ledger": ", ".join(s.ledger), "ledger_status": _ledger_status(s.ledger), "n_sources": len(s.sources),
+            "ledger": ", ".join(s.ledger), "ledger_status": _ledger_status(s.ledger, status), "n_sources": len(s.sources),
         })
     return pd.DataFrame(rows)
 
 
-def _ledger_status(ids: list[str]) -> str:
-    """Status of the scenario's ledger measures on the ledger's knowledge date (e.g. 'suspended until …')."""
-    if not ids:
-        return ""
+def _ledger_statuses() -> pd.DataFrame:
+    """The vendored ledger with each measure's status (:func:`crmsec.scenarios.controls.ledger_status`)."""
     from crmsec.scenarios.controls import ledger_status, vendored_ledger
 
-    st = ledger_status(vendored_ledger())
-    st = st[st["measure_id"].isin(ids)]
+    return ledger_status(vendored_ledger())
+
+
+def _ledger_status(ids: list[str], status: pd.DataFrame | None) -> str:
+    """Status of the scenario's ledger measures (e.g. 'suspended until …'), from :func:`_ledger_statuses`."""
+    if not ids or status is None:
+        return ""
+    st = status[status["measure_id"].isin(ids)]
     return "; ".join(sorted(set(st["status"])))
 
 

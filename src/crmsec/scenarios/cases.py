@@ -59,11 +59,17 @@ def central_shortfall_days(s0: np.ndarray | float, eff_days: np.ndarray | float,
     return np.where(np.isnan(x), np.nan, np.maximum(0.0, x - stock_days))
 
 
+def buffered_shortfall(s0: np.ndarray | float, buffer: float) -> np.ndarray:
+    """World shortfall share left after visible inventories (``buffer``, share of annual supply) absorb the first
+    part: max(0, s0 − buffer); an unknown buffer counts as none, an unknown shortfall stays NaN."""
+    return np.maximum(0.0, np.asarray(s0, float) - (buffer if np.isfinite(buffer) else 0.0))
+
+
 def price_response(s0: float, eps: float, buffer: float, cap: float) -> tuple[float, str]:
     """Short-run price change dP/P (module docstring) and a note saying when the cap binds."""
     if not (np.isfinite(s0) and np.isfinite(eps) and eps > 0):
         return math.nan, "no_price: elasticities or shortfall unknown"
-    raw = max(0.0, s0 - (buffer if np.isfinite(buffer) else 0.0)) / eps
+    raw = float(buffered_shortfall(s0, buffer)) / eps
     if np.isfinite(cap) and raw > cap:
         return cap, f"capped at +{cap:.0%} (uncapped rule gives +{raw:.0%})"
     return raw, ""

@@ -47,7 +47,13 @@ import numpy as np
 import pandas as pd
 
 from crmsec.errors import InputError
-from crmsec.scenarios.cases import CENTRAL_STOCK_DAYS, STOCK_LEVELS, central_shortfall_days, price_response
+from crmsec.scenarios.cases import (
+    CENTRAL_STOCK_DAYS,
+    STOCK_LEVELS,
+    buffered_shortfall,
+    central_shortfall_days,
+    price_response,
+)
 from crmsec.scenarios.spec import Measure, Scenario
 
 STAGE_ORDER = {"extraction": 0, "processing": 1, "component": 2, "end_product": 3}
@@ -529,7 +535,7 @@ def run_scenario(scenario: Scenario, inputs: SupplyInputs, *, regions: Sequence[
                              if b.mode == "market" else (math.nan, ""))
         # central case, market mode: visible inventories (share of annual supply) absorb the first part of the
         # world shortfall, the same buffer as in the price rule (cases.price_response)
-        s0c = max(0.0, s0 - b.params.get("inventory_buffer", 0.0)) if b.mode == "market" and np.isfinite(s0) else s0
+        s0c = float(buffered_shortfall(s0, b.params.get("inventory_buffer", 0.0))) if b.mode == "market" else s0
         cstock = b.params.get("central_stock_days", CENTRAL_STOCK_DAYS)  # central stock draw-down [d], table value
         stock_range = {f"days_to_stockout_{int(k)}d": days_to_stockout(s0, k, T, lag, ramp, rmax)
                        for k in STOCK_LEVELS}

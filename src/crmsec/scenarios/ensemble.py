@@ -34,7 +34,7 @@ import numpy.polynomial.polynomial as npp
 import pandas as pd
 
 from crmsec.errors import InputError
-from crmsec.scenarios.cases import CENTRAL_STOCK_DAYS, central_shortfall_days
+from crmsec.scenarios.cases import CENTRAL_STOCK_DAYS, buffered_shortfall, central_shortfall_days
 from crmsec.scenarios.engine import Block, SupplyInputs, compile_blocks, effective_days, exposure_params
 from crmsec.scenarios.spec import Scenario
 
@@ -228,7 +228,7 @@ def simulate_chunk(model: EnsembleModel, n: int, seed: np.random.SeedSequence) -
                 rmax = b.rmax[0] + (b.rmax[1] - b.rmax[0]) * um
                 eff = effective_days(T, lag, ramp, rmax)
                 sd = np.clip(s0, 0.0, 1.0) * eff
-                sdc = central_shortfall_days(np.clip(s0 - b.buffer, 0.0, 1.0), eff, b.cstock) * b.si
+                sdc = central_shortfall_days(np.minimum(buffered_shortfall(s0, b.buffer), 1.0), eff, b.cstock) * b.si
                 cache[key] = (sd, sdc)
             sdays[idx, b.mat_col] += sd
             if sec_max is not None and b.sec_cols.size:
